@@ -1,0 +1,104 @@
+"""Settings: the only module that reads the environment (12-factor)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Every setting PM Copilot reads, with its default. README lists them all."""
+
+    # Blank variables (`MIN_EVIDENCE=` in a .env file) count as unset, not as invalid values.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True)
+
+    # Slack
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = 3000
+    slack_workers: int = Field(default=8, ge=1)  # threads doing the work after each ack
+    slack_timeout_s: int = Field(default=10, ge=1)  # seconds per Web API call
+    http_threads: int = Field(default=4, ge=1)  # waitress threads; acks take ~1 ms, more threads only fight for the GIL
+
+    # State, knowledge and search
+    redis_url: str | None = None
+    knowledge_dir: Path = Path("./knowledge")
+    data_dir: Path = Path("./.pm-copilot")
+    chroma_url: str | None = None
+    chroma_collection: str = "pm-copilot"
+    embedding_model: str = "local"
+    embedding_batch_size: int = Field(default=64, ge=1)
+    max_file_mb: float = Field(default=20.0, gt=0)
+
+    # Retrieval and answers
+    top_k: int = Field(default=5, ge=1, le=50)
+    min_evidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # LLM (any OpenAI-compatible endpoint)
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_budget_s: float = Field(default=10.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0)
+    # An eval plan is a few thousand tokens of structured output, far longer than an answer.
+    eval_draft_budget_s: float = Field(default=90.0, gt=0)
+    llm_prices: str | None = None
+    max_history_tokens: int = Field(default=1500, ge=0)
+
+    # Caching, limits and operations
+    cache_prefix: str = "pmc"
+    answer_cache: bool = True
+    answer_cache_ttl_s: int = Field(default=24 * 3600, ge=1)
+    thread_cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
+    rate_limit_per_minute: int = Field(default=20, ge=0)
+    pm_admins: str = ""
+    reindex_cron: str = "0 2 * * *"
+    reindex_report_channel: str | None = None
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = "INFO"
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """Slack user IDs allowed to run /pm reindex."""
+        return frozenset(part.strip() for part in self.pm_admins.replace(";", ",").split(",") if part.strip())
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_api_key)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming every listed setting that is unset."""
+        missing = [name.upper() for name in names if not getattr(self, name)]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} must be set (see README, Configuration)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; overrides win (used by CLI flags and tests)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise ConfigError(f"invalid setting: {error}") from error
+
+
+def warn_if_single_process(settings: Settings) -> None:
+    if not settings.redis_url:
+        logging.getLogger(__name__).warning(
+            "REDIS_URL is unset: caches, dedup and rate limits live in this process only; "
+            "run a single replica or set REDIS_URL"
+        )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+
+def test_defaults_match_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATA_DIR")
+    settings = load_settings()
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert (settings.port, settings.embedding_model, settings.reindex_cron) == (3000, "local", "0 2 * * *")
+    assert settings.redis_url is None and settings.chroma_url is None and not settings.llm_enabled
+    assert str(settings.knowledge_dir) == "knowledge" and str(settings.data_dir) == ".pm-copilot"
+
+
+def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PM_ADMINS", "U1, U2;U3")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:8888/api")
+    monkeypatch.setenv("PORT", "4000")
+    settings = load_settings()
+    assert settings.admins == {"U1", "U2", "U3"}
+    assert settings.slack_api_url == "http://127.0.0.1:8888/api/"
+    assert settings.port == 4000
+
+
+def test_invalid_values_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "not-a-number")
+    with pytest.raises(ConfigError, match="port"):
+        load_settings()
+
+
+def test_require_names_every_missing_variable() -> None:
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET"):
+        load_settings().require("slack_bot_token", "slack_signing_secret")
+
+
+def test_blank_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIN_EVIDENCE", "")
+    monkeypatch.setenv("CHROMA_URL", "")
+    settings = load_settings()
+    assert settings.min_evidence is None and settings.chroma_url is None
+
+
+def test_env_example_loads_and_lists_every_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    pairs = [line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#")]
+    for name, value in pairs:
+        monkeypatch.setenv(name, value)
+    load_settings()
+    assert {name for name, _ in pairs} == {field.upper() for field in Settings.model_fields}
