@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.deps import Deps
+from bot.keyword import KeywordIndex
+
+
+def test_hybrid_finds_a_rare_exact_term(bundled_deps: Deps) -> None:
+    passages = bundled_deps.retriever.search("IBAN Lieferantenstammdaten", k=3)
+    assert passages[0].path == "prds/de-rechnungsdaten-extraktion.md"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_every_mode_returns_ranked_passages_with_metadata(bundled_deps: Deps, mode: str) -> None:
+    passages = bundled_deps.retriever.search("how do we measure confidence calibration", k=5, mode=mode)  # type: ignore[arg-type]
+    assert 0 < len(passages) <= 5
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert passages[0].path == "playbook/ai-metrics.md"
+    assert all(p.title and p.snippet() for p in passages)
+
+
+@pytest.mark.parametrize(("doctypes", "prefix"), [(["prds"], "prds/"), (["playbook"], "playbook/")])
+def test_doctype_filter(bundled_deps: Deps, doctypes: list[str], prefix: str) -> None:
+    passages = bundled_deps.retriever.search("latency target", k=8, doctypes=doctypes)
+    assert passages and all(p.path.startswith(prefix) for p in passages)
+
+
+def test_evidence_is_higher_for_a_covered_question(bundled_deps: Deps) -> None:
+    retriever = bundled_deps.retriever
+    covered = "what is the hallucination rate"
+    off_topic = "what is the current NPS of our help center"
+    assert retriever.evidence(covered, retriever.search(covered)) > retriever.evidence(
+        off_topic, retriever.search(off_topic)
+    )
+    assert retriever.evidence("anything", []) == 0.0
+
+
+def test_a_german_compound_finds_the_german_page(bundled_deps: Deps) -> None:
+    passages = bundled_deps.retriever.search("Wie messen wir die Halluzinationsrate?", k=3)
+    assert passages[0].path == "playbook/de-ki-pm-kompetenzen.md"
+
+
+@pytest.mark.parametrize(
+    ("query", "terms"),
+    [
+        ("Halluzinationsrate", ["halluzinationen"]),  # unseen compound: the indexed term with the longest prefix
+        ("hallucination rate", ["hallucin", "rate"]),  # known terms stay as they are
+        ("Halbleiter", ["halbleit"]),  # too little shared ("hal") to stand in for anything
+    ],
+)
+def test_unseen_query_terms_fall_back_to_a_shared_prefix(query: str, terms: list[str]) -> None:
+    index = KeywordIndex(["a", "b"], ["Halluzinationen vermeiden", "hallucination rate"])
+    assert index.query_terms(query) == terms
