@@ -1,0 +1,255 @@
+"""A loopback server that speaks OpenAI chat completions (JSON and SSE), scripted per test.
+
+The real `openai` client and langchain-openai's `ChatOpenAI` talk to it over HTTP. Queue steps
+with `server.script(...)`; each request to /v1/chat/completions takes the next step, or
+`server.default` when the queue is empty. Every request is recorded in `server.requests`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Step:
+    """What the server does with one request."""
+
+    kind: str  # reply | status | malformed | hang
+    text: str = ""
+    status: int = 200
+    body: dict[str, Any] | str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    tokens_in: int = 120
+    tokens_out: int | None = None
+
+
+def reply(text: str, *, delay_s: float = 0.0, tokens_in: int = 120, tokens_out: int | None = None) -> Step:
+    """A completion whose content is `text` (streamed word by word when the client asks to stream)."""
+    return Step("reply", text=text, delay_s=delay_s, tokens_in=tokens_in, tokens_out=tokens_out)
+
+
+def error(status: int, code: str, message: str, *, kind: str = "error", headers: dict[str, str] | None = None) -> Step:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return Step("status", status=status, body=body, headers=headers or {})
+
+
+def rate_limited(retry_after_s: float | None = None) -> Step:
+    headers = {"retry-after": f"{retry_after_s:g}"} if retry_after_s is not None else {}
+    return error(429, "rate_limit_exceeded", "Rate limit reached for requests", kind="requests", headers=headers)
+
+
+def insufficient_quota() -> Step:
+    return error(429, "insufficient_quota", "You exceeded your current quota.", kind="insufficient_quota")
+
+
+def unauthorized() -> Step:
+    return error(401, "invalid_api_key", "Incorrect API key provided: sk-test…abcd.", kind="invalid_request_error")
+
+
+def server_error() -> Step:
+    return error(500, "server_error", "The server had an error while processing your request.", kind="server_error")
+
+
+def malformed(body: str = '{"id": "chatcmpl-1", "choices": "not a list"') -> Step:
+    """A 200 whose body isn't a valid completion."""
+    return Step("malformed", body=body)
+
+
+def hang(seconds: float) -> Step:
+    """Answer nothing for `seconds` (the client should time out first), then a reply."""
+    return Step("reply", text="Too late [1].", delay_s=seconds)
+
+
+class OpenAIServer:
+    """A scripted, recording /v1/chat/completions endpoint on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.steps: deque[Step] = deque()
+        self.default: Step = reply("The playbook covers this [1].")
+        self.requests: list[dict[str, Any]] = []
+        self.embedding_requests: list[dict[str, Any]] = []
+        self.request_times: list[float] = []
+        self._mutex = threading.Lock()
+        self._stopping = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; with Nagle on, a kept-alive connection
+            # waits for a delayed ACK (~40 ms) on every reply, which isn't the endpoint we mean to fake.
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") == "/v1/embeddings":
+                    with server._mutex:
+                        server.embedding_requests.append(payload)
+                    self._json(200, embeddings_reply(payload))
+                    return
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    self._json(404, {"error": {"message": f"no route {self.path}", "code": "not_found"}})
+                    return
+                with server._mutex:
+                    server.requests.append(
+                        {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": payload}
+                    )
+                    server.request_times.append(time.monotonic())
+                    step = server.steps.popleft() if server.steps else server.default
+                server._serve(self, step, payload)
+
+            def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = (body if isinstance(body, str) else json.dumps(body)).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.handler = Handler
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def script(self, *steps: Step) -> None:
+        with self._mutex:
+            self.steps.extend(steps)
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+    def start(self) -> OpenAIServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _wait(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    def _serve(self, handler: Any, step: Step, payload: dict[str, Any]) -> None:
+        if step.delay_s:
+            self._wait(step.delay_s)
+        try:
+            if step.kind == "status":
+                handler._json(step.status, step.body, step.headers)
+            elif step.kind == "malformed":
+                handler._json(200, step.body)
+            elif payload.get("stream"):
+                self._stream(handler, step, payload)
+            else:
+                handler._json(200, completion(step, payload))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def _stream(self, handler: Any, step: Step, payload: dict[str, Any]) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("cache-control", "no-cache")
+        handler.send_header("connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+        model = payload.get("model", "gpt-4o-mini")
+
+        def send(data: dict[str, Any] | str) -> None:
+            text = data if isinstance(data, str) else json.dumps(data)
+            handler.wfile.write(f"data: {text}\n\n".encode())
+            handler.wfile.flush()
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {
+                "id": "chatcmpl-loopback",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+
+        send(chunk({"role": "assistant", "content": ""}))
+        for token in tokens(step.text):
+            send(chunk({"content": token}))
+        send(chunk({}, finish="stop"))
+        if (payload.get("stream_options") or {}).get("include_usage"):
+            send({**chunk({}), "choices": [], "usage": usage(step)})
+        send("[DONE]")
+
+
+def tokens(text: str) -> list[str]:
+    """Split into word-sized deltas the way a model streams them (spaces lead the next token)."""
+    parts: list[str] = []
+    for index, word in enumerate(text.split(" ")):
+        parts.append(word if index == 0 else " " + word)
+    return [part for part in parts if part]
+
+
+def usage(step: Step) -> dict[str, int]:
+    out = step.tokens_out if step.tokens_out is not None else max(1, len(step.text.split()))
+    return {"prompt_tokens": step.tokens_in, "completion_tokens": out, "total_tokens": step.tokens_in + out}
+
+
+def completion(step: Step, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-loopback",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": payload.get("model", "gpt-4o-mini"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": step.text, "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": usage(step),
+    }
+
+
+@contextmanager
+def running() -> Iterator[OpenAIServer]:
+    server = OpenAIServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def fake_vector(text: str, dimensions: int = 8) -> list[float]:
+    """A deterministic, deliberately unnormalised vector for `text`."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return [float(byte) + 1.0 for byte in digest[:dimensions]]
+
+
+def embeddings_reply(payload: dict[str, Any]) -> dict[str, Any]:
+    """An /v1/embeddings reply, items in reverse order as the API allows (clients must sort by index)."""
+    texts = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
+    data = [{"object": "embedding", "index": i, "embedding": fake_vector(t)} for i, t in enumerate(texts)]
+    return {
+        "object": "list",
+        "data": data[::-1],
+        "model": payload.get("model"),
+        "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+    }
