@@ -1,0 +1,743 @@
+"""Eval-criteria drafting: the bundled PRDs offline, bare descriptions, the outputs, the CLI, and the LLM path."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docx
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.deps import Deps
+from bot.errors import InputError, KnowledgeError
+from bot.eval_drafts import MIN_EVAL_SET, NO_PRD_NOTICE, PER_LANGUAGE, draft_evals, read_prd
+from bot.eval_plan import EvalDraft, EvalPlan
+from bot.feature_types import infer_feature_type
+from bot.llm import LLM
+from bot.metric_catalog import CATALOG_PATH, MetricCatalog
+from bot.slack_blocks import to_mrkdwn
+from tests.conftest import KNOWLEDGE, HashingEmbeddings
+from tests.openai_server import OpenAIServer, malformed, reply, unauthorized
+
+PRDS = KNOWLEDGE / "prds"
+
+
+@dataclass(frozen=True)
+class PrdCase:
+    """What a bundled PRD must produce: its type, languages, people and numbers."""
+
+    file: str
+    feature: str
+    feature_type: str
+    secondary: tuple[str, ...]
+    languages: tuple[str, ...]
+    users: tuple[str, ...]
+    gate_owner: str
+    # Numbers and names of this PRD that must reach the plan, written as the PRD writes them.
+    numbers: tuple[str, ...]
+    p95_ms: float
+    cost: tuple[float, str]
+    question: str
+
+
+CASES = [
+    PrdCase(
+        file="de-rechnungsdaten-extraktion.md",
+        feature="Rechnungsdaten-Extraktion",
+        feature_type="extraction",
+        secondary=(),
+        languages=("German", "English", "French", "Italian", "Dutch"),
+        users=("Sabine, Kreditorenbuchhalterin", "Murat, Leiter Rechnungswesen"),
+        gate_owner="Katharina Brandt",
+        numbers=(
+            "≤ 0,02 €",
+            "≤ 8 s",
+            "p50 höchstens 3 Sekunden",
+            "≥ 98 %",
+            "≤ 10 %",
+            "30 % der Ledger-Kunden",
+            "1.100",
+        ),
+        p95_ms=8000,
+        cost=(0.02, "EUR"),
+        question="1.100 Rechnungen",
+    ),
+    PrdCase(
+        file="help-center-semantic-search.md",
+        feature="Help Center Semantic Search and Answers",
+        feature_type="rag",
+        secondary=(),
+        languages=("English", "German", "Dutch", "French", "Spanish", "Italian", "Portuguese", "Polish"),
+        users=("Elena, knowledge manager", "Customer support leads"),
+        gate_owner="Sofia Marchetti",
+        numbers=("<= $0.002", "<= 1.2 s", "full answer p95 <= 3.5 s", ">= 0.75", ">= 95%", "<= 3%", "9.5 million"),
+        p95_ms=3500,
+        cost=(0.002, "USD"),
+        question="attribute deflection",
+    ),
+    PrdCase(
+        file="nl-automatische-ticketroutering.md",
+        feature="Automatische ticketroutering",
+        feature_type="classification",
+        secondary=(),
+        languages=("Dutch", "English", "German", "French", "Spanish"),
+        users=("Fatima, dispatcher", "Jeroen, teamleider", "Kees, Helmwise Desk-beheerder"),
+        gate_owner="Sanne de Vries",
+        numbers=("≤ 800 ms", "p50 maximaal 300 ms", "≤ $0,0005", "≤ 0,05", "≥ 92%", "25% van de accounts", "wekelijks"),
+        p95_ms=800,
+        cost=(0.0005, "USD"),
+        question="cold-start",
+    ),
+    PrdCase(
+        file="sales-call-insights.md",
+        feature="Sales Call Insights",
+        feature_type="extraction",
+        secondary=("classification",),
+        languages=("English", "German", "Dutch", "French", "Spanish"),
+        users=("Jordan, account executive", "Priyanka, sales manager", "Leon, revenue operations analyst"),
+        gate_owner="Marcus Chen",
+        numbers=("<= $0.03", "<= 5 min", "p50 under 2 minutes", ">= 0.85", "macro-F1", "<= 20%", "450,000 calls"),
+        p95_ms=300_000,
+        cost=(0.03, "USD"),
+        question="objection categories",
+    ),
+    PrdCase(
+        file="ticket-thread-summarizer.md",
+        feature="Ticket Thread Summarizer",
+        feature_type="summarization",
+        secondary=(),
+        languages=("English", "German", "Dutch", "French", "Spanish"),
+        users=("Maya, first-line support agent", "Grace, support team lead"),
+        gate_owner="Priya Raman",
+        numbers=("< $0.004", "<= 4 s", "p50 <= 2 s", "0 invented refunds or deadlines", "<= 15%", "620,000 summaries"),
+        p95_ms=4000,
+        cost=(0.004, "USD"),
+        question="300 English threads",
+    ),
+]
+IDS = [case.file.removesuffix(".md") for case in CASES]
+
+
+def prd_text(case: PrdCase) -> str:
+    return (PRDS / case.file).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> MetricCatalog:
+    return MetricCatalog.load(KNOWLEDGE)
+
+
+@pytest.fixture
+def plain_deps(knowledge_copy: Path, make_deps: Callable[..., Deps], hashing_model: HashingEmbeddings) -> Deps:
+    """The bundled knowledge, not indexed: drafting needs only the playbook files."""
+    deps: Deps = make_deps(knowledge_copy, hashing_model)
+    return deps
+
+
+# -- The playbook's metric catalog ------------------------------------------------------------
+
+
+def test_the_catalog_parses_every_metric_of_the_playbook(catalog: MetricCatalog) -> None:
+    names = [metric.name for metric in catalog.metrics]
+    text = (KNOWLEDGE / CATALOG_PATH).read_text(encoding="utf-8")
+    assert names == re.findall(r"^### (.+)$", text, re.M)
+    assert {metric.category for metric in catalog.metrics} == {"quality", "operations", "trust"}
+    for metric in catalog.metrics:
+        assert metric.definition and metric.how_to_measure and metric.threshold and metric.watch_out_for
+        assert metric.applies_to
+    groundedness, latency = catalog.get("groundedness"), catalog.get("latency")
+    assert groundedness is not None and groundedness.applies_to == ("rag", "summarization")
+    assert latency is not None and latency.category == "operations"
+
+
+def test_a_catalog_entry_missing_its_threshold_is_skipped_not_fatal() -> None:
+    text = (KNOWLEDGE / CATALOG_PATH).read_text(encoding="utf-8")
+    broken = text.replace("- **Typical launch threshold:** >= 85% of answers graded relevant", "- **Note:** none")
+    catalog = MetricCatalog.parse(broken)
+    assert catalog.get("relevance") is None and catalog.get("accuracy") is not None
+
+
+def test_without_the_catalog_page_drafting_says_what_is_missing(plain_deps: Deps) -> None:
+    (plain_deps.knowledge_dir / CATALOG_PATH).unlink()
+    with pytest.raises(KnowledgeError, match="metric catalog"):
+        draft_evals(plain_deps, "Summarise tickets")
+
+
+def test_the_drafters_rules_of_thumb_still_match_the_playbook() -> None:
+    page = (KNOWLEDGE / "playbook" / "evaluation-frameworks.md").read_text(encoding="utf-8")
+    assert f"at least {PER_LANGUAGE} examples per language" in page
+    assert f"{MIN_EVAL_SET}-500 examples" in page
+    assert "10-20% of the eval set" in page and "at least 20% of items labelled by two people" in page
+    assert "less than 80% of the time" in page
+
+
+# -- The bundled PRDs, offline ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_each_bundled_prd_gets_a_plan_with_its_own_numbers_and_people(bundled_deps: Deps, case: PrdCase) -> None:
+    draft = draft_evals(bundled_deps, case.feature, prd_text(case))
+    assert draft.mode == "deterministic" and draft.notice and "without an LLM" in draft.notice
+    assert draft.feature == case.feature
+    assert draft.feature_type == case.feature_type and tuple(draft.secondary_types) == case.secondary
+    assert draft.eval_set.languages == list(case.languages)
+    assert set(case.users) <= set(draft.users)
+    assert draft.gate_owner and case.gate_owner in draft.gate_owner
+
+    markdown = draft.as_markdown()
+    for number in case.numbers:
+        assert number in markdown, number
+    for user in case.users:
+        assert user in markdown
+
+    # PRD numbers beat playbook defaults, and each threshold says which it is.
+    for name in ("Latency", "Cost per query"):
+        metric = draft.metric(name)
+        assert metric is not None and metric.threshold_source == "prd"
+        assert metric.playbook_threshold and metric.playbook_threshold not in metric.threshold
+    assert draft.p95_ms == case.p95_ms
+    assert (draft.cost_per_request, draft.cost_currency) == case.cost
+    assert any(m.threshold_source == "playbook" for m in draft.metrics)
+    assert {m.category for m in draft.metrics} == {"quality", "operations", "trust"}
+    for metric in draft.metrics:
+        assert metric.definition and metric.how_measured and metric.threshold
+
+    # The eval set: at least 100 per language, edge and adversarial slices, labellers named.
+    assert draft.eval_set.size >= PER_LANGUAGE * len(case.languages)
+    assert draft.eval_set.edge_cases and draft.eval_set.adversarial_cases and draft.eval_set.labelling
+    assert draft.eval_set.use_cases
+
+    # The PRD's rollout phases become launch gates, after an offline gate.
+    assert draft.launch_gates[0].name == "Offline gate"
+    assert [gate.source for gate in draft.launch_gates[1:]] == ["prd"] * 4
+
+    # The PRD's own open questions are carried over.
+    assert any(q.origin == "prd" and case.question in q.question for q in draft.open_questions)
+
+    # Sources: the metric catalog and the framework pages, by path and title.
+    by_path = {source.path: source for source in draft.sources}
+    assert by_path[CATALOG_PATH].title == "AI product metrics"
+    assert by_path["playbook/evaluation-frameworks.md"].title == "Evaluation frameworks for AI features"
+    assert "Eval set size" in by_path["playbook/evaluation-frameworks.md"].sections
+    assert {"playbook/risks-and-guardrails.md", "playbook/user-trust.md"} <= set(by_path)
+    assert all(source.path.startswith("playbook/") for source in draft.sources)
+
+    summary = draft.summary_markdown()
+    assert summary.startswith(f"**Eval plan: {case.feature}**") and "_(PRD)_" in summary
+    # As Slack shows it: one section block, comparison signs escaped once.
+    slack = to_mrkdwn(summary)
+    assert len(slack) < 3000 and slack.startswith(f"*Eval plan: {case.feature}*")
+    assert "&amp;lt;" not in slack and "&amp;gt;" not in slack
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_the_type_is_inferred_from_cue_words_when_the_prd_declares_none(case: PrdCase) -> None:
+    undeclared = re.sub(r"^- \*\*(Feature type|Funktionstyp|Type functie):\*\*.*\n", "", prd_text(case), flags=re.M)
+    assert undeclared != prd_text(case)
+    guess = infer_feature_type(undeclared)
+    assert guess.primary == case.feature_type
+    assert guess.basis.startswith("inferred from cue words")
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        ("Summarise long support ticket threads for agents", "summarization"),
+        ("Zusammenfassung langer Support-Tickets für die Schichtübergabe", "summarization"),
+        ("Samenvatting van lange klantgesprekken voor de teamleider", "summarization"),
+        ("Route incoming tickets to the right queue with a priority", "classification"),
+        ("Eingehende Anfragen automatisch klassifizieren und weiterleiten", "classification"),
+        ("Automatisch tickets routeren naar de juiste wachtrij", "classification"),
+        ("Extract invoice fields (IBAN, totals, dates) from PDFs", "extraction"),
+        ("Rechnungsdaten automatisch aus PDF-Rechnungen auslesen", "extraction"),
+        ("Velden uit facturen uitlezen en extraheren", "extraction"),
+        ("Answer customer questions from our help center articles with citations", "rag"),
+        ("Fragen der Kunden aus der Wissensdatenbank beantworten", "rag"),
+        ("Vragen beantwoorden uit de kennisbank met bronvermelding", "rag"),
+        ("Draft reply emails for sales reps", "generation"),
+        ("An AI agent that books meetings on behalf of the user", "agent"),
+    ],
+)
+def test_the_type_is_inferred_in_english_german_and_dutch(description: str, expected: str) -> None:
+    assert infer_feature_type(description).primary == expected
+
+
+def test_a_feature_with_no_cue_words_is_assumed_generation_and_says_so() -> None:
+    guess = infer_feature_type("Make our app smarter")
+    assert guess.primary == "generation" and "no cue words" in guess.basis
+
+
+def test_non_goals_do_not_count_towards_the_type() -> None:
+    text = "# Search\n## Goals\n- Search the knowledge base\n## Non-goals\n- Summarise, summarise, summarise tickets\n"
+    assert infer_feature_type(text).primary == "rag"
+
+
+def test_two_prds_give_visibly_different_plans(plain_deps: Deps) -> None:
+    routing = draft_evals(plain_deps, "Ticket routing", (PRDS / "nl-automatische-ticketroutering.md").read_text())
+    summary = draft_evals(plain_deps, "Thread summaries", (PRDS / "ticket-thread-summarizer.md").read_text())
+    assert routing.feature_type != summary.feature_type
+    # Different metrics: the catalog applies groundedness and token efficiency to summaries, not to routing.
+    assert {"Groundedness", "Token efficiency"} <= {m.name for m in summary.metrics}
+    assert not {"Groundedness", "Token efficiency"} & {m.name for m in routing.metrics}
+    assert routing.metric("Latency").threshold != summary.metric("Latency").threshold  # type: ignore[union-attr]
+    # Each plan names its own people and numbers, and none of the other's.
+    routing_md, summary_md = routing.as_markdown(), summary.as_markdown()
+    assert "Fatima" in routing_md and "Fatima" not in summary_md
+    assert "Priya Raman" in summary_md and "Priya Raman" not in routing_md
+    assert "800 ms" in routing_md and "800 ms" not in summary_md
+    # Headings and the catalog's definitions repeat; most of the plan, and nearly all the summary, doesn't.
+    shared = set(routing_md.splitlines()) & set(summary_md.splitlines())
+    assert len(shared) < 0.5 * len(set(summary_md.splitlines()))
+    routing_summary, summary_summary = routing.summary_markdown().splitlines(), summary.summary_markdown().splitlines()
+    assert len(set(routing_summary) & set(summary_summary)) <= 3 < len(summary_summary) - 10
+
+
+def test_a_bare_description_still_drafts_and_lists_what_is_missing(plain_deps: Deps) -> None:
+    draft = draft_evals(plain_deps, "Summarise long support ticket threads for agents")
+    assert draft.feature_type == "summarization" and draft.notice == NO_PRD_NOTICE
+    assert all(metric.threshold_source == "playbook" for metric in draft.metrics)
+    assert draft.metric("Hallucination rate") and draft.metric("Groundedness")
+    assert all(q.origin == "gap" for q in draft.open_questions)
+    gaps = " ".join(q.question for q in draft.open_questions)
+    for missing in ("users", "languages", "latency", "cost", "eval set", "fallback", "roll out", "launch gates"):
+        assert missing in gaps, missing
+    assert draft.eval_set.size >= MIN_EVAL_SET and draft.eval_set.languages == []
+    assert [gate.source for gate in draft.launch_gates] == ["playbook"] * 4
+    assert "Summarise long support ticket threads" in draft.summary_markdown()
+
+
+def test_a_prd_thread_without_headings_still_yields_its_numbers(plain_deps: Deps) -> None:
+    thread = (
+        "Reply suggestions for support agents\n"
+        "We want to draft replies for agents in Zendesk, about 80,000 tickets per month.\n"
+        "Latency: p95 under 2 s, p50 under 800 ms.\n"
+        "Cost: at most $0.01 per suggestion.\n"
+        "Languages at launch: English and German.\n"
+        "Agents can edit or reject every suggestion.\n"
+        "Who signs off on the tone guide?\n"
+    )
+    draft = draft_evals(plain_deps, "Reply suggestions for support agents", thread)
+    assert draft.feature_type == "generation"
+    assert (draft.p95_ms, draft.p50_ms, draft.cost_per_request) == (2000, 800, 0.01)
+    assert draft.eval_set.languages == ["English", "German"]
+    assert draft.metric("Latency").threshold_source == "prd"  # type: ignore[union-attr]
+    assert any(q.origin == "prd" and "tone guide" in q.question for q in draft.open_questions)
+    assert any(fact.label == "Volume" and "80,000 tickets per month" in fact.value for fact in draft.prd_facts)
+
+
+def test_gaps_are_what_the_prd_leaves_out_and_does_not_ask_itself(plain_deps: Deps) -> None:
+    draft = draft_evals(plain_deps, "Invoices", (PRDS / "de-rechnungsdaten-extraktion.md").read_text())
+    gaps = [q.question for q in draft.open_questions if q.origin == "gap"]
+    # Thresholds on confidence but no calibration; five languages but no per-language target; no injection.
+    assert any("calibration" in gap for gap in gaps)
+    assert any("5 languages" in gap for gap in gaps)
+    assert any("prompt injection" in gap for gap in gaps)
+    # The PRD asks itself who labels the scans, and states latency, cost, fallback and rollout.
+    assert not any(word in gap for gap in gaps for word in ("eval set", "latency", "cost", "fallback", "roll out"))
+
+
+@pytest.mark.parametrize(
+    ("feature", "prd", "message"),
+    [
+        ("", None, "Describe the feature"),
+        ("   ", "  ", "Describe the feature"),
+        ("x" * 5000, None, "keep it under"),
+        ("Search", "y" * 200_001, "the limit is"),
+    ],
+)
+def test_unusable_input_is_refused_with_a_hint(plain_deps: Deps, feature: str, prd: str | None, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        draft_evals(plain_deps, feature, prd)
+
+
+def test_a_prd_title_names_the_feature_when_the_description_is_empty(plain_deps: Deps) -> None:
+    draft = draft_evals(plain_deps, "", (PRDS / "sales-call-insights.md").read_text())
+    assert draft.feature == "Sales Call Insights"
+
+
+# -- Outputs ------------------------------------------------------------------------------------
+
+# The part of promptfoo's config schema (promptfoo.dev/config-schema.json) this skeleton uses.
+ASSERTION_TYPES = [
+    "answer-relevance", "bleu", "classifier", "contains", "contains-all", "contains-any", "contains-html",
+    "contains-json", "contains-sql", "contains-xml", "context-faithfulness", "context-recall", "context-relevance",
+    "conversation-relevance", "cost", "equals", "factuality", "finish-reason", "g-eval", "gleu", "guardrails",
+    "icontains", "icontains-all", "icontains-any", "is-html", "is-json", "is-refusal", "is-sql",
+    "is-valid-function-call", "is-valid-openai-function-call", "is-valid-openai-tools-call", "is-xml",
+    "javascript", "latency", "levenshtein", "llm-rubric", "pi", "meteor", "model-graded-closedqa",
+    "model-graded-factuality", "moderation", "perplexity", "perplexity-score", "python", "regex", "rouge-n",
+    "ruby", "similar", "starts-with", "tool-call-f1", "webhook", "word-count",
+]  # fmt: skip
+ASSERTION = {
+    "type": "object",
+    "properties": {
+        "type": {"enum": ASSERTION_TYPES + [f"not-{kind}" for kind in ASSERTION_TYPES]},
+        "value": {},
+        "threshold": {"type": "number"},
+        "metric": {"type": "string"},
+        "weight": {"type": "number"},
+    },
+    "required": ["type"],
+    "additionalProperties": False,
+}
+PROMPTFOO_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "description": {"type": "string"},
+        "prompts": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "providers": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "string"}, "config": {"type": "object"}},
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+        },
+        "defaultTest": {
+            "type": "object",
+            "properties": {"assert": {"type": "array", "items": ASSERTION}},
+            "additionalProperties": False,
+        },
+        "tests": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string"},
+                    "vars": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "assert": {"type": "array", "items": ASSERTION, "minItems": 1},
+                },
+                "required": ["description", "vars", "assert"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["description", "prompts", "providers", "tests"],
+    "additionalProperties": False,
+}
+
+
+def _asserts(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*config["defaultTest"]["assert"], *(item for test in config["tests"] for item in test["assert"])]
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_the_promptfoo_skeleton_is_a_valid_config_derived_from_the_plan(plain_deps: Deps, case: PrdCase) -> None:
+    draft = draft_evals(plain_deps, case.feature, prd_text(case))
+    text = draft.as_promptfoo("openai:chat:gpt-4o-mini", base_url="http://127.0.0.1:9/v1")
+    assert text.startswith("# yaml-language-server: $schema=https://promptfoo.dev/config-schema.json")
+    config = yaml.safe_load(text)
+    jsonschema.validate(config, PROMPTFOO_SCHEMA)
+    assert config["providers"] == [
+        {"id": "openai:chat:gpt-4o-mini", "config": {"temperature": 0, "apiBaseUrl": "http://127.0.0.1:9/v1"}}
+    ]
+    # Every variable the prompt uses is set by every test.
+    used = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", config["prompts"][0]))
+    assert used and all(used <= set(test["vars"]) for test in config["tests"])
+    # Budgets from the PRD apply to every case.
+    budgets = {item["type"]: item for item in config["defaultTest"]["assert"]}
+    assert budgets["latency"]["threshold"] == case.p95_ms
+    assert budgets["cost"]["threshold"] == case.cost[0]
+    # Every language of the eval set has a typical case, and injection is tested with a canary.
+    descriptions = [test["description"] for test in config["tests"]]
+    for language in case.languages:
+        assert any(d.startswith(f"Typical {language} case") for d in descriptions)
+    injection = next(test for test in config["tests"] if "prompt injection" in test["description"])
+    canary = injection["assert"][0]["value"]
+    assert injection["assert"][0]["type"] == "not-icontains" and canary in json.dumps(injection["vars"])
+    metrics = {item.get("metric", "") for item in _asserts(config)}
+    assert {"Safety violation rate", "Fallback rate"} <= metrics
+
+
+def test_promptfoo_assertions_follow_the_feature_type(plain_deps: Deps) -> None:
+    def config(file: str) -> dict[str, Any]:
+        draft = draft_evals(plain_deps, "Feature", (PRDS / file).read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = yaml.safe_load(draft.as_promptfoo())
+        return loaded
+
+    routing = _asserts(config("nl-automatische-ticketroutering.md"))
+    assert {"type": "equals", "value": "{{expected_label}}", "metric": "Accuracy"} in routing
+    search = config("help-center-semantic-search.md")
+    faithfulness = next(item for item in _asserts(search) if item["type"] == "context-faithfulness")
+    assert faithfulness["threshold"] == 0.95  # the PRD's groundedness target, >= 95%
+    assert any(test["description"].startswith("Unanswerable") for test in search["tests"])
+    invoices = config("de-rechnungsdaten-extraktion.md")
+    assert {"is-json", "javascript"} <= {item["type"] for item in _asserts(invoices)}
+    cost = next(item for item in invoices["defaultTest"]["assert"] if item["type"] == "cost")
+    assert "EUR" in cost["metric"]
+    summaries = config("ticket-thread-summarizer.md")
+    rules = [test for test in summaries["tests"] if test["description"].startswith("Non-negotiable")]
+    assert any("refunds" in test["assert"][0]["value"] for test in rules)
+
+
+def test_without_prd_budgets_promptfoo_uses_the_playbook_defaults(plain_deps: Deps) -> None:
+    config = yaml.safe_load(draft_evals(plain_deps, "Route tickets to the right queue").as_promptfoo())
+    budgets = {item["type"]: item for item in config["defaultTest"]["assert"]}
+    assert budgets["latency"]["threshold"] == 500  # "p95 <= 500 ms for inline classification"
+    assert budgets["cost"]["threshold"] == 0.005
+    assert "playbook default" in budgets["latency"]["metric"]
+
+
+def test_the_yaml_round_trips_to_the_same_draft(plain_deps: Deps) -> None:
+    draft = draft_evals(plain_deps, "Invoices", (PRDS / "de-rechnungsdaten-extraktion.md").read_text())
+    loaded = yaml.safe_load(draft.as_yaml())
+    assert EvalDraft.model_validate(loaded) == draft
+    assert loaded["metrics"][0]["threshold_source"] in ("prd", "playbook")
+
+
+# -- Reading a PRD file, and the CLI ------------------------------------------------------------
+
+
+def _docx_from_markdown(markdown: str, path: Path) -> Path:
+    """A Word version of a Markdown PRD, as a PM would write it: headings, bullets, a real table."""
+    document = docx.Document()
+    table_rows: list[list[str]] = []
+
+    def flush_table() -> None:
+        if table_rows:
+            table = document.add_table(rows=len(table_rows), cols=len(table_rows[0]))
+            for r, row in enumerate(table_rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+            table_rows.clear()
+
+    for line in markdown.splitlines():
+        text = line.replace("**", "").strip()
+        if text.startswith("|"):
+            if not re.match(r"^\|[-| ]+\|$", text):
+                table_rows.append([cell.strip() for cell in text.strip("|").split("|")])
+            continue
+        flush_table()
+        if text.startswith("# "):
+            document.add_heading(text[2:], level=0)
+        elif text.startswith("#"):
+            document.add_heading(text.lstrip("#").strip(), level=min(text.count("#", 0, 4), 3) - 1)
+        elif text.startswith("- "):
+            document.add_paragraph(text[2:], style="List Bullet")
+        elif text:
+            document.add_paragraph(text)
+    flush_table()
+    document.save(str(path))
+    return path
+
+
+def test_a_word_prd_reads_like_its_markdown(plain_deps: Deps, tmp_path: Path) -> None:
+    path = _docx_from_markdown((PRDS / "sales-call-insights.md").read_text(encoding="utf-8"), tmp_path / "prd.docx")
+    text = read_prd(path, 10_000_000)
+    draft = draft_evals(plain_deps, "Sales call insights", text)
+    assert draft.feature_type == "extraction" and draft.secondary_types == ["classification"]
+    assert draft.cost_per_request == 0.03 and draft.p95_ms == 300_000
+    # Word keeps no bold, so a persona runs to its second comma.
+    assert [user.split(" at ")[0] for user in draft.users] == [
+        "Jordan, account executive",
+        "Priyanka, sales manager with 9 reps",
+        "Leon, revenue operations analyst",
+    ]
+    assert [gate.name for gate in draft.launch_gates][1:] == [
+        "0 — Internal",
+        "1 — Pilot",
+        "2 — Beta",
+        "3 — General availability",
+    ]
+    assert any("objection categories" in q.question for q in draft.open_questions if q.origin == "prd")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.md", None, "No PRD file"),
+        ("prd.yaml", b"errors: []", "use a .md, .txt, .pdf, .docx or .html file"),
+        ("broken.pdf", b"%PDF-1.4 not really", "corrupt PDF"),
+        ("latin1.txt", "Fü".encode("latin-1"), "not UTF-8"),
+        ("big.md", b"# PRD\n" + b"x" * 2000, "the limit is"),
+    ],
+)
+def test_an_unreadable_prd_file_is_an_input_error(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_prd(path, 1000)
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(KNOWLEDGE))
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["draft-evals", *args], catch_exceptions=False)
+
+    return run
+
+
+def test_cli_prints_the_full_plan_in_markdown(run_cli: Callable[..., Any]) -> None:
+    result = run_cli("Ticket routing", "--prd", str(PRDS / "nl-automatische-ticketroutering.md"))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("# Eval plan: Ticket routing")
+    assert (
+        "≤ 800 ms" in result.output and "Fatima, dispatcher" in result.output and "## Open questions" in result.output
+    )
+
+
+def test_cli_prints_yaml_and_promptfoo(run_cli: Callable[..., Any]) -> None:
+    prd = str(PRDS / "help-center-semantic-search.md")
+    as_yaml = run_cli("Help center answers", "--prd", prd, "--format", "yaml")
+    assert as_yaml.exit_code == 0
+    plan = EvalDraft.model_validate(yaml.safe_load(as_yaml.stdout))
+    assert plan.feature_type == "rag" and plan.cost_per_request == 0.002
+    assert "without an LLM" in as_yaml.stderr
+    as_promptfoo = run_cli("Help center answers", "--prd", prd, "--format", "promptfoo")
+    assert as_promptfoo.exit_code == 0
+    config = yaml.safe_load(as_promptfoo.stdout)
+    jsonschema.validate(config, PROMPTFOO_SCHEMA)
+    assert config["providers"][0]["id"] == "openai:chat:gpt-4o-mini"
+
+
+def test_cli_drafts_from_a_description_alone(run_cli: Callable[..., Any]) -> None:
+    result = run_cli("Summarise long support tickets for agents")
+    assert result.exit_code == 0 and "### Gaps the PRD leaves" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Search", "--prd", "/nonexistent/prd.md"], "No PRD file at /nonexistent/prd.md"),
+        (["Search", "--prd", str(KNOWLEDGE / "error-codes" / "openai.yaml")], "use a .md, .txt"),
+        (["Search", "--format", "pdf"], "Invalid value for '--format'"),
+        ([], "Missing argument 'FEATURE'"),
+    ],
+)
+def test_cli_refuses_bad_input_in_one_line(run_cli: Callable[..., Any], args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_cli_help_has_examples(run_cli: Callable[..., Any]) -> None:
+    result = run_cli("--help")
+    assert "Examples:" in result.output and "--format promptfoo" in result.output
+
+
+# -- With an LLM (the loopback OpenAI endpoint) ----------------------------------------------------
+
+
+@pytest.fixture
+def llm_deps(plain_deps: Deps, openai_server: OpenAIServer) -> Iterator[Deps]:
+    settings = plain_deps.settings.model_copy(
+        update={
+            "openai_api_key": "sk-test-loopback-0000000000000000",
+            "openai_base_url": openai_server.base_url,
+            "llm_timeout_s": 2.0,
+            "llm_budget_s": 4.0,
+            "llm_max_retries": 1,
+        }
+    )
+    yield dataclasses.replace(plain_deps, settings=settings, llm=LLM(settings, backoff_base_s=0.01))
+
+
+def _generated_plan(base: EvalDraft) -> dict[str, Any]:
+    """What a model might send back: the base plan, rewritten, with one PRD target lost on the way."""
+    plan = EvalPlan.model_validate(base.model_dump(include=set(EvalPlan.model_fields))).model_dump(mode="json")
+    plan["feature_type"] = "generation"
+    plan["metrics"] = [m for m in plan["metrics"] if m["name"] != "Cost per query"]
+    latency = next(m for m in plan["metrics"] if m["name"] == "Latency")
+    latency["threshold"], latency["threshold_source"] = "about a second", "playbook"
+    plan["metrics"].append(
+        {
+            "name": "IBAN exact match",
+            "category": "quality",
+            "definition": "Share of invoices whose IBAN matches the label exactly.",
+            "how_measured": "Exact match on the golden set, scans sliced separately.",
+            "threshold": ">= 98 %",
+            "threshold_source": "prd",
+        }
+    )
+    plan["open_questions"] = [{"question": "Who owns the scan slice?", "origin": "gap"}]
+    return plan
+
+
+def test_the_llm_writes_the_plan_as_structured_output(
+    llm_deps: Deps, plain_deps: Deps, openai_server: OpenAIServer
+) -> None:
+    text = (PRDS / "de-rechnungsdaten-extraktion.md").read_text(encoding="utf-8")
+    base = draft_evals(plain_deps, "Rechnungsdaten-Extraktion", text)
+    openai_server.script(reply(json.dumps(_generated_plan(base))))
+
+    draft = draft_evals(llm_deps, "Rechnungsdaten-Extraktion", text)
+
+    assert draft.mode == "generated" and draft.notice is None
+    assert draft.metric("IBAN exact match") is not None
+    assert any(q.question == "Who owns the scan slice?" for q in draft.open_questions)
+    # The PRD still wins: its declared type, its latency target, its cost metric, its own questions.
+    assert draft.feature_type == "extraction"
+    assert draft.metric("Latency").threshold == base.metric("Latency").threshold  # type: ignore[union-attr]
+    assert draft.metric("Latency").threshold_source == "prd"  # type: ignore[union-attr]
+    assert draft.metric("Cost per query") == base.metric("Cost per query")
+    assert [q for q in draft.open_questions if q.origin == "prd"] == [
+        q for q in base.open_questions if q.origin == "prd"
+    ]
+    assert draft.sources == base.sources and draft.p95_ms == 8000
+    assert "by the LLM" in draft.as_markdown()
+
+    request = openai_server.requests[0]["body"]
+    assert request["response_format"]["type"] == "json_schema"
+    assert request["response_format"]["json_schema"]["name"] == "EvalPlan"
+    prompt = request["messages"][-1]["content"]
+    assert "Rechnungsdaten-Extraktion" in prompt and "0,02 €" in prompt  # the PRD
+    assert "Confidence calibration (trust; applies to: classification, rag, extraction)" in prompt  # the catalog
+    assert "threshold_source: prd" in prompt  # the deterministic first draft
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [malformed(), reply("Here is your plan: metrics are important."), reply('{"metrics": "none"}')],
+    ids=["malformed-body", "prose-not-json", "wrong-shape"],
+)
+def test_an_unusable_llm_reply_falls_back_to_the_deterministic_draft(
+    llm_deps: Deps, openai_server: OpenAIServer, failure: Any
+) -> None:
+    openai_server.default = failure
+    text = (PRDS / "ticket-thread-summarizer.md").read_text(encoding="utf-8")
+    draft = draft_evals(llm_deps, "Ticket Thread Summarizer", text)
+    assert draft.mode == "deterministic"
+    assert draft.notice and "deterministic draft" in draft.notice and "unusable" in draft.notice
+    assert draft.metric("Cost per query").threshold == "Cost per summary: < $0.004"  # type: ignore[union-attr]
+    assert openai_server.calls == 2  # one retry, then the fallback
+
+
+def test_a_plan_gets_the_longer_eval_draft_budget(
+    llm_deps: Deps, plain_deps: Deps, openai_server: OpenAIServer
+) -> None:
+    base = draft_evals(plain_deps, "Route tickets to the right queue")
+    openai_server.script(reply(json.dumps(_generated_plan(base)), delay_s=1.5))
+    slow = dataclasses.replace(
+        llm_deps,
+        settings=llm_deps.settings.model_copy(
+            update={"llm_budget_s": 0.5, "llm_timeout_s": 0.5, "eval_draft_budget_s": 6.0}
+        ),
+    )
+    slow = dataclasses.replace(slow, llm=LLM(slow.settings, backoff_base_s=0.01))
+    # An answer would have given up after half a second; a plan may take its time.
+    assert draft_evals(slow, "Route tickets to the right queue").mode == "generated"
+    assert openai_server.calls == 1
+
+
+def test_a_rejected_key_falls_back_at_once_and_says_what_to_check(llm_deps: Deps, openai_server: OpenAIServer) -> None:
+    openai_server.default = unauthorized()
+    draft = draft_evals(llm_deps, "Route tickets to the right queue")
+    assert draft.mode == "deterministic" and draft.notice and "OPENAI_API_KEY" in draft.notice
+    assert openai_server.calls == 1
