@@ -1,0 +1,217 @@
+"""What PM Copilot does for a request, whatever the surface: answer, draft evals, explain an error, report, reindex.
+
+Nothing here knows Slack. A surface parses the user's text with `parse_request`, calls one
+`Copilot` method, and renders the `Reply` it gets back (Slack blocks, CLI text, JSON).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+from pydantic import BaseModel, Field
+
+from bot.answers import Answer, Conversation, OnToken, Source, answer_question, clean_question
+from bot.errors import IndexBusy, InputError
+from bot.eval_drafts import draft_evals
+from bot.explain import explain_error, load_catalog
+from bot.metrics import stats_report
+from bot.redact import redact
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+    from bot.error_catalog import ErrorCatalog
+
+log = logging.getLogger(__name__)
+
+Verb = Literal["ask", "eval", "error", "stats", "reindex", "help"]
+VERBS: tuple[Verb, ...] = ("ask", "eval", "error", "stats", "reindex", "help")
+ReplyKind = Literal["answer", "evals", "error", "stats", "reindex", "help", "usage", "refusal"]
+
+# Pasted errors can carry a stack trace or a JSON body; Slack caps a command's text near this anyway.
+MAX_ERROR_CHARS = 8000
+
+_NATURAL_EVALS = re.compile(
+    r"^\s*(?:please\s+)?draft\s+(?:an?\s+|the\s+|some\s+)?eval\w*(?:\s+criteria|\s+plan)?(?:\s+for)?\s*:?\s*", re.I
+)
+_NATURAL_ERROR = re.compile(r"^\s*(?:please\s+)?explain\s+(?:this|an|the|my)?\s*error(?:\s+message)?\s*:?\s*", re.I)
+_MENTIONS_EVALS = re.compile(r"\bevals?\b|\bevaluation", re.I)
+
+
+class Request(NamedTuple):
+    """One thing the user asked for: a verb and its argument (the question, feature or error text)."""
+
+    verb: Verb
+    argument: str
+
+
+def parse_request(text: str) -> Request:
+    """Read `ask …`, `eval …`, `error …`, `stats`, `reindex`, `help`, or a bare question.
+
+    Natural phrasings from the assistant pane's suggested prompts ("Draft eval criteria for: …",
+    "Explain this error: …") map to the same verbs. Empty text asks for help.
+    """
+    text = (text or "").strip()
+    if not text:
+        return Request("help", "")
+    natural = _NATURAL_EVALS.match(text)
+    if natural:
+        return Request("eval", text[natural.end() :].strip())
+    natural = _NATURAL_ERROR.match(text)
+    if natural:
+        return Request("error", text[natural.end() :].strip())
+    first, _, rest = text.partition(" ")
+    verb = first.lower().rstrip(":")
+    rest = rest.strip()
+    if verb in ("ask", "eval", "error"):
+        return Request(verb, rest)  # type: ignore[arg-type]
+    if verb in ("stats", "reindex", "help") and not rest:
+        return Request(verb, "")  # type: ignore[arg-type]
+    # "help me pick a metric" is a question, not a request for the usage text.
+    return Request("ask", text)
+
+
+def mentions_evals(text: str) -> bool:
+    """True when a message asks about evals (in a PRD thread, that means: draft them from the PRD)."""
+    return bool(_MENTIONS_EVALS.search(text or ""))
+
+
+class Attachment(BaseModel):
+    """A long document that goes with a reply, e.g. a full eval plan, uploaded as a file."""
+
+    filename: str
+    title: str
+    content: str
+
+
+class Reply(BaseModel):
+    """What to tell the user, for any surface. `markdown` is the body; answers carry their sources."""
+
+    kind: ReplyKind
+    markdown: str
+    question: str = ""
+    sources: list[Source] = Field(default_factory=list)
+    notice: str | None = None
+    mode: str | None = None
+    answered: bool = True
+    unverified: bool = False
+    attachment: Attachment | None = None
+
+    @classmethod
+    def of(cls, answer: Answer) -> Reply:
+        return cls(
+            kind="answer",
+            markdown=answer.answer,
+            question=answer.question,
+            sources=list(answer.sources),
+            notice=answer.notice,
+            mode=answer.mode,
+            answered=answer.answered,
+            unverified=answer.unverified,
+        )
+
+    @property
+    def wants_feedback(self) -> bool:
+        """Replies to a PM's request get 👍/👎; usage hints and reports don't."""
+        return self.kind in ("answer", "evals", "error")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "feature"
+
+
+class Copilot:
+    """PM Copilot's capabilities, built once per process from the dependencies."""
+
+    def __init__(self, deps: Deps, catalog: ErrorCatalog | None = None) -> None:
+        self.deps = deps
+        self.catalog = catalog
+
+    @classmethod
+    def build(cls, deps: Deps) -> Copilot:
+        return cls(deps, load_catalog(deps))
+
+    @property
+    def max_chars(self) -> int:
+        return self.deps.settings.max_question_chars
+
+    def check(self, request: Request) -> Reply | None:
+        """A usage reply when the request can't run as given (empty or oversized); None when it can."""
+        if request.verb == "ask":
+            try:
+                clean_question(request.argument, self.max_chars)
+            except InputError as error:
+                return Reply(kind="usage", markdown=str(error))
+        elif request.verb == "eval":
+            if not request.argument.strip():
+                return Reply(kind="usage", markdown="Name the feature, e.g. `eval an AI summary of support tickets`.")
+            if len(request.argument) > self.max_chars:
+                return Reply(
+                    kind="usage", markdown=f"Keep the feature description under {self.max_chars:,} characters."
+                )
+        elif request.verb == "error":
+            if not request.argument.strip():
+                return Reply(kind="usage", markdown="Paste the error message, e.g. `error 429 insufficient_quota`.")
+            if len(request.argument) > MAX_ERROR_CHARS:
+                return Reply(kind="usage", markdown=f"Paste at most {MAX_ERROR_CHARS:,} characters of the error.")
+        return None
+
+    def is_admin(self, user: str) -> bool:
+        return user in self.deps.settings.admins
+
+    def run(self, request: Request, *, user: str, conversation: Conversation | None = None) -> Reply:
+        """Carry out any request except `help` (each surface words its own help)."""
+        usage = self.check(request)
+        if usage is not None:
+            return usage
+        if request.verb == "ask":
+            return self.ask(request.argument, conversation=conversation)
+        if request.verb == "eval":
+            return self.draft_evals(request.argument, prd=conversation.context if conversation else None)
+        if request.verb == "error":
+            return self.explain_error(request.argument)
+        if request.verb == "stats":
+            return self.stats()
+        if request.verb == "reindex":
+            return self.reindex(user)
+        raise ValueError(f"no action for {request.verb!r}")
+
+    def ask(self, question: str, *, conversation: Conversation | None = None, on_token: OnToken | None = None) -> Reply:
+        return Reply.of(answer_question(self.deps, question, conversation=conversation, on_token=on_token))
+
+    def explain_error(self, text: str) -> Reply:
+        catalog = self.catalog if self.catalog is not None else load_catalog(self.deps)
+        explanation = explain_error(catalog, text, self.deps)
+        return Reply(kind="error", markdown=explanation.as_markdown(), question=redact(text)[:500])
+
+    def draft_evals(self, feature: str, prd: str | None = None) -> Reply:
+        plan = draft_evals(self.deps, feature, prd=prd or None)
+        return Reply(
+            kind="evals",
+            markdown=plan.summary_markdown(),
+            question=f"eval {feature}",
+            attachment=Attachment(
+                filename=f"eval-plan-{_slug(feature)}.md",
+                title=f"Eval plan: {feature[:80]}",
+                content=plan.as_markdown(),
+            ),
+        )
+
+    def stats(self) -> Reply:
+        return Reply(kind="stats", markdown=stats_report(self.deps.store))
+
+    def reindex(self, user: str) -> Reply:
+        if not self.is_admin(user):
+            return Reply(
+                kind="refusal",
+                markdown="Sorry, only PM Copilot admins can reindex the knowledge base. "
+                "Ask one of them, or wait for the nightly reindex.",
+            )
+        try:
+            report = self.deps.index.reindex()
+        except IndexBusy as error:
+            return Reply(kind="reindex", markdown=f"A reindex is already running ({error}). Try again in a minute.")
+        log.info("reindex by %s: %s", user, report.summary())
+        skipped = "".join(f"\n• skipped `{item.path}`: {item.reason}" for item in report.skipped[:10])
+        return Reply(kind="reindex", markdown=f"Reindexed the knowledge base: {report.summary()}.{skipped}")

@@ -1,0 +1,199 @@
+"""`pm-copilot serve`: the Slack app over HTTP (waitress) or Socket Mode, with health and metrics endpoints.
+
+    POST /slack/events   events, slash commands and interactivity (Bolt verifies the signature)
+    GET  /healthz        the process is alive
+    GET  /readyz         redis, chroma and the index, each reported; 503 until all are ready
+    GET  /metrics        Prometheus text
+
+In Socket Mode the same endpoints (bar /slack/events) stay up on PORT for probes and scraping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import waitress
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
+
+from bot.config import Settings, warn_if_single_process
+from bot.deps import Deps, build_deps
+from bot.errors import IndexBusy, PMCopilotError
+from bot.redact import redact
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+    from waitress.server import BaseWSGIServer, MultiSocketServer
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+# Slack's largest payloads (events with long messages, block_actions with big views) stay far below this.
+MAX_BODY_BYTES = 1_000_000
+
+
+class Warmup:
+    """Loads the embedding model and the index snapshot once, so the first question is fast."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.done = threading.Event()
+        self.error: str | None = None
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        try:
+            if self.deps.index.count() == 0:
+                log.warning("the index is empty: indexing %s now", self.deps.knowledge_dir)
+                try:
+                    self.deps.index.reindex()
+                except IndexBusy:
+                    log.info("another replica is indexing; waiting for it")
+            self.deps.embeddings.embed_query("warm up the embedding model")
+            self.deps.index.snapshot()
+        except PMCopilotError as error:
+            self.error = str(error)
+            log.error("warm-up failed: %s", error)
+        except Exception as error:
+            self.error = type(error).__name__
+            log.exception("warm-up failed")
+        else:
+            log.info("warm: model and index loaded in %.1f s", time.perf_counter() - started)
+        finally:
+            self.done.set()
+
+    def start(self) -> None:
+        threading.Thread(target=self.run, name="pmc-warmup", daemon=True).start()
+
+
+def readiness(deps: Deps, warmup: Warmup | None = None) -> tuple[bool, dict[str, Any]]:
+    """Check each dependency separately; ready when Chroma and the index are.
+
+    Redis being down degrades the replica (answers go on without caches, dedup falls back to this
+    process) but keeps it ready: every replica shares that Redis, so taking them all out of the
+    load balancer would stop answers for nothing. The report then lists it under "degraded".
+    """
+    report: dict[str, Any] = {}
+    if deps.store.shared:
+        report["redis"] = "ok" if deps.store.ping() else "unreachable"
+    else:
+        report["redis"] = "not configured (in-process state)"
+    chunks = 0
+    try:
+        chunks = deps.index.count()
+        report["chroma"] = "ok"
+    except PMCopilotError as error:
+        report["chroma"] = f"unreachable: {error}"
+    report["index"] = {"present": chunks > 0, "chunks": chunks}
+    if warmup is not None:
+        report["warm"] = warmup.done.is_set() and warmup.error is None
+    ready = report["chroma"] == "ok" and chunks > 0 and report.get("warm", True) is True
+    report["ready"] = ready
+    if report["redis"] == "unreachable":
+        report["degraded"] = ["redis"]
+    return ready, report
+
+
+Body = Iterable[bytes]
+
+
+class WebApp:
+    """The WSGI application: Bolt at POST /slack/events, plus health, readiness and metrics."""
+
+    def __init__(self, deps: Deps, app: App | None, warmup: Warmup | None = None) -> None:
+        self.deps = deps
+        self.slack = SlackRequestHandler(app, EVENTS_PATH) if app is not None else None
+        self.warmup = warmup
+
+    @staticmethod
+    def _send(start_response: StartResponse, status: str, body: bytes, content_type: str) -> Body:
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _json(self, start_response: StartResponse, status: str, payload: dict[str, Any]) -> Body:
+        return self._send(start_response, status, json.dumps(payload).encode(), "application/json")
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Body:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        if path == EVENTS_PATH and self.slack is not None:
+            if method != "POST":
+                return self._send(start_response, "405 Method Not Allowed", b"POST only\n", "text/plain")
+            if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+                return self._send(start_response, "413 Payload Too Large", b"request body too large\n", "text/plain")
+            try:
+                return self.slack(environ, start_response)
+            except (json.JSONDecodeError, UnicodeDecodeError):  # raised while Bolt parses the body, before any reply
+                log.warning("unparseable request body at %s", EVENTS_PATH)
+                return self._send(start_response, "400 Bad Request", b"malformed request body\n", "text/plain")
+        if method != "GET":
+            return self._send(start_response, "405 Method Not Allowed", b"GET only\n", "text/plain")
+        if path == "/healthz":
+            return self._json(start_response, "200 OK", {"status": "ok"})
+        if path == "/readyz":
+            ready, report = readiness(self.deps, self.warmup)
+            return self._json(start_response, "200 OK" if ready else "503 Service Unavailable", report)
+        if path == "/metrics":
+            return self._send(
+                start_response, "200 OK", generate_latest(self.deps.metrics.registry), CONTENT_TYPE_LATEST
+            )
+        return self._send(start_response, "404 Not Found", b"not found\n", "text/plain")
+
+
+def http_server(wsgi: Callable[..., Body], host: str, port: int, threads: int) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server (not yet running); it answers oversized bodies with 413 before reading them."""
+    return waitress.create_server(  # type: ignore[attr-defined]
+        wsgi,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_BODY_BYTES,
+        ident="pm-copilot",
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def serve(settings: Settings, *, force_http: bool = False, port: int | None = None, host: str = "0.0.0.0") -> None:
+    """Run until interrupted: Socket Mode when SLACK_APP_TOKEN is set (unless force_http), else HTTP."""
+    from bot.slack_app import build_app
+
+    socket_mode = bool(settings.slack_app_token) and not force_http
+    settings.require("slack_bot_token", "slack_app_token" if socket_mode else "slack_signing_secret")
+    warn_if_single_process(settings)
+    deps = build_deps(settings)
+    try:
+        app = build_app(deps)
+    except (BoltError, SlackClientError) as error:  # auth.test refused the token, or Slack is unreachable
+        raise PMCopilotError(f"can't start the Slack app: {redact(str(error))}") from error
+    warmup = Warmup(deps)
+    warmup.start()
+    from bot.scheduler import ReindexScheduler
+
+    scheduler = ReindexScheduler(deps, slack=app.client)  # the nightly reindex, one replica per slot
+    scheduler.start()
+    port = port or settings.port
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        ops = http_server(WebApp(deps, None, warmup), host, port, threads=2)
+        threading.Thread(target=ops.run, name="pmc-ops-http", daemon=True).start()
+        log.info("Socket Mode: connecting to Slack; health and metrics on port %d", port)
+        SocketModeHandler(app, settings.slack_app_token).start()
+        return
+    server = http_server(WebApp(deps, app, warmup), host, port, threads=settings.http_threads)
+    log.info("HTTP mode: listening on %s:%d, Slack posts to %s", host, port, EVENTS_PATH)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        scheduler.stop()
+        server.close()

@@ -1,0 +1,221 @@
+"""A Slack thread as context for an answer: the PRD (root message and shared files) and the turns so far.
+
+A thread is read once with conversations.replies; afterwards its context lives in the store
+(keyed by workspace, channel and thread ts, with THREAD_CACHE_TTL_S) and each mention adds its
+question and the bot's answer, so a follow-up never re-reads the whole history.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, Field, ValidationError
+from slack_sdk import WebClient
+
+from bot.answers import Conversation
+from bot.loaders import LOADERS, SkipFile, load_text
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_TURNS = 20
+MAX_CONTEXT_CHARS = 40_000
+MAX_THREAD_MESSAGES = 1000
+FILE_TIMEOUT_S = 10.0
+# Message subtypes that carry something a person said; joins, topic changes and the like don't.
+_SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast", "bot_message", "me_message"}
+_TEXT_FILETYPES = {"text", "markdown", "md", "csv", "tsv", "json", "yaml", "yml", "xml", "post"}
+
+
+class SharedFile(BaseModel):
+    """A file shared in the thread, as text."""
+
+    name: str
+    text: str
+
+
+class ThreadContext(BaseModel):
+    """What a thread tells the bot: its root message, shared files, and the turns after the root."""
+
+    team: str
+    channel: str
+    thread_ts: str
+    root: str = ""
+    files: list[SharedFile] = Field(default_factory=list)
+    history: list[tuple[str, str]] = Field(default_factory=list)
+
+    @property
+    def scope(self) -> str:
+        return f"{self.team}:{self.channel}:{self.thread_ts}"
+
+    @property
+    def prd(self) -> str:
+        """The root message and the shared files, capped to MAX_CONTEXT_CHARS."""
+        parts = [self.root.strip()] if self.root.strip() else []
+        parts += [f"## {shared.name}\n\n{shared.text.strip()}" for shared in self.files if shared.text.strip()]
+        text = "\n\n".join(parts)
+        return text if len(text) <= MAX_CONTEXT_CHARS else text[:MAX_CONTEXT_CHARS] + "\n…(truncated)"
+
+    @property
+    def title(self) -> str:
+        """A short name for what the thread is about: the PRD's first heading or line."""
+        for line in self.prd.splitlines():
+            line = line.strip().lstrip("#").strip().strip("*_").strip()
+            if line:
+                return line[:100]
+        return ""
+
+    def conversation(self) -> Conversation:
+        return Conversation(scope=self.scope, context=self.prd, history=list(self.history))
+
+    def add_turn(self, question: str, answer: str) -> None:
+        self.history = [*self.history, ("user", question), ("assistant", answer)][-MAX_TURNS:]
+
+
+class ThreadMemory:
+    """Thread contexts in the store, so every replica reuses a thread it (or another) already read."""
+
+    def __init__(self, store: Store, ttl_s: int) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+
+    @staticmethod
+    def _key(team: str, channel: str, thread_ts: str) -> str:
+        return f"thread:{team}:{channel}:{thread_ts}"
+
+    def load(self, team: str, channel: str, thread_ts: str) -> ThreadContext | None:
+        raw = self.store.get(self._key(team, channel, thread_ts))
+        if raw is None:
+            return None
+        try:
+            return ThreadContext.model_validate_json(raw)
+        except ValidationError:
+            log.warning("unreadable cached thread %s/%s; reading it again", channel, thread_ts)
+            return None
+
+    def save(self, thread: ThreadContext) -> None:
+        self.store.set(self._key(thread.team, thread.channel, thread.thread_ts), thread.model_dump_json(), self.ttl_s)
+
+
+# -- Reading a thread from Slack ---------------------------------------------------------------
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]+))?>")
+_CHANNEL = re.compile(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^>|]+)(?:\|([^>]+))?>")
+_SPECIAL = re.compile(r"<!(\w+)(?:\^[^>|]*)?(?:\|([^>]+))?>")
+
+
+def slack_to_text(text: str, bot_user_id: str | None = None) -> str:
+    """Slack message markup as plain text: links, user and channel mentions; the bot's own mention dropped."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]+)?>\s*", "", text)
+    text = _USER.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
+    text = _SPECIAL.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
+    return html.unescape(text).strip()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect must not carry the bot token to another host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+class FileReader:
+    """Downloads files shared in Slack (with the bot token) and turns the readable ones into text."""
+
+    def __init__(self, token: str, api_url: str, max_bytes: int) -> None:
+        self.token = token
+        self.api_host = urlparse(api_url).hostname or "slack.com"
+        self.max_bytes = max_bytes
+
+    def _trusted(self, url: str) -> bool:
+        parsed = urlparse(url)
+        host = parsed.hostname or ""
+        if host == self.api_host:
+            return parsed.scheme in ("http", "https")
+        return parsed.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com"))
+
+    def read(self, file: dict[str, Any]) -> SharedFile | None:
+        """The file's text, or None for files that aren't documents, too large or unreadable."""
+        name = str(file.get("name") or file.get("title") or "shared file")
+        suffix = Path(name).suffix.lower()
+        loader = LOADERS.get(suffix)
+        is_text = str(file.get("mimetype", "")).startswith("text/") or file.get("filetype") in _TEXT_FILETYPES
+        if loader is None and (is_text or file.get("mode") == "snippet"):
+            loader = load_text
+        url = file.get("url_private_download") or file.get("url_private")
+        if loader is None or not url or file.get("mode") in ("tombstone", "hidden_by_limit", "external"):
+            return None
+        if int(file.get("size") or 0) > self.max_bytes:
+            log.info("skipping shared file %s: %s bytes is over the limit", name, file.get("size"))
+            return None
+        if not self._trusted(str(url)):
+            log.warning("skipping shared file %s: its URL isn't on Slack's file host", name)
+            return None
+        request = urllib.request.Request(str(url), headers={"Authorization": f"Bearer {self.token}"})
+        try:
+            with _opener.open(request, timeout=FILE_TIMEOUT_S) as response:
+                if "text/html" in response.headers.get("Content-Type", "") and suffix not in (".html", ".htm"):
+                    raise SkipFile("got an HTML page instead of the file (is files:read granted?)")
+                data = response.read(self.max_bytes + 1)
+            if len(data) > self.max_bytes:
+                raise SkipFile("over the size limit")
+            text, _title = loader(data, Path(name))
+        except (OSError, SkipFile, ValueError) as error:
+            log.warning("couldn't read shared file %s: %s", name, error)
+            return None
+        return SharedFile(name=name, text=text)
+
+
+def _replies(client: WebClient, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    cursor = None
+    while len(messages) < MAX_THREAD_MESSAGES:
+        page = client.conversations_replies(channel=channel, ts=thread_ts, limit=200, cursor=cursor)
+        messages.extend(page.get("messages") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return messages
+
+
+def read_thread(
+    client: WebClient,
+    files: FileReader,
+    *,
+    team: str,
+    channel: str,
+    thread_ts: str,
+    bot_user_id: str | None,
+    skip_ts: str | None = None,
+) -> ThreadContext:
+    """Read a thread once: the root message and its files are the PRD; later messages become turns.
+
+    skip_ts: the message being answered right now (it is the question, not history).
+    """
+    thread = ThreadContext(team=team, channel=channel, thread_ts=thread_ts)
+    shared: list[SharedFile] = []
+    for message in _replies(client, channel, thread_ts):
+        if message.get("subtype") not in _SPOKEN_SUBTYPES:
+            continue
+        shared.extend(filter(None, (files.read(file) for file in message.get("files") or [])))
+        text = slack_to_text(str(message.get("text") or ""), bot_user_id)
+        if message.get("ts") == thread_ts:
+            thread.root = text
+        elif message.get("ts") != skip_ts and text:
+            thread.history.append(("assistant" if message.get("user") == bot_user_id else "user", text))
+    thread.files = shared
+    thread.history = thread.history[-MAX_TURNS:]
+    return thread

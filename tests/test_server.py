@@ -1,0 +1,265 @@
+"""`pm-copilot serve` and `manifest`: health, readiness, metrics, start-up checks, and a real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.deps import Deps
+from bot.manifest import BOT_EVENTS, BOT_SCOPES
+from bot.server import Warmup
+from tests.conftest import REDIS_URL, HashingEmbeddings, write
+from tests.slack_api import SlackAPI
+from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, signed_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    write(root, "playbook/metrics.md", "# Metrics\n\n## Launch metrics\n\nMeasure accuracy, latency and cost.")
+    return root
+
+
+@pytest.fixture
+def make_harness(
+    slack: SlackAPI,
+    make_deps: Callable[..., Deps],
+    folder: Path,
+    hashing_model: HashingEmbeddings,
+    redis_prefix: str,
+) -> Iterator[Callable[..., SlackHarness]]:
+    harnesses: list[SlackHarness] = []
+
+    def factory(indexed: bool = True, **overrides: Any) -> SlackHarness:
+        settings = {
+            "slack_bot_token": slack.token,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.api_url,
+            "redis_url": REDIS_URL,
+            "cache_prefix": redis_prefix,
+            **overrides,
+        }
+        deps = make_deps(folder, hashing_model, **settings)
+        if indexed:
+            deps.index.reindex()
+        harnesses.append(SlackHarness(slack, deps))
+        return harnesses[-1]
+
+    yield factory
+    for harness in harnesses:
+        harness.close()
+
+
+def test_healthz_answers_while_the_process_lives(make_harness: Callable[..., SlackHarness]) -> None:
+    response = make_harness(indexed=False).http.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_reports_each_dependency_and_is_ready_once_indexed(make_harness: Callable[..., SlackHarness]) -> None:
+    harness = make_harness()
+    response = harness.http.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"redis": "ok", "chroma": "ok", "index": {"present": True, "chunks": 1}, "ready": True}
+
+
+def test_readyz_is_503_without_an_index(make_harness: Callable[..., SlackHarness]) -> None:
+    response = make_harness(indexed=False).http.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["index"] == {"present": False, "chunks": 0} and body["redis"] == "ok" and body["ready"] is False
+
+
+def test_readyz_stays_ready_but_degraded_when_redis_is_unreachable(
+    make_harness: Callable[..., SlackHarness],
+) -> None:
+    make_harness()  # index the folder while Redis is up; the replica below shares its Chroma
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    harness = make_harness(indexed=False, redis_url=f"redis://127.0.0.1:{closed_port}/0")
+    response = harness.http.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["redis"], body["chroma"], body["ready"], body["degraded"]) == ("unreachable", "ok", True, ["redis"])
+
+
+def test_metrics_are_prometheus_text(make_harness: Callable[..., SlackHarness], slack: SlackAPI) -> None:
+    harness = make_harness()
+    _, response_url = harness.command("What should we measure?")
+    slack.wait_for("response_url", path=response_url)
+    response = harness.http.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert "pmc_questions_total" in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/slack/events", 405), ("POST", "/healthz", 405), ("GET", "/nope", 404)]
+)
+def test_other_routes(make_harness: Callable[..., SlackHarness], method: str, path: str, status: int) -> None:
+    assert make_harness(indexed=False).http.request(method, path).status_code == status
+
+
+def test_warmup_indexes_an_empty_index_and_loads_the_model(
+    make_deps: Callable[..., Deps], folder: Path, hashing_model: HashingEmbeddings
+) -> None:
+    deps = make_deps(folder, hashing_model)
+    warmup = Warmup(deps)
+    warmup.run()
+    assert warmup.done.is_set() and warmup.error is None
+    assert deps.index.count() == 1
+    assert hashing_model.texts_embedded == 2  # the chunk, then the warm-up query
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+    ],
+)
+def test_serve_refuses_to_start_without_credentials(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], missing: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["serve", "--http"])
+    assert result.exit_code == 1
+    assert f"Error: {missing}" in result.output and "must be set" in result.output
+
+
+def test_serve_says_so_when_slack_refuses_the_token(
+    monkeypatch: pytest.MonkeyPatch, slack: SlackAPI, folder: Path
+) -> None:
+    slack.script("auth.test", {"ok": False, "error": "invalid_auth"})
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-revoked-0000",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": slack.api_url,
+        "KNOWLEDGE_DIR": str(folder),
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["serve", "--http", "--port", "1"])
+    assert result.exit_code == 1
+    assert "can't start the Slack app" in result.output and "invalid_auth" in result.output
+    assert "xoxb-revoked-0000" not in result.output
+
+
+def test_manifest_lists_the_command_events_assistant_and_only_used_scopes() -> None:
+    result = CliRunner().invoke(cli, ["manifest", "--url", "https://pm.example.com/"])
+    assert result.exit_code == 0
+    manifest = yaml.safe_load(result.output)
+    assert manifest["oauth_config"]["scopes"]["bot"] == BOT_SCOPES
+    [command] = manifest["features"]["slash_commands"]
+    assert (command["command"], command["url"]) == ("/pm", "https://pm.example.com/slack/events")
+    assert "assistant_description" in manifest["features"]["assistant_view"]
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"] == {
+        "bot_events": BOT_EVENTS,
+        "request_url": "https://pm.example.com/slack/events",
+    }
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": "https://pm.example.com/slack/events"}
+    assert settings["socket_mode_enabled"] is False
+
+
+def test_manifest_without_a_url_is_for_socket_mode() -> None:
+    manifest = yaml.safe_load(CliRunner().invoke(cli, ["manifest"]).output)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert "url" not in manifest["features"]["slash_commands"][0]
+    assert "request_url" not in manifest["settings"]["interactivity"]
+
+
+def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
+    source = "\n".join((ROOT / "bot" / name).read_text() for name in ("slack_app.py", "slack_threads.py"))
+    used_by = {
+        "app_mentions:read": "app_mention",
+        "assistant:write": "set_suggested_prompts",
+        "channels:history": "conversations_replies",
+        "groups:history": "conversations_replies",
+        "chat:write": "chat_postMessage",
+        "commands": "app.command",
+        "files:read": "url_private_download",
+        "files:write": "files_upload_v2",
+        "im:history": 'app.event("message")',
+        "im:write": "conversations_open",
+        "reactions:write": "reactions_add",
+    }
+    assert sorted(used_by) == sorted(BOT_SCOPES)
+    assert all(needle in source for needle in used_by.values())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_http_end_to_end(tmp_path: Path, slack: SlackAPI, folder: Path, redis_prefix: str) -> None:
+    """The real `pm-copilot serve --http` process: it warms up, turns ready, acks /pm and answers."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "PM_"))},
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "KNOWLEDGE_DIR": str(folder),
+        "DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": REDIS_URL,
+        "CACHE_PREFIX": redis_prefix,
+        "LOG_FORMAT": "json",
+        "MIN_EVIDENCE": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--http", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            deadline = time.monotonic() + 120
+            ready: dict[str, Any] = {}
+            while time.monotonic() < deadline and not ready.get("ready"):
+                time.sleep(0.5)
+                try:
+                    ready = http.get("/readyz").json()
+                except httpx.TransportError:
+                    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert ready == {
+                "redis": "ok",
+                "chroma": "ok",
+                "index": {"present": True, "chunks": 1},
+                "warm": True,
+                "ready": True,
+            }
+            response_url = slack.response_url()
+            body = command_body("What should we measure?", response_url)
+            ack = http.post(
+                "/slack/events", content=body, headers=signed_headers(body, "application/x-www-form-urlencoded")
+            )
+            assert ack.status_code == 200 and ack.json()["text"].startswith(":mag: Looking that up")
+            [answer] = slack.wait_for("response_url", path=response_url, timeout=60)
+            assert "playbook/metrics.md" in json.dumps(answer.params["blocks"])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stderr:
+            process.stderr.close()
