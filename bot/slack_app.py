@@ -380,7 +380,7 @@ class SlackSurface:
                 if reply.attachment is not None:
                     self._upload_to_thread(client, channel, thread_ts, reply)
                 if not unread:  # a thread we couldn't read is read again next time
-                    thread.add_turn(question, reply.markdown)
+                    thread.add_turn(question, reply.markdown, ts)
                     self.threads.save(thread)
             finally:
                 self._react(client, "reactions_remove", channel, ts)
@@ -388,33 +388,28 @@ class SlackSurface:
     def _thread_of(
         self, client: WebClient, event: dict[str, Any], team: str, thread_ts: str, bot_user_id: str | None
     ) -> tuple[ThreadContext, str | None]:
-        """The cached thread context, or the thread read once; files on this message are added either way.
+        """The thread's context: read once, then cached and topped up with the messages posted since.
 
-        When Slack won't let us read the thread, the answer goes on without it; the second value
-        then says so, for the reply.
+        Files on this message are added either way. When Slack won't let us read the thread, the
+        answer goes on with what we have; the second value then says so, for the reply.
         """
         channel, ts = event["channel"], event["ts"]
-        thread = self.threads.load(team, channel, thread_ts)
-        if thread is None and event.get("thread_ts"):
+        cached = self.threads.load(team, channel, thread_ts)
+        if cached is not None and not cached.seen_ts:
+            cached = None  # cached by an older version, which didn't note where it stopped reading: read it afresh
+        thread = cached or ThreadContext(team=team, channel=channel, thread_ts=thread_ts)
+        unread = None
+        if cached is not None or event.get("thread_ts"):
             try:
-                return read_thread(
-                    client,
-                    self.files,
-                    team=team,
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    bot_user_id=bot_user_id,
-                    skip_ts=ts,
-                ), None
+                read_thread(client, self.files, thread, bot_user_id=bot_user_id, skip_ts=ts)
             except SlackApiError as error:
                 code = error.response.get("error", "an error")
                 log.warning("couldn't read thread %s/%s: %s", channel, thread_ts, code)
-                unread = f"I couldn't read this thread (Slack said `{code}`), so this answer doesn't draw on it."
-                return ThreadContext(team=team, channel=channel, thread_ts=thread_ts), unread
-        thread = thread or ThreadContext(team=team, channel=channel, thread_ts=thread_ts)
+                if cached is None:
+                    unread = f"I couldn't read this thread (Slack said `{code}`), so this answer doesn't draw on it."
         new_files: list[SharedFile] = [f for f in map(self.files.read, event.get("files") or []) if f is not None]
         thread.files = [*thread.files, *new_files]
-        return thread, None
+        return thread, unread
 
     @staticmethod
     def _react(client: WebClient, method: str, channel: str, ts: str) -> None:
@@ -528,7 +523,7 @@ class SlackSurface:
                 self._post(client, channel, thread_ts, as_slack_messages(reply, self._keep(reply, user)))
                 if reply.attachment is not None:
                     self._upload_to_thread(client, channel, thread_ts, reply)
-            thread.add_turn(text, reply.markdown)
+            thread.add_turn(text, reply.markdown, str(payload.get("ts") or ""))
             self.threads.save(thread)
 
     @staticmethod

@@ -1,8 +1,9 @@
 """A Slack thread as context for an answer: the PRD (root message and shared files) and the turns so far.
 
 A thread is read once with conversations.replies; afterwards its context lives in the store
-(keyed by workspace, channel and thread ts, with THREAD_CACHE_TTL_S) and each mention adds its
-question and the bot's answer, so a follow-up never re-reads the whole history.
+(keyed by workspace, channel and thread ts, with THREAD_CACHE_TTL_S). Each mention adds its
+question and the bot's answer, and a follow-up asks Slack only for the messages newer than the
+last one read (`oldest`), so it never re-reads the whole history yet sees what people said since.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class ThreadContext(BaseModel):
     root: str = ""
     files: list[SharedFile] = Field(default_factory=list)
     history: list[tuple[str, str]] = Field(default_factory=list)
+    # The newest message already in this context; a follow-up reads only what came after it.
+    seen_ts: str = ""
 
     @property
     def scope(self) -> str:
@@ -74,8 +77,16 @@ class ThreadContext(BaseModel):
     def conversation(self) -> Conversation:
         return Conversation(scope=self.scope, context=self.prd, history=list(self.history))
 
-    def add_turn(self, question: str, answer: str) -> None:
+    def add_turn(self, question: str, answer: str, ts: str) -> None:
+        """The question asked in message `ts` and the bot's answer to it."""
         self.history = [*self.history, ("user", question), ("assistant", answer)][-MAX_TURNS:]
+        self.seen_ts = max(self.seen_ts, ts, key=ts_order)
+
+
+def ts_order(ts: str) -> tuple[int, int]:
+    """A Slack ts ("1700000000.000100") as something that sorts in time order; junk sorts first."""
+    seconds, _, fraction = ts.partition(".")
+    return (int(seconds), int(fraction)) if seconds.isdigit() and fraction.isdigit() else (0, 0)
 
 
 class ThreadMemory:
@@ -179,11 +190,13 @@ class FileReader:
         return SharedFile(name=name, text=text)
 
 
-def _replies(client: WebClient, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+def _replies(client: WebClient, channel: str, thread_ts: str, oldest: str | None) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     cursor = None
     while len(messages) < MAX_THREAD_MESSAGES:
-        page = client.conversations_replies(channel=channel, ts=thread_ts, limit=200, cursor=cursor)
+        page = client.conversations_replies(
+            channel=channel, ts=thread_ts, limit=200, cursor=cursor, oldest=oldest, inclusive=False if oldest else None
+        )
         messages.extend(page.get("messages") or [])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
@@ -194,28 +207,34 @@ def _replies(client: WebClient, channel: str, thread_ts: str) -> list[dict[str, 
 def read_thread(
     client: WebClient,
     files: FileReader,
+    thread: ThreadContext,
     *,
-    team: str,
-    channel: str,
-    thread_ts: str,
     bot_user_id: str | None,
     skip_ts: str | None = None,
 ) -> ThreadContext:
-    """Read a thread once: the root message and its files are the PRD; later messages become turns.
+    """Read the thread's messages into `thread`: all of them the first time, afterwards only the new ones.
 
+    The root message and its files are the PRD; later messages become turns. On a follow-up the
+    bot's own messages are skipped: its answers are already turns (`add_turn`).
     skip_ts: the message being answered right now (it is the question, not history).
     """
-    thread = ThreadContext(team=team, channel=channel, thread_ts=thread_ts)
+    first = not thread.seen_ts
+    seen = thread.seen_ts
     shared: list[SharedFile] = []
-    for message in _replies(client, channel, thread_ts):
-        if message.get("subtype") not in _SPOKEN_SUBTYPES:
+    for message in _replies(client, thread.channel, thread.thread_ts, oldest=thread.seen_ts or None):
+        ts = str(message.get("ts") or "")
+        if message.get("subtype") not in _SPOKEN_SUBTYPES or ts == skip_ts:
             continue
+        if not first and (ts_order(ts) <= ts_order(thread.seen_ts) or message.get("user") == bot_user_id):
+            continue  # Slack always sends the root back, and our own answers are already turns
+        seen = max(seen, ts, key=ts_order)
         shared.extend(filter(None, (files.read(file) for file in message.get("files") or [])))
         text = slack_to_text(str(message.get("text") or ""), bot_user_id)
-        if message.get("ts") == thread_ts:
+        if ts == thread.thread_ts:
             thread.root = text
-        elif message.get("ts") != skip_ts and text:
+        elif text:
             thread.history.append(("assistant" if message.get("user") == bot_user_id else "user", text))
-    thread.files = shared
+    thread.files = [*thread.files, *shared]
     thread.history = thread.history[-MAX_TURNS:]
+    thread.seen_ts = seen
     return thread

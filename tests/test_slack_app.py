@@ -318,10 +318,10 @@ def prd_thread(slack: SlackAPI, root_ts: str) -> dict[str, Any]:
     }
 
 
-def test_thread_mention_reads_the_thread_once_and_follow_ups_use_the_cache(
+def test_thread_mention_reads_the_thread_once_and_follow_ups_read_only_what_is_new(
     harness: SlackHarness, slack: SlackAPI
 ) -> None:
-    root_ts, reply_ts, first_ts, second_ts = new_ts(), new_ts(), new_ts(), new_ts()
+    root_ts, reply_ts, first_ts, between_ts, second_ts = new_ts(), new_ts(), new_ts(), new_ts(), new_ts()
     first = {"ts": first_ts, "thread_ts": root_ts, "user": "UPM", "text": f"<@{BOT_USER_ID}> {QUESTION}"}
     slack.script(
         "conversations.replies",
@@ -360,6 +360,18 @@ def test_thread_mention_reads_the_thread_once_and_follow_ups_use_the_cache(
     assert cached.history[2][0] == "assistant"
 
     follow_up = "How do we handle hallucinations?"
+    said_since = {"ts": between_ts, "thread_ts": root_ts, "user": "UENG", "text": "Legal wants a human review step."}
+    second_mention = {"ts": second_ts, "thread_ts": root_ts, "user": "UPM", "text": f"<@{BOT_USER_ID}> {follow_up}"}
+    # Slack always returns the root first; the bot's own answer is already in the cached turns.
+    bot_answer = {"ts": answer.params.get("ts", "1.0"), "user": BOT_USER_ID, "bot_id": "B0PMC", "text": "an answer"}
+    slack.script(
+        "conversations.replies",
+        {
+            "ok": True,
+            "has_more": False,
+            "messages": [prd_thread(slack, root_ts), bot_answer, said_since, second_mention],
+        },
+    )
     harness.event(
         {
             "type": "app_mention",
@@ -374,11 +386,16 @@ def test_thread_mention_reads_the_thread_once_and_follow_ups_use_the_cache(
     second = slack.wait_for("chat.postMessage", count=2)[1]
     assert second.params["thread_ts"] == root_ts
     slack.settle()
-    assert len(slack.calls("conversations.replies")) == 1
+    first_read, top_up = slack.calls("conversations.replies")
+    assert "oldest" not in first_read.params
+    assert (top_up.params["oldest"], top_up.params["inclusive"]) == (first_ts, "0")
     assert len(slack.calls("file")) == 1
     cached = memory.load(TEAM_ID, "C0PRD", root_ts)
-    assert cached is not None and [text for role, text in cached.history if role == "user"][-1] == follow_up
-    assert len(cached.history) == 5
+    assert cached is not None and cached.seen_ts == second_ts
+    users_said = [text for role, text in cached.history if role == "user"]
+    assert users_said == ["What about hallucinations?", QUESTION, "Legal wants a human review step.", follow_up]
+    assert [role for role, _ in cached.history].count("assistant") == 2
+    assert len(cached.history) == 6
 
 
 def test_top_level_mention_answers_in_a_new_thread_without_reading_history(
@@ -444,6 +461,33 @@ def test_a_thread_slack_wont_let_us_read_is_answered_without_it(harness: SlackHa
     assert "I couldn't read this thread (Slack said `not_in_channel`)" in text
     memory = ThreadMemory(harness.deps.store, 60)
     assert memory.load(TEAM_ID, "C0PRD", root_ts) is None
+
+
+def test_a_follow_up_answers_from_the_cache_when_slack_wont_send_what_is_new(
+    harness: SlackHarness, slack: SlackAPI
+) -> None:
+    root_ts, first_ts, second_ts = new_ts(), new_ts(), new_ts()
+    root = {"ts": root_ts, "thread_ts": root_ts, "user": "UAUTHOR", "text": "Summarizer PRD: cut handle time 20%."}
+    slack.script("conversations.replies", {"ok": True, "messages": [root]}, {"ok": False, "error": "internal_error"})
+    for answered, ts in enumerate((first_ts, second_ts), start=1):
+        harness.event(
+            {
+                "type": "app_mention",
+                "channel": "C0PRD",
+                "ts": ts,
+                "thread_ts": root_ts,
+                "user": "UPM",
+                "text": f"<@{BOT_USER_ID}> {QUESTION}",
+                "event_ts": ts,
+            }
+        )
+        slack.wait_for("reactions.remove", count=answered)  # removed once the thread is saved
+    _, second = slack.wait_for("chat.postMessage", count=2)
+    assert len(slack.calls("conversations.replies")) == 2
+    assert "couldn't read this thread" not in block_text(blocks_of(second)), second.params
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "C0PRD", root_ts)
+    assert cached is not None and cached.root == root["text"] and len(cached.history) == 4
+    assert cached.seen_ts == second_ts
 
 
 def test_a_failing_handler_apologizes_in_slack_without_details(harness: SlackHarness, slack: SlackAPI) -> None:

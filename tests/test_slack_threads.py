@@ -62,8 +62,11 @@ def test_a_sign_in_page_instead_of_the_file_is_not_taken_for_the_prd(slack: Slac
 def test_thread_context_keeps_the_last_turns_and_names_the_prd() -> None:
     thread = ThreadContext(team="T", channel="C", thread_ts="1.0", root="*Ticket summarizer PRD*\nGoals: …")
     for n in range(15):
-        thread.add_turn(f"question {n}", f"answer {n}")
+        thread.add_turn(f"question {n}", f"answer {n}", f"{1_700_000_000 + n}.{n:06d}")
     assert len(thread.history) == 20 and thread.history[-1] == ("assistant", "answer 14")
+    assert thread.seen_ts == "1700000014.000014"
+    thread.add_turn("late question", "late answer", "1700000009.000009")  # delivered out of order
+    assert thread.seen_ts == "1700000014.000014"
     assert thread.title == "Ticket summarizer PRD"
     conversation = thread.conversation()
     assert (conversation.scope, conversation.context) == ("T:C:1.0", thread.prd)
