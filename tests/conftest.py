@@ -26,6 +26,20 @@ from tests.slack_api import SlackAPI
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The JSON shape of an error explanation (`explain-error --json`, DESIGN.md).
+EXPLANATION_KEYS = {
+    "provider",
+    "code",
+    "http_status",
+    "retryable",
+    "title",
+    "meaning",
+    "causes",
+    "fixes",
+    "pm_impact",
+    "docs",
+    "matched",
+}
 
 _OUR_VARIABLES = {name.upper() for name in Settings.model_fields}
 

@@ -77,6 +77,18 @@ def new_ts() -> str:
     return f"{1_800_000_000 + next(_ts)}.000200"
 
 
+def mention(
+    text: str, *, ts: str | None = None, thread_ts: str | None = None, user: str = "UPM", channel: str = "C0PRD"
+) -> dict[str, Any]:
+    """An app_mention event: `text` addressed to the bot, at top level or in `thread_ts`."""
+    ts = ts or new_ts()
+    event = {"type": "app_mention", "channel": channel, "ts": ts, "user": user, "event_ts": ts}
+    event["text"] = f"<@{BOT_USER_ID}> {text}"
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
 class SlackHarness:
     """Builds the app for `deps`, serves it with waitress on 127.0.0.1, and plays Slack's requests to it."""
 

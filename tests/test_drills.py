@@ -29,8 +29,8 @@ from bot.answers import answer_question
 from bot.scheduler import ReindexScheduler
 from tests.conftest import REDIS_URL, HashingEmbeddings, write
 from tests.local_servers import ChromaServer, RedisServer
-from tests.slack_api import BOT_USER_ID, Call, SlackAPI
-from tests.slack_harness import SIGNING_SECRET, SlackHarness, new_ts
+from tests.slack_api import Call, SlackAPI
+from tests.slack_harness import SIGNING_SECRET, SlackHarness, mention, new_ts
 
 pytestmark = pytest.mark.slow
 
@@ -112,18 +112,6 @@ def readyz(replica: SlackHarness) -> tuple[int, dict[str, Any]]:
     response = replica.http.get("/readyz")
     report: dict[str, Any] = response.json()
     return response.status_code, report
-
-
-def mention(text: str) -> dict[str, Any]:
-    ts = new_ts()
-    return {
-        "type": "app_mention",
-        "user": "UPM",
-        "text": f"<@{BOT_USER_ID}> {text}",
-        "ts": ts,
-        "channel": "C0PRD",
-        "event_ts": ts,
-    }
 
 
 def deliver_concurrently(deliveries: list[Callable[[], httpx.Response]]) -> list[int]:

@@ -13,23 +13,11 @@ import yaml
 
 from bot.error_catalog import CatalogFile, ErrorCatalog, validate_catalog_file
 from bot.errors import KnowledgeError
+from tests.conftest import EXPLANATION_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = ROOT / "knowledge" / "error-codes"
 MESSAGES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "error_messages.yaml").read_text())
-CONTRACT_KEYS = {
-    "provider",
-    "code",
-    "http_status",
-    "retryable",
-    "title",
-    "meaning",
-    "causes",
-    "fixes",
-    "pm_impact",
-    "docs",
-    "matched",
-}
 
 # What issue 5 asks the catalog to cover, per provider.
 REQUIRED = {
@@ -222,7 +210,7 @@ def test_a_status_alone_does_not_borrow_another_providers_entry(catalog: ErrorCa
 def test_unknown_text_is_unmatched_with_the_contract_keys(catalog: ErrorCatalog, text: str) -> None:
     explanation = catalog.explain(text)
     assert not explanation.matched
-    assert set(explanation.model_dump()) == CONTRACT_KEYS
+    assert set(explanation.model_dump()) == EXPLANATION_KEYS
     assert explanation.code is None and explanation.retryable is None
 
 
@@ -237,7 +225,7 @@ def test_unknown_error_lists_the_closest_entries(catalog: ErrorCatalog) -> None:
 
 def test_the_json_contract_has_exactly_the_design_keys(catalog: ErrorCatalog) -> None:
     dumped = catalog.explain("not_in_channel").model_dump(mode="json")
-    assert set(dumped) == CONTRACT_KEYS
+    assert set(dumped) == EXPLANATION_KEYS
     assert dumped["docs"] and all(url.startswith("https://") for url in dumped["docs"])
     assert dumped["http_status"] is None
 
@@ -435,7 +423,7 @@ def test_cli_explains_json_lines_and_survives_a_malformed_line(monkeypatch: pyte
         (None, True),
         ("not_in_channel", False),
     ]
-    assert all(set(row) == CONTRACT_KEYS for row in (rows[0], rows[3]))
+    assert all(set(row) == EXPLANATION_KEYS for row in (rows[0], rows[3]))
     assert "1234567890abcdefghij" not in result.output
 
 

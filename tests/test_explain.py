@@ -8,7 +8,7 @@ import pytest
 
 from bot.deps import Deps
 from bot.explain import NOT_FROM_CATALOG, explain_error, load_catalog
-from tests.conftest import HashingEmbeddings
+from tests.conftest import EXPLANATION_KEYS, HashingEmbeddings
 from tests.openai_server import OpenAIServer, reply, server_error
 
 UNKNOWN = "FATAL vectorgate: shard 7 rebalance stalled (code VG-1138) token=sk-proj-abcdefghijklmnopqrstuvwxyz123456"
@@ -67,19 +67,7 @@ def test_an_unknown_error_gets_an_ai_explanation_marked_as_such(llm_deps: Deps, 
     dumped = json.dumps(explanation.model_dump(mode="json")) + markdown
     assert "abcdefghijklmnopqrstuvwxyz" not in dumped  # redacted in the reply...
     assert "abcdefghijklmnopqrstuvwxyz" not in json.dumps(server.requests)  # ...and never sent to the LLM
-    assert set(explanation.model_dump()) == {
-        "provider",
-        "code",
-        "http_status",
-        "retryable",
-        "title",
-        "meaning",
-        "causes",
-        "fixes",
-        "pm_impact",
-        "docs",
-        "matched",
-    }
+    assert set(explanation.model_dump()) == EXPLANATION_KEYS
 
 
 def test_an_llm_failure_falls_back_to_the_closest_catalog_entries(llm_deps: Deps, server: OpenAIServer) -> None:

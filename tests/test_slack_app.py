@@ -25,7 +25,7 @@ from bot.slack_threads import ThreadMemory
 from bot.store import RedisStore
 from tests.conftest import KNOWLEDGE, REDIS_URL, HashingEmbeddings, write
 from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI
-from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, event_body, new_ts
+from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, event_body, mention, new_ts
 
 QUESTION = "What should we measure before launching an AI summarizer?"
 
@@ -237,18 +237,11 @@ def test_bad_signature_and_stale_timestamp_are_rejected_with_401(harness: SlackH
 
 
 def test_three_deliveries_of_one_event_produce_exactly_one_answer(harness: SlackHarness, slack: SlackAPI) -> None:
-    mention = {
-        "type": "app_mention",
-        "user": "UPM",
-        "text": f"<@{BOT_USER_ID}> {QUESTION}",
-        "ts": new_ts(),
-        "channel": "C0PRD",
-        "event_ts": new_ts(),
-    }
+    event = mention(QUESTION)
     statuses: list[int] = []
 
     def deliver(retry: int | None) -> None:
-        statuses.append(harness.event(mention, event_id="Ev0SAME", retry=retry).status_code)
+        statuses.append(harness.event(event, event_id="Ev0SAME", retry=retry).status_code)
 
     threads = [threading.Thread(target=deliver, args=(retry,)) for retry in (None, 1, 2)]
     for thread in threads:
@@ -372,17 +365,7 @@ def test_thread_mention_reads_the_thread_once_and_follow_ups_read_only_what_is_n
             "messages": [prd_thread(slack, root_ts), bot_answer, said_since, second_mention],
         },
     )
-    harness.event(
-        {
-            "type": "app_mention",
-            "channel": "C0PRD",
-            "ts": second_ts,
-            "thread_ts": root_ts,
-            "user": "UPM",
-            "text": f"<@{BOT_USER_ID}> {follow_up}",
-            "event_ts": second_ts,
-        }
-    )
+    harness.event(mention(follow_up, ts=second_ts, thread_ts=root_ts))
     second = slack.wait_for("chat.postMessage", count=2)[1]
     assert second.params["thread_ts"] == root_ts
     slack.settle()
@@ -402,16 +385,7 @@ def test_top_level_mention_answers_in_a_new_thread_without_reading_history(
     harness: SlackHarness, slack: SlackAPI
 ) -> None:
     ts = new_ts()
-    harness.event(
-        {
-            "type": "app_mention",
-            "channel": "C0PRD",
-            "ts": ts,
-            "user": "UPM",
-            "text": f"<@{BOT_USER_ID}> {QUESTION}",
-            "event_ts": ts,
-        }
-    )
+    harness.event(mention(QUESTION, ts=ts))
     [answer] = slack.wait_for("chat.postMessage")
     assert answer.params["thread_ts"] == ts
     assert slack.calls("conversations.replies") == []
@@ -424,17 +398,7 @@ def test_mention_asking_for_evals_in_a_prd_thread_drafts_them(
     harness = make_harness()
     root_ts, ts = new_ts(), new_ts()
     slack.script("conversations.replies", {"ok": True, "messages": [prd_thread(slack, root_ts)]})
-    harness.event(
-        {
-            "type": "app_mention",
-            "channel": "C0PRD",
-            "ts": ts,
-            "thread_ts": root_ts,
-            "user": "UPM",
-            "text": f"<@{BOT_USER_ID}> can you draft evals for this?",
-            "event_ts": ts,
-        }
-    )
+    harness.event(mention("can you draft evals for this?", ts=ts, thread_ts=root_ts))
     [summary] = slack.wait_for("chat.postMessage", timeout=60)
     assert summary.params["thread_ts"] == root_ts
     [upload] = slack.wait_for("files.completeUploadExternal")
@@ -444,17 +408,7 @@ def test_mention_asking_for_evals_in_a_prd_thread_drafts_them(
 def test_a_thread_slack_wont_let_us_read_is_answered_without_it(harness: SlackHarness, slack: SlackAPI) -> None:
     slack.script("conversations.replies", {"ok": False, "error": "not_in_channel"})
     root_ts, ts = new_ts(), new_ts()
-    harness.event(
-        {
-            "type": "app_mention",
-            "channel": "C0PRD",
-            "ts": ts,
-            "thread_ts": root_ts,
-            "user": "UPM",
-            "text": f"<@{BOT_USER_ID}> {QUESTION}",
-            "event_ts": ts,
-        }
-    )
+    harness.event(mention(QUESTION, ts=ts, thread_ts=root_ts))
     [answer] = slack.wait_for("chat.postMessage")
     text = block_text(blocks_of(answer))
     assert "*Sources*" in text
@@ -470,17 +424,7 @@ def test_a_follow_up_answers_from_the_cache_when_slack_wont_send_what_is_new(
     root = {"ts": root_ts, "thread_ts": root_ts, "user": "UAUTHOR", "text": "Summarizer PRD: cut handle time 20%."}
     slack.script("conversations.replies", {"ok": True, "messages": [root]}, {"ok": False, "error": "internal_error"})
     for answered, ts in enumerate((first_ts, second_ts), start=1):
-        harness.event(
-            {
-                "type": "app_mention",
-                "channel": "C0PRD",
-                "ts": ts,
-                "thread_ts": root_ts,
-                "user": "UPM",
-                "text": f"<@{BOT_USER_ID}> {QUESTION}",
-                "event_ts": ts,
-            }
-        )
+        harness.event(mention(QUESTION, ts=ts, thread_ts=root_ts))
         slack.wait_for("reactions.remove", count=answered)  # removed once the thread is saved
     _, second = slack.wait_for("chat.postMessage", count=2)
     assert len(slack.calls("conversations.replies")) == 2
@@ -496,16 +440,7 @@ def test_a_failing_handler_apologizes_in_slack_without_details(harness: SlackHar
 
     slack.script("chat.postMessage", {"ok": False, "error": "internal_error"}, posted)
     ts = new_ts()
-    harness.event(
-        {
-            "type": "app_mention",
-            "channel": "C0PRD",
-            "ts": ts,
-            "user": "UPM",
-            "text": f"<@{BOT_USER_ID}> {QUESTION}",
-            "event_ts": ts,
-        }
-    )
+    harness.event(mention(QUESTION, ts=ts))
     failed, apology = slack.wait_for("chat.postMessage", count=2)
     assert failed.json("blocks")
     assert apology.params["thread_ts"] == ts
