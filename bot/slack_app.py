@@ -50,7 +50,7 @@ COMMAND = "/pm"
 # Slack redelivers an event for up to about an hour; a day covers that with room to spare.
 DEDUP_TTL_S = 24 * 3600
 WORKING_REACTION = "hourglass_flowing_sand"
-# A response_url accepts five messages; longer ephemeral replies end with a pointer instead.
+# A response_url accepts five messages; longer ephemeral replies keep their first parts and the last (sources, buttons).
 RESPONSE_URL_USES = 5
 STREAM_PIECE_CHARS = 3500
 # Message subtypes that are a person speaking; everything else (edits, deletions, joins) is ignored.
