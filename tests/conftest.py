@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from bot.embeddings import EmbeddingModel, LocalEmbeddingModel
 from tests.local_servers import ChromaServer
 from tests.openai_server import OpenAIServer, running
 from tests.slack_api import SlackAPI
+from tests.slack_harness import SIGNING_SECRET, SlackHarness
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -114,8 +115,11 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return load_settings(**values)
 
 
+MakeDeps = Callable[..., Deps]
+
+
 @pytest.fixture
-def make_deps(tmp_path: Path) -> Iterator[object]:
+def make_deps(tmp_path: Path) -> Iterator[MakeDeps]:
     """Build Deps for a folder with a given model; `make_deps(folder, model, **settings)`."""
     built: list[Deps] = []
 
@@ -162,6 +166,37 @@ def slack() -> Iterator[SlackAPI]:
     api = SlackAPI()
     yield api
     api.close()
+
+
+def slack_settings(api: SlackAPI, redis_prefix: str) -> dict[str, object]:
+    """Settings that point a bot at the loopback Slack API and this test's Redis prefix."""
+    return {
+        "slack_bot_token": api.token,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": api.api_url,
+        "redis_url": REDIS_URL,
+        "cache_prefix": redis_prefix,
+    }
+
+
+MakeSlackHarness = Callable[..., SlackHarness]
+
+
+@pytest.fixture
+def make_slack_harness(slack: SlackAPI, make_deps: MakeDeps, redis_prefix: str) -> Iterator[MakeSlackHarness]:
+    """The app served for a folder: `make_slack_harness(folder, model, indexed=True, **settings)`; closed after."""
+    harnesses: list[SlackHarness] = []
+
+    def factory(folder: Path, model: EmbeddingModel, *, indexed: bool = True, **overrides: object) -> SlackHarness:
+        deps = make_deps(folder, model, **{**slack_settings(slack, redis_prefix), **overrides})
+        if indexed:
+            deps.index.reindex()
+        harnesses.append(SlackHarness(slack, deps))
+        return harnesses[-1]
+
+    yield factory
+    for harness in harnesses:
+        harness.close()
 
 
 @pytest.fixture(scope="module")

@@ -58,19 +58,18 @@ def command_body(text: str, response_url: str, user: str = "UPM", channel: str =
     ).encode()
 
 
-def event_body(event: dict[str, Any], event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "token": "unused",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0PMC",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-        }
-    ).encode()
+def event_body(event: Any, event_id: str | None = None, extra: dict[str, Any] | None = None) -> bytes:
+    """An Events API envelope around `event`; `extra` adds or replaces envelope fields (never the event)."""
+    envelope = {
+        "token": "unused",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0PMC",
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+    return json.dumps({**envelope, **(extra or {}), "event": event}).encode()
 
 
 def new_ts() -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,10 @@ from hypothesis import strategies as st
 
 from bot.answers import answer_question
 from bot.scheduler import ReindexScheduler
-from tests.conftest import REDIS_URL, HashingEmbeddings, write
+from tests.conftest import HashingEmbeddings, MakeSlackHarness, write
 from tests.local_servers import ChromaServer, RedisServer
 from tests.slack_api import Call, SlackAPI
-from tests.slack_harness import SIGNING_SECRET, SlackHarness, mention, new_ts
+from tests.slack_harness import SIGNING_SECRET, SlackHarness, event_body, mention, new_ts
 
 pytestmark = pytest.mark.slow
 
@@ -56,34 +57,23 @@ MakeReplica = Callable[..., SlackHarness]
 
 
 @pytest.fixture
-def make_replica(
-    slack: SlackAPI, make_deps: Any, folder: Path, redis_prefix: str, tmp_path: Path
-) -> Iterator[MakeReplica]:
+def make_replica(make_slack_harness: MakeSlackHarness, folder: Path, tmp_path: Path) -> MakeReplica:
     """One bot replica: its own DATA_DIR, process state and HTTP server; the shared services from settings."""
-    replicas: list[SlackHarness] = []
     model = HashingEmbeddings()
     collection = f"drill-{uuid.uuid4().hex[:8]}"
+    numbers = itertools.count()
 
     def factory(**overrides: Any) -> SlackHarness:
         settings = {
-            "slack_bot_token": slack.token,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": slack.api_url,
-            "redis_url": REDIS_URL,
-            "cache_prefix": redis_prefix,
             "chroma_collection": collection,
-            "data_dir": tmp_path / f"replica-{len(replicas)}",
+            "data_dir": tmp_path / f"replica-{next(numbers)}",
             "min_evidence": 0.0,
             "rate_limit_per_minute": 0,
             **overrides,
         }
-        replica = SlackHarness(slack, make_deps(folder, model, **settings))
-        replicas.append(replica)
-        return replica
+        return make_slack_harness(folder, model, indexed=False, **settings)
 
-    yield factory
-    for replica in replicas:
-        replica.close()
+    return factory
 
 
 def ask(replica: SlackHarness, slack: SlackAPI, question: str) -> str:
@@ -454,16 +444,7 @@ def test_fuzz_event_payloads(fuzz_replica: SlackHarness, slack: SlackAPI) -> Non
     @given(event=EVENTS, extra=st.dictionaries(st.text(max_size=12), json_values, max_size=3))
     def deliver(event: dict[str, Any], extra: dict[str, Any]) -> None:
         event = {"ts": new_ts(), "event_ts": new_ts(), **event}
-        envelope = {
-            "type": "event_callback",
-            "team_id": "T0TEAM",
-            "api_app_id": "A0PMC",
-            "event_id": f"Ev{uuid.uuid4().hex[:10]}",
-            "event_time": int(time.time()),
-            **extra,
-            "event": event,
-        }
-        response = fuzz_replica.post(json.dumps(envelope).encode(), "application/json")
+        response = fuzz_replica.post(event_body(event, extra=extra), "application/json")
         # Every payload gets a non-5xx answer (a 5xx would make Slack retry), with no traceback in it.
         assert 200 <= response.status_code < 500 and "Traceback" not in response.text, response.text[:200]
 
@@ -499,14 +480,6 @@ def test_an_event_no_listener_could_read_is_acked_not_retried(
 ) -> None:
     if isinstance(event, dict):
         event = {"event_ts": new_ts(), **event}
-    envelope = {
-        "type": "event_callback",
-        "team_id": "T0TEAM",
-        "api_app_id": "A0PMC",
-        "event_id": f"Ev{uuid.uuid4().hex[:10]}",
-        "event_time": int(time.time()),
-        "event": event,
-    }
-    response = fuzz_replica.post(json.dumps(envelope).encode(), "application/json")
+    response = fuzz_replica.post(event_body(event), "application/json")
     assert response.status_code == 200
     assert apologies(slack) == []

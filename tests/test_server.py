@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from bot.cli import cli
 from bot.deps import Deps
 from bot.manifest import BOT_EVENTS, BOT_SCOPES
 from bot.server import Warmup
-from tests.conftest import REDIS_URL, HashingEmbeddings, write
+from tests.conftest import REDIS_URL, HashingEmbeddings, MakeSlackHarness, write
 from tests.slack_api import SlackAPI
 from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, signed_headers
 
@@ -37,32 +37,12 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_harness(
-    slack: SlackAPI,
-    make_deps: Callable[..., Deps],
-    folder: Path,
-    hashing_model: HashingEmbeddings,
-    redis_prefix: str,
-) -> Iterator[Callable[..., SlackHarness]]:
-    harnesses: list[SlackHarness] = []
-
+    make_slack_harness: MakeSlackHarness, folder: Path, hashing_model: HashingEmbeddings
+) -> Callable[..., SlackHarness]:
     def factory(indexed: bool = True, **overrides: Any) -> SlackHarness:
-        settings = {
-            "slack_bot_token": slack.token,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": slack.api_url,
-            "redis_url": REDIS_URL,
-            "cache_prefix": redis_prefix,
-            **overrides,
-        }
-        deps = make_deps(folder, hashing_model, **settings)
-        if indexed:
-            deps.index.reindex()
-        harnesses.append(SlackHarness(slack, deps))
-        return harnesses[-1]
+        return make_slack_harness(folder, hashing_model, indexed=indexed, **overrides)
 
-    yield factory
-    for harness in harnesses:
-        harness.close()
+    return factory
 
 
 def test_healthz_answers_while_the_process_lives(make_harness: Callable[..., SlackHarness]) -> None:

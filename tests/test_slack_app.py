@@ -23,24 +23,14 @@ from bot.deps import Deps
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
 from bot.slack_threads import ThreadMemory
 from bot.store import RedisStore
-from tests.conftest import KNOWLEDGE, REDIS_URL, HashingEmbeddings, write
+from tests.conftest import KNOWLEDGE, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
 from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI
-from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, event_body, mention, new_ts
+from tests.slack_harness import SlackHarness, command_body, event_body, mention, new_ts
 
 QUESTION = "What should we measure before launching an AI summarizer?"
 
 MakeHarness = Callable[..., SlackHarness]
-
-
-def slack_settings(api: SlackAPI, redis_prefix: str) -> dict[str, Any]:
-    return {
-        "slack_bot_token": api.token,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": api.api_url,
-        "redis_url": REDIS_URL,
-        "cache_prefix": redis_prefix,
-        "pm_admins": "UADMIN",
-    }
+ADMINS = {"pm_admins": "UADMIN"}
 
 
 @pytest.fixture
@@ -57,25 +47,14 @@ def tiny_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_harness(
-    slack: SlackAPI,
-    make_deps: Callable[..., Deps],
-    tiny_folder: Path,
-    hashing_model: HashingEmbeddings,
-    redis_prefix: str,
-) -> Iterator[MakeHarness]:
+    make_slack_harness: MakeSlackHarness, tiny_folder: Path, hashing_model: HashingEmbeddings
+) -> MakeHarness:
     """The app over the tiny folder (hashing embedding, every question answered); settings may be overridden."""
-    harnesses: list[SlackHarness] = []
 
     def factory(**overrides: Any) -> SlackHarness:
-        settings = {**slack_settings(slack, redis_prefix), "min_evidence": 0.0, **overrides}
-        deps = make_deps(tiny_folder, hashing_model, **settings)
-        deps.index.reindex()
-        harnesses.append(SlackHarness(slack, deps))
-        return harnesses[-1]
+        return make_slack_harness(tiny_folder, hashing_model, **{**ADMINS, "min_evidence": 0.0, **overrides})
 
-    yield factory
-    for harness in harnesses:
-        harness.close()
+    return factory
 
 
 @pytest.fixture
@@ -86,7 +65,7 @@ def harness(make_harness: MakeHarness) -> SlackHarness:
 @pytest.fixture
 def real_harness(slack: SlackAPI, bundled_deps: Deps, redis_prefix: str) -> Iterator[SlackHarness]:
     """The app over the bundled knowledge and the real model, with this test's Redis prefix."""
-    settings = bundled_deps.settings.model_copy(update=slack_settings(slack, redis_prefix))
+    settings = bundled_deps.settings.model_copy(update={**slack_settings(slack, redis_prefix), **ADMINS})
     store = RedisStore(REDIS_URL, redis_prefix)
     harness = SlackHarness(slack, dataclasses.replace(bundled_deps, settings=settings, store=store))
     yield harness
