@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -39,10 +39,26 @@ class KeptReply(BaseModel):
     created: float
 
 
+def _redacted(value: Any) -> Any:
+    """Every string in a JSON-like value redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    return value
+
+
 def keep_reply(store: Store, reply: Reply, user: str) -> str:
-    """Store a reply for later Share and feedback clicks; returns its id."""
+    """Store a reply for later Share and feedback clicks, secrets redacted; returns its id.
+
+    Kept for a month and reposted on Share: the question, the answer, its sources' snippets and any
+    attachment can all carry a pasted credential or one quoted from a document.
+    """
     reply_id = uuid.uuid4().hex[:16]
-    kept = KeptReply(reply_id=reply_id, user=user, reply=reply, created=time.time())
+    safe = Reply.model_validate(_redacted(reply.model_dump()))
+    kept = KeptReply(reply_id=reply_id, user=user, reply=safe, created=time.time())
     store.set(f"reply:{reply_id}", kept.model_dump_json(), ttl_s=KEEP_S)
     return reply_id
 
@@ -71,6 +87,7 @@ def record_vote(store: Store, reply_id: str, user: str, vote: Vote) -> bool:
         "ts": now,
         "user": user,
         "vote": vote,
+        # Replies kept before keep_reply redacted them are still around for up to KEEP_S.
         "question": redact(kept.reply.question) if kept else "",
         "sources": [source.path for source in kept.reply.sources] if kept else [],
         "answer_id": reply_id,
