@@ -57,7 +57,7 @@ class Source(BaseModel):
             title=passage.title,
             section=passage.section,
             score=passage.score,
-            snippet=passage.snippet(),
+            snippet=redact(passage.snippet()),
         )
 
 
@@ -101,9 +101,18 @@ replaces whatever was shown.
 """
 
 
+# A question longer than this many times MAX_QUESTION_CHARS is refused before any pattern reads it;
+# whitespace padding up to that still collapses to a question of the allowed length.
+RAW_QUESTION_FACTOR = 4
+_WHITESPACE = re.compile(r"\s+")
+
+
 def clean_question(question: str, max_chars: int) -> str:
     """Collapse whitespace; refuse empty or oversized questions with a usage hint."""
-    text = re.sub(r"\s+", " ", question or "").strip()
+    question = question or ""
+    if len(question) > RAW_QUESTION_FACTOR * max_chars:
+        raise InputError(f"That question is {len(question):,} characters; keep it under {max_chars:,}.")
+    text = _WHITESPACE.sub(" ", question).strip()
     if not text:
         raise InputError("Ask a question, e.g. `What should we measure before launching an AI summarizer?`")
     if len(text) > max_chars:
@@ -136,11 +145,13 @@ def best_excerpt(text: str, question: str, limit: int = QUOTE_CHARS) -> str:
     best, best_score = (0, 1), -1.0
     for start in range(len(sentences)):
         length = 0
+        shared = 0  # a running sum: summing the window afresh for each end is cubic in short sentences
         for end in range(start, len(sentences)):
             length += len(sentences[end]) + 1
             if length > limit and end > start:
                 break
-            score = sum(overlap[start : end + 1]) - 0.01 * (end - start)
+            shared += overlap[end]
+            score = shared - 0.01 * (end - start)
             if score > best_score:
                 best, best_score = (start, end + 1), score
     excerpt = " ".join(sentences[best[0] : best[1]])
@@ -176,6 +187,10 @@ UNVERIFIED_WARNING = (
 FALLBACK_NOTE = "_The AI writer couldn't answer just now, so here are the most relevant passages, quoted._"
 # The thread's own material (a PRD pasted or shared in the thread) is capped so the sources still fit.
 CONTEXT_TOKENS = 3000
+# A history turn is cut to this many characters before it is counted or redacted, so one huge message
+# can't make every later question in its thread slow. It is about twice what the default history
+# budget (1,500 tokens) holds, so a cut turn can still fill it.
+TURN_CHARS = 12_000
 
 
 @dataclass
@@ -204,6 +219,30 @@ def numbered_sources(passages: list[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
+def cut_at_space(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters at whitespace, marked with " …" when cut.
+
+    Cutting at whitespace drops a secret that runs past the limit whole, not as a fragment redaction
+    might not recognise.
+    """
+    if len(text) <= limit:
+        return text
+    end = limit
+    while end > 0 and not text[end].isspace():
+        end -= 1
+    kept = text[:end].rstrip()
+    return f"{kept} …" if kept else "…"
+
+
+def prompt_history(history: list[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
+    """The turns the prompt carries: each cut to TURN_CHARS, the latest that fit `budget` tokens, redacted.
+
+    Trimming comes before redaction, so turns that don't make it into the prompt cost nothing.
+    """
+    kept = trim_history([(role, cut_at_space(text, TURN_CHARS)) for role, text in history], budget)
+    return [(role, redact(text)) for role, text in kept]
+
+
 def generate(
     deps: Deps,
     question: str,
@@ -219,9 +258,7 @@ def generate(
         variables["context"] = redact(truncate(context, CONTEXT_TOKENS))
     history: list[tuple[str, str]] = []
     if conversation is not None:
-        history = trim_history(
-            [(role, redact(text)) for role, text in conversation.history], deps.settings.max_history_tokens
-        )
+        history = prompt_history(conversation.history, deps.settings.max_history_tokens)
     messages = as_messages(system.render(), history, task.render(**variables))
     citations = CitationFilter(len(passages), allow_thread=bool(context))
 
@@ -358,6 +395,8 @@ def answer_question(
         return hit
     outcome = _compose(deps, question, k, doctypes, conversation, on_token)
     answer = outcome.answer
+    # Quotes come straight from the documents, which may hold a pasted key: never reply or cache one.
+    answer.answer = redact(answer.answer)
     answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if outcome.cacheable:
         cache.put(key, answer)

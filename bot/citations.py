@@ -12,6 +12,7 @@ import re
 # "[3]", "[1, 4]", "[2 and 5]", "[Source 2]", "[sources 1 & 3]"
 _GROUP = re.compile(r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|&|and)\s*(?:sources?\s*)?\d{1,3})*)\s*\]", re.I)
 _THREAD = re.compile(r"\[\s*thread\s*\]", re.I)
+_NUMBER = re.compile(r"\d+")
 # How long an unclosed "[" may be held back waiting for its "]" before it counts as plain text.
 _HOLD_CHARS = 32
 
@@ -27,6 +28,7 @@ class CitationFilter:
         self.dropped = 0
         self.text = ""
         self._pending = ""
+        self._holding_space = False  # `_pending` is whitespace only
 
     @property
     def grounded(self) -> bool:
@@ -34,6 +36,9 @@ class CitationFilter:
 
     def feed(self, delta: str) -> str:
         """Take the next piece of the reply; return what can be shown now."""
+        if self._holding_space and delta.isspace():
+            self._pending += delta  # nothing to show yet, and no need to scan the held whitespace again
+            return ""
         self._pending += delta
         shown = self._drain()
         self.text += shown
@@ -42,6 +47,7 @@ class CitationFilter:
     def flush(self) -> str:
         """The reply is complete: return whatever was held back."""
         shown, self._pending = self._pending, ""
+        self._holding_space = False
         self.text += shown
         return shown
 
@@ -59,43 +65,46 @@ class CitationFilter:
         return "".join(rendered)
 
     def _drain(self) -> str:
+        # One pass over the pending text by index: slicing off the rest at each "[" (or searching
+        # all of it for "]") would take quadratic time on a reply full of brackets.
+        pending = self._pending
         out: list[str] = []
+        position = 0
         while True:
-            pending = self._pending
-            start = pending.find("[")
+            start = pending.find("[", position)
             if start < 0:
                 # Hold trailing whitespace: it goes if a dropped citation follows.
-                body = pending.rstrip()
+                body = pending[position:].rstrip()
                 out.append(body)
-                self._pending = pending[len(body) :]
+                self._pending = pending[position + len(body) :]
+                self._holding_space = bool(self._pending)
                 return "".join(out)
-            before = pending[:start]
-            body = before.rstrip()
-            space = before[len(body) :]
+            body = pending[position:start].rstrip()
+            space = pending[position + len(body) : start]
             out.append(body)
-            rest = pending[start:]
-            close = rest.find("]")
-            if close < 0 and len(rest) < _HOLD_CHARS and "\n" not in rest:
-                self._pending = space + rest
+            head = pending[start : start + _HOLD_CHARS]
+            if len(head) < _HOLD_CHARS and "]" not in head and "\n" not in head:
+                self._pending = space + head  # head is the whole rest here
+                self._holding_space = False
                 return "".join(out)
-            group = _GROUP.match(rest)
+            group = _GROUP.match(pending, start)
             if group:
-                numbers = [int(n) for n in re.findall(r"\d+", group.group(1))]
+                numbers = [int(n) for n in _NUMBER.findall(group.group(1))]
                 rendered = self._renumber(numbers)
                 out.append(space + rendered if rendered else "")
-                self._pending = rest[group.end() :]
+                position = group.end()
                 continue
-            thread = _THREAD.match(rest)
+            thread = _THREAD.match(pending, start)
             if thread:
                 if self.allow_thread:
                     self.thread_cited = True
                     out.append(space + "[thread]")
                 else:
                     self.dropped += 1
-                self._pending = rest[thread.end() :]
+                position = thread.end()
                 continue
             out.append(space + "[")
-            self._pending = rest[1:]
+            position = start + 1
 
 
 def ground(text: str, sources: int, allow_thread: bool = False) -> CitationFilter:

@@ -32,10 +32,14 @@ ReplyKind = Literal["answer", "evals", "error", "stats", "reindex", "help", "usa
 # Pasted errors can carry a stack trace or a JSON body; Slack caps a command's text near this anyway.
 MAX_ERROR_CHARS = 8000
 
+# Possessive `\s++` so a long run of spaces is read once, not once per way to split it between
+# neighbouring `\s*`; and only the head of a request is matched, where these phrasings are.
 _NATURAL_EVALS = re.compile(
-    r"^\s*(?:please\s+)?draft\s+(?:an?\s+|the\s+|some\s+)?eval\w*(?:\s+criteria|\s+plan)?(?:\s+for)?\s*:?\s*", re.I
+    r"^\s*+(?:please\s++)?draft\s++(?:an?\s++|the\s++|some\s++)?eval\w*+(?:\s+criteria|\s+plan)?(?:\s+for)?\s*:?\s*",
+    re.I,
 )
-_NATURAL_ERROR = re.compile(r"^\s*(?:please\s+)?explain\s+(?:this|an|the|my)?\s*error(?:\s+message)?\s*:?\s*", re.I)
+_NATURAL_ERROR = re.compile(r"^\s*+(?:please\s++)?explain\s++(?:this|an|the|my)?\s*+error(?:\s+message)?\s*:?\s*", re.I)
+_NATURAL_HEAD_CHARS = 200
 _MENTIONS_EVALS = re.compile(r"\bevals?\b|\bevaluation", re.I)
 
 
@@ -55,10 +59,11 @@ def parse_request(text: str) -> Request:
     text = (text or "").strip()
     if not text:
         return Request("help", "")
-    natural = _NATURAL_EVALS.match(text)
+    head = text[:_NATURAL_HEAD_CHARS]
+    natural = _NATURAL_EVALS.match(head)
     if natural:
         return Request("eval", text[natural.end() :].strip())
-    natural = _NATURAL_ERROR.match(text)
+    natural = _NATURAL_ERROR.match(head)
     if natural:
         return Request("error", text[natural.end() :].strip())
     first, _, rest = text.partition(" ")

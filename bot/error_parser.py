@@ -29,7 +29,8 @@ _CODE_PHRASES = (
     re.compile(r"failed with the error \W{0,2}([a-z_]+)"),  # Slack client, slash commands
     re.compile(r"\bStatusCode\.([A-Z_]+)"),  # gRPC
     re.compile(r"\b[45]\d\d ([A-Z][A-Z_]{3,}[A-Z])\b"),  # google-genai "429 RESOURCE_EXHAUSTED."
-    re.compile(r"(?i)\bcode\s*[=:]\s*['\"]?([A-Za-z][A-Za-z_]*_[A-Za-z_]+)\b"),  # "Code: mismatched_organization"
+    # "Code: mismatched_organization": a word with an inner "_", checked ahead so the word is read once.
+    re.compile(r"(?i)\bcode\s*+[=:]\s*+['\"]?([A-Za-z](?=[A-Za-z_]*_[A-Za-z_])[A-Za-z_]*+)\b"),
 )
 
 # Where an HTTP status is stated, most reliable first. Bare three-digit numbers elsewhere are
@@ -44,8 +45,10 @@ _STATUS_PHRASES = (
         r"Internal Server Error|Service Unavailable|Gateway Time-?out|Bad Gateway|Unprocessable Entity|"
         r"Request Entity Too Large|Payload Too Large|Request Timeout)\b"
     ),
+    # `openai.NotFoundError: 404`. The dotted name before the keyword doesn't change the status, and
+    # matching it (`\b[\w.]*Error`) restarts at every dot of "a.a.a…": quadratic time.
     re.compile(
-        r"\b[\w.]*(?:Error|Exception|Exhausted|Exceeded|Unavailable|Denied|Found|Argument|Precondition)\s*:\s*(\d{3})\b"
+        r"(?:Error|Exception|Exhausted|Exceeded|Unavailable|Denied|Found|Argument|Precondition)\s*+:\s*+(\d{3})\b"
     ),
     re.compile(r"(?i)\b(?:returned|received|got|responded with|with status|status)\s+(\d{3})\b"),
     re.compile(r"^\s*(\d{3})\b"),
@@ -54,7 +57,7 @@ _STATUS_PHRASES = (
 _MESSAGE_PHRASES = (
     re.compile(r"""['"]message['"]\s*:\s*"((?:[^"\\]|\\.){1,1000})\""""),
     re.compile(r"""['"]message['"]\s*:\s*'((?:[^'\\]|\\.){1,1000})'"""),
-    re.compile(r"(?i)\bmessage:\s*(.{1,500})$", re.MULTILINE),
+    re.compile(r"(?i)\bmessage:\s*+(.{1,500})$", re.MULTILINE),
 )
 
 # What betrays the provider, with how much it counts. A LiteLLM line names both its own exception

@@ -37,7 +37,7 @@ from bot.feature_types import PROFILES, FeatureTypeGuess, infer_feature_type
 from bot.llm import LLM
 from bot.loaders import LOADERS, SkipFile
 from bot.metric_catalog import CatalogMetric, MetricCatalog
-from bot.prd_facts import PrdFacts, parse_prd, plain
+from bot.prd_facts import MAX_TEXT_CHARS, PrdFacts, parse_prd, plain
 from bot.prd_gaps import ADVERSARIAL_WORDS, CONFIDENCE_WORDS, FALLBACK_WORDS, prd_gaps
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_PRD_CHARS = 200_000
+MAX_PRD_CHARS = MAX_TEXT_CHARS
 PROMPT_PRD_CHARS = 40_000  # about 10k tokens: a long PRD, not a whole wiki
 MAX_FEATURE_NAME = 120
 
@@ -68,21 +68,24 @@ NO_PRD_NOTICE = (
 
 # PRD success-metric rows → catalog metrics, checked in this order (a "gap in accuracy between
 # languages" is a fairness gap, not accuracy).
-_ROW_METRIC: tuple[tuple[str, str], ...] = (
-    ("fairness-gap", r"\bgap\b|verschil|unterschied|between (?:english|languages)|tussen talen|fairness|\bbias"),
-    ("confidence-calibration", r"calibrat|kalibr|\bece\b"),
-    ("hallucination-rate", r"hallucinat|halluzin"),
-    ("groundedness", r"grounded|supported by|belegt|onderbouwd|faithful"),
-    ("relevance", r"relevan|ndcg|\bmrr\b"),
-    ("human-override-rate", r"overrid|übersteuer|overschrijv|overrul|dismissed"),
-    ("latency", r"\bp(?:50|90|95|99)\b|latenc|latenz"),
-    ("cost-per-query", r"\bcost|kosten"),
-    ("token-efficiency", r"\btokens?\b"),
-    ("fallback-rate", r"fallback|terugval|rückfall"),
-    ("safety-violation-rate", r"safety|toxic|moderation|red.?team|veiligheid"),
-    ("task-success-rate", r"task success|aufgabenerfolg|taaksucces"),
-    ("tone-consistency", r"\btone\b|tonalität|\btoon\b"),
-    ("accuracy", r"accura|genauigkeit|nauwkeurigheid|precision|\brecall\b|\bf1\b|macro-f1|exact match"),
+_ROW_METRIC: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(pattern))
+    for key, pattern in (
+        ("fairness-gap", r"\bgap\b|verschil|unterschied|between (?:english|languages)|tussen talen|fairness|\bbias"),
+        ("confidence-calibration", r"calibrat|kalibr|\bece\b"),
+        ("hallucination-rate", r"hallucinat|halluzin"),
+        ("groundedness", r"grounded|supported by|belegt|onderbouwd|faithful"),
+        ("relevance", r"relevan|ndcg|\bmrr\b"),
+        ("human-override-rate", r"overrid|übersteuer|overschrijv|overrul|dismissed"),
+        ("latency", r"\bp(?:50|90|95|99)\b|latenc|latenz"),
+        ("cost-per-query", r"\bcost|kosten"),
+        ("token-efficiency", r"\btokens?\b"),
+        ("fallback-rate", r"fallback|terugval|rückfall"),
+        ("safety-violation-rate", r"safety|toxic|moderation|red.?team|veiligheid"),
+        ("task-success-rate", r"task success|aufgabenerfolg|taaksucces"),
+        ("tone-consistency", r"\btone\b|tonalität|\btoon\b"),
+        ("accuracy", r"accura|genauigkeit|nauwkeurigheid|precision|\brecall\b|\bf1\b|macro-f1|exact match"),
+    )
 )
 # Non-functional requirement kinds that give a metric its PRD context.
 _NFR_METRIC = {
@@ -103,6 +106,8 @@ _GUARDRAIL = re.compile(
 )
 _OFFLINE = re.compile(r"offline|eval set only|nur golden|alleen golden", re.I)
 _DRIFT_RISK = re.compile(r"drift|new |neue|nieuwe|stale|outdated|veraltet|verouderd|seasonal", re.I)
+_HEADING_MARKS = re.compile(r"^\s*+#++\s*+")
+_PRD_SUFFIX = re.compile(r"(?<!\s)\s*+[—–:-]\s*+PRD\s*+$", re.I)  # "Ticket summaries — PRD"
 
 
 # -- Inputs ------------------------------------------------------------------------------------
@@ -111,8 +116,8 @@ _DRIFT_RISK = re.compile(r"drift|new |neue|nieuwe|stale|outdated|veraltet|veroud
 def feature_name(feature: str, facts: PrdFacts) -> str:
     """The first line of the description (Markdown heading marks and a trailing "— PRD" dropped)."""
     first = next((line for line in (feature or "").splitlines() if line.strip()), "")
-    first = re.sub(r"^\s*#+\s*", "", first)
-    first = re.sub(r"\s*[—–:-]\s*PRD\s*$", "", plain(first), flags=re.I).strip()
+    first = _HEADING_MARKS.sub("", first)
+    first = _PRD_SUFFIX.sub("", plain(first)).strip()
     if not first:
         first = facts.title or ""
     if len(first) > MAX_FEATURE_NAME:
@@ -166,7 +171,7 @@ def _short(text: str, limit: int = 240) -> str:
 
 def _row_metric(name: str) -> str | None:
     lowered = name.lower()
-    return next((key for key, pattern in _ROW_METRIC if re.search(pattern, lowered)), None)
+    return next((key for key, pattern in _ROW_METRIC if pattern.search(lowered)), None)
 
 
 def _metrics(

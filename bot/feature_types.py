@@ -25,7 +25,7 @@ LABELS: dict[FeatureType, str] = {
 }
 
 # The words a PRD uses to declare its type, in any of the three languages.
-_DECLARED: dict[FeatureType, str] = {
+_DECLARED_WORDS: dict[FeatureType, str] = {
     "classification": r"classif|klassifi|routing|routering|triage",
     "generation": r"generat|generier|genereer|drafting|copywriting",
     "rag": r"\brag\b|q\s*&\s*a|question.answering|retrieval|semantic search|zoeken|suche",
@@ -34,18 +34,20 @@ _DECLARED: dict[FeatureType, str] = {
     "agent": r"agent",
 }
 
-# Cue words in running text (EN / DE / NL), as regex alternatives matched on lowercased text.
-_CUES: dict[FeatureType, tuple[str, ...]] = {
+# Cue words in running text (EN / DE / NL), as regex alternatives matched on lowercased text. A word
+# with a prefix (`\w*rout…`) starts at a word boundary: otherwise the scan restarts at every letter
+# of a long word, which takes quadratic time.
+_CUE_WORDS: dict[FeatureType, tuple[str, ...]] = {
     "classification": (
         r"classif\w*",
         r"klassifi\w*",
         r"categori[sz]\w*",
         r"kategorisier\w*",
         r"categorie\w*",
-        r"\w*rout(?:e|es|ed|ing)\b",
-        r"\w*routeer\w*|\brouteren\b",
-        r"\w*routering\w*",
-        r"\w*gerouteerd\w*",
+        r"\b\w*rout(?:e|es|ed|ing)\b",
+        r"\b\w*routeer\w*|\brouteren\b",
+        r"\b\w*routering\w*",
+        r"\b\w*gerouteerd\w*",
         r"weiterleit\w*",
         r"triage\w*",
         r"queues?\b",
@@ -137,6 +139,9 @@ _CUES: dict[FeatureType, tuple[str, ...]] = {
     ),
 }
 
+_DECLARED = {kind: re.compile(pattern) for kind, pattern in _DECLARED_WORDS.items()}
+_CUES = {kind: tuple(re.compile(pattern) for pattern in patterns) for kind, patterns in _CUE_WORDS.items()}
+
 # Headings of sections that say what a feature is NOT (ignored for inference).
 _NON_GOALS = re.compile(r"^#{1,6}\s*(non-?goals?|nicht-?ziele|niet-?doelen|out of scope)\b.*$", re.I | re.M)
 _HEADING = re.compile(r"^#{1,6}\s", re.M)
@@ -161,7 +166,7 @@ def declared_types(value: str) -> list[FeatureType]:
     found: list[tuple[int, FeatureType]] = []
     lowered = value.lower()
     for kind, pattern in _DECLARED.items():
-        match = re.search(pattern, lowered)
+        match = pattern.search(lowered)
         if match:
             found.append((match.start(), kind))
     return [kind for _, kind in sorted(found)]
@@ -186,7 +191,7 @@ def cue_scores(text: str) -> dict[FeatureType, tuple[int, list[str]]]:
     for kind, patterns in _CUES.items():
         counts: dict[str, int] = {}
         for pattern in patterns:
-            for match in re.finditer(pattern, lowered):
+            for match in pattern.finditer(lowered):
                 word = match.group(0).strip()
                 counts[word] = counts.get(word, 0) + 1
         # Cap each word's weight so one repeated noun ("invoice" 30 times) can't outvote the rest.

@@ -15,19 +15,26 @@ from typing import Literal
 
 Language = Literal["en", "de", "nl"]
 
+# The most text `parse_prd` reads. `draft_evals` refuses a longer PRD, and a Slack thread keeps far
+# less; with every pattern linear, this bounds the work of one call.
+MAX_TEXT_CHARS = 200_000
+
 # Section kinds by heading words (EN / DE / NL); the first match wins, so the order matters
 # ("Non-functional requirements" before "requirements", "Non-goals" before "goals").
-_SECTION_KINDS: tuple[tuple[str, str], ...] = (
-    ("non_goals", r"non-?goals|nicht-?ziele|niet-?doelen|out of scope"),
-    ("nfr", r"non-?functional|nicht-?funktional|niet-?functione"),
-    ("success", r"success|erfolg|succes|metrics|kennzahlen|metrieken|\bkpis?\b"),
-    ("goals", r"goals|ziele\b|doelen|objectives"),
-    ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender"),
-    ("rollout", r"roll-?out|uitrol|einführung|launch plan|phases"),
-    ("risks", r"risks|risiken|risico"),
-    ("open_questions", r"open questions|offene fragen|open vragen|questions|fragen|vragen"),
-    ("requirements", r"requirements|anforderungen|eisen"),
-    ("problem", r"problem|probleem|background|hintergrund|achtergrond|context"),
+_SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("non_goals", r"non-?goals|nicht-?ziele|niet-?doelen|out of scope"),
+        ("nfr", r"non-?functional|nicht-?funktional|niet-?functione"),
+        ("success", r"success|erfolg|succes|metrics|kennzahlen|metrieken|\bkpis?\b"),
+        ("goals", r"goals|ziele\b|doelen|objectives"),
+        ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender"),
+        ("rollout", r"roll-?out|uitrol|einführung|launch plan|phases"),
+        ("risks", r"risks|risiken|risico"),
+        ("open_questions", r"open questions|offene fragen|open vragen|questions|fragen|vragen"),
+        ("requirements", r"requirements|anforderungen|eisen"),
+        ("problem", r"problem|probleem|background|hintergrund|achtergrond|context"),
+    )
 )
 
 _LANGUAGE_NAMES: dict[str, str] = {
@@ -84,47 +91,65 @@ _STOPWORDS: dict[Language, frozenset[str]] = {
     "nl": frozenset({"het", "een", "niet", "voor", "van", "wordt", "zijn", "met", "op", "bij", "naar"}),
 }
 
-_NFR_KINDS: tuple[tuple[str, str], ...] = (
-    ("latency", r"latenc|latenz|response time|antwortzeit|responstijd"),
-    ("volume", r"volume|volumen|traffic|\bload\b"),
-    ("cost", r"cost|kosten|budget"),
-    ("availability", r"availab|verfügbar|beschikbaar|reliab|zuverlässig|betrouwbaar|uptime"),
-    ("context", r"context|kontext|input size|eingabe|invoer"),
-    ("retraining", r"retrain|hertrain|nachtrain|training"),
-    ("freshness", r"fresh|aktualität|actualiteit"),
-    ("data", r"\bdata\b|daten|privacy|gegevens|compliance"),
+_NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd"),
+        ("volume", r"volume|volumen|traffic|\bload\b"),
+        ("cost", r"cost|kosten|budget"),
+        ("availability", r"availab|verfügbar|beschikbaar|reliab|zuverlässig|betrouwbaar|uptime"),
+        ("context", r"context|kontext|input size|eingabe|invoer"),
+        ("retraining", r"retrain|hertrain|nachtrain|training"),
+        ("freshness", r"fresh|aktualität|actualiteit"),
+        ("data", r"\bdata\b|daten|privacy|gegevens|compliance"),
+    )
 )
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# These patterns see whole PRDs and Slack threads, so each must run in time linear in its input:
+# no two quantifiers that can match the same characters one after the other, and no scan that
+# restarts at every character of a long run. The tools: possessive quantifiers (`*+`, `++`) that
+# never give characters back, and guards (`(?<!\d)`, `(?<=\S)`) that start or stop a scan only where
+# a run starts or ends. tests/test_regex_safety.py times every module-level pattern on hostile text.
+
+# The heading text without the closing `#`s, as `(.*?)\s*#*\s*$` gives it, but the lazy text only stops
+# to try the closing sequence after a character that can end the text: one that is neither a space nor
+# `#`, or a `#` followed by a space.
+_HEADING = re.compile(r"^(#{1,6})\s++((?:.*?(?:(?<=[^\s#])|(?<=#)(?=\s)))??)\s*+#*+\s*+$")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*)$")
 _BOLD = re.compile(r"\*{1,2}([^*\n]+?)\*{1,2}")
-_META = re.compile(r"\*{1,2}([^*\n:]+?):\*{1,2}\s*([^*\n]+?)(?=\s*(?:;\s*)?\*{1,2}[^*\n]+?:\*{1,2}|$)")
-_PLAIN_META = re.compile(r"^\s*(?:[-*•]\s+)?([A-Za-zÄÖÜäöüß][\w \-]{1,28}):\s+(\S.*?)\s*$")
+_META = re.compile(r"\*{1,2}([^*\n:]+?):\*{1,2}\s*+([^*\n]+?)(?<=\S)(?=\s*+(?:(?:;\s*+)?\*{1,2}[^*\n]+?:\*{1,2}|$))")
+_PLAIN_META = re.compile(r"^\s*+(?:[-*•]\s++)?([A-Za-zÄÖÜäöüß][\w \-]{1,28}):\s++(\S.*)$")  # value: .strip() it
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"'(])")
 _PERCENTILE = re.compile(r"\bp(50|90|95|99)\b", re.I)
 _DURATION = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(ms|millisec\w*|millisek\w*|s|sec|secs|seconds?|sekunden?|seconden?|"
+    r"(?<!\d)(\d++(?:[.,]\d++)?)\s*+(ms|millisec\w*|millisek\w*|s|sec|secs|seconds?|sekunden?|seconden?|"
     r"min|mins|minutes?|minuten|minuut|h|hours?|stunden?|uur)\b",
     re.I,
 )
 _UNIT_MS = {"ms": 1.0, "s": 1000.0, "min": 60_000.0, "h": 3_600_000.0}
+# An amount before its currency starts at the first digit of a number and spans at most 32 characters:
+# scanning to the end of "1.1.1.1…" from each of its digits would take quadratic time.
 _MONEY = re.compile(
-    r"(?P<c1>[$€£])\s?(?P<n1>\d[\d.,]*\d|\d)|(?P<n2>\d[\d.,]*\d|\d)\s?(?P<c2>€|EUR\b|USD\b|£|ct\b|cents?\b)"
+    r"(?P<c1>[$€£])\s?(?P<n1>\d[\d.,]*\d|\d)"
+    r"|(?<!\d)(?P<n2>\d[\d.,]{0,30}\d|\d)\s?(?P<c2>€|EUR\b|USD\b|£|ct\b|cents?\b)"
 )
 _CURRENCY = {"$": "USD", "USD": "USD", "€": "EUR", "EUR": "EUR", "£": "GBP", "ct": "EUR-cent", "cent": "USD-cent"}
-_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s?%")
+_PERCENT = re.compile(r"(?<!\d)(\d++(?:[.,]\d++)?)\s?%")
 _EVAL_SET = re.compile(
     r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|labell?(?:ed|ing)|gelabel\w*|"
     r"annotat\w*|to label\b",
     re.I,
 )
 _MONTHLY = re.compile(r"per month|a month|pro monat|im monat|per maand|monthly|monatlich|maandelijks", re.I)
-_USE_CASES = re.compile(r"\((\d+)\)\s*(.+?)(?=,?\s*(?:and|und|en)?\s*\(\d+\)|\.\s*$|$)")
+_CASE_NUMBER = re.compile(r"\(\d++\)")  # "(1) triage, (2) drafting and (3) search"
+_CASE_JOINERS = frozenset({"and", "und", "en"})
 _WHOLE_RESPONSE = re.compile(
     r"answer|antwort|antwoord|summary|zusammenfassung|samenvatting|\bfull\b|complete|vollständig|volledig", re.I
 )
-_CLASS_COUNT = re.compile(r"(\d+)\s+(?:categories|classes|kategorien|klassen|categorieën|intents)", re.I)
+_LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan ends where the next link starts
+_PRD_LABEL = re.compile(r"(?<!\s)\s*+[—–:-]\s*+PRD\s*+$|^PRD\s*+[—–:-]\s*+", re.I)  # "Title — PRD", "PRD: Title"
+_CLASS_COUNT = re.compile(r"(?<!\d)(\d++)\s++(?:categories|classes|kategorien|klassen|categorieën|intents)", re.I)
 
 
 @dataclass(frozen=True)
@@ -277,7 +302,7 @@ class PrdFacts:
 def plain(text: str) -> str:
     """Markdown emphasis and links removed, whitespace collapsed."""
     text = _BOLD.sub(r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    text = _LINK.sub(r"\1", text)
     text = text.replace("`", "")
     return re.sub(r"\s+", " ", text).strip()
 
@@ -379,7 +404,7 @@ def _sections(text: str) -> list[Section]:
 def _section_kind(heading: str) -> str | None:
     lowered = heading.lower()
     for kind, pattern in _SECTION_KINDS:
-        if re.search(pattern, lowered):
+        if pattern.search(lowered):
             return kind
     return None
 
@@ -487,6 +512,21 @@ def _persona(item: str) -> str:
     return ",".join(text.split(",")[:2]).strip()[:80]
 
 
+def _use_cases(line: str) -> list[str]:
+    """The numbered use cases in one line: `(1) triage, (2) drafting and (3) search.` → the three names."""
+    marks = list(_CASE_NUMBER.finditer(line))
+    cases = []
+    for index, mark in enumerate(marks):
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(line)
+        words = line[mark.end() : end].split()
+        if end < len(line) and len(words) > 1 and words[-1].lstrip(",") in _CASE_JOINERS:
+            words.pop()  # the "and" before the next number
+        case = plain(" ".join(words)).rstrip(".,; ")
+        if case:
+            cases.append(case)
+    return cases
+
+
 def _languages(text: str) -> list[str]:
     """Languages the PRD supports: from the line that talks about languages and names the most of them."""
     best: list[str] = []
@@ -518,7 +558,7 @@ def _nfr(lines: list[str]) -> dict[str, str]:
         if not rest or len(label) > 40:
             continue
         for kind, pattern in _NFR_KINDS:
-            if kind not in found and re.search(pattern, label, re.I):
+            if kind not in found and pattern.search(label):
                 found[kind] = rest.strip()
                 break
     return found
@@ -526,14 +566,14 @@ def _nfr(lines: list[str]) -> dict[str, str]:
 
 def parse_prd(text: str) -> PrdFacts:
     """Everything the drafter uses from a PRD (or any text about a feature)."""
-    text = (text or "").replace("\r\n", "\n")
+    text = (text or "")[:MAX_TEXT_CHARS].replace("\r\n", "\n")
     facts = PrdFacts(text=text, language=detect_language(text))
     if not text.strip():
         return facts
     facts.sections = _sections(text)
     first = re.search(r"^#\s+(.+)$", text, re.M)
     if first:
-        facts.title = re.sub(r"\s*[—–:-]\s*PRD\s*$|^PRD\s*[—–:-]\s*", "", first.group(1).strip(), flags=re.I)
+        facts.title = _PRD_LABEL.sub("", first.group(1).strip())
     head = re.split(r"^#{2,6}\s", text, maxsplit=1, flags=re.M)[0].splitlines()
     for line in head:
         for key, value in _META.findall(line):
@@ -550,7 +590,7 @@ def parse_prd(text: str) -> PrdFacts:
     users_text = facts.section_text("users")
     cases_line = next((line for line in users_text.splitlines() if "(1)" in line and "(2)" in line), "")
     facts.users = [_persona(item) for item in bullets(users_text) if item.strip() != cases_line.strip()]
-    facts.use_cases = [plain(match.group(2)).rstrip(".,; ") for match in _USE_CASES.finditer(cases_line)]
+    facts.use_cases = _use_cases(cases_line)
     facts.requirements = [plain(item) for item in bullets(facts.section_text("requirements"))]
     nfr_lines = bullets(facts.section_text("nfr")) if structured else []
     facts.nfr = _nfr(nfr_lines or [line for line in text.splitlines() if ":" in line])

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import EXTRACTIVE_NOTE, answer_question
+from bot.answers import EXTRACTIVE_NOTE, TURN_CHARS, answer_question, clean_question, prompt_history
 from bot.deps import Deps
+from bot.embeddings import EmbeddingModel
 from bot.errors import InputError
-from tests.conftest import run_cli
+from tests.conftest import MakeDeps, run_cli, write
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = {"question", "answered", "answer", "mode", "sources", "latency_ms"}
@@ -52,6 +53,36 @@ def test_doctype_filter_keeps_to_the_playbook(bundled_deps: Deps) -> None:
 def test_empty_or_oversized_questions_get_a_usage_hint(bundled_deps: Deps, question: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         answer_question(bundled_deps, question)
+
+
+@pytest.mark.parametrize(
+    ("question", "cleaned"),
+    [("  why   so\n slow? ", "why so slow?"), ("why?" + " " * 7_000, "why?")],
+)
+def test_questions_are_collapsed_and_padding_is_forgiven(question: str, cleaned: str) -> None:
+    assert clean_question(question, 2000) == cleaned
+
+
+def test_a_question_far_over_the_limit_is_refused_before_it_is_read() -> None:
+    with pytest.raises(InputError, match="8,001 characters; keep it under 2,000"):
+        clean_question(" " * 8_001, 2000)
+
+
+def test_history_keeps_the_latest_turns_that_fit_and_redacts_them() -> None:
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+    history = [("user", "old " * 500), ("assistant", "older answer"), ("user", f"my key is {secret}")]
+    kept = prompt_history(history, 100)
+    assert [role for role, _ in kept] == ["assistant", "user"]
+    assert secret not in kept[1][1] and kept[1][1].startswith("my key is ")
+
+
+def test_a_huge_turn_is_cut_at_a_space_before_it_is_counted() -> None:
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+    # The secret straddles the cut: it goes whole, so no fragment of it reaches the model.
+    text = "word " * (TURN_CHARS // 5 - 2) + "key " + secret + " tail " * 1000
+    ((_, kept),) = prompt_history([("user", text)], 100_000)
+    assert kept.endswith("key …") and len(kept) <= TURN_CHARS + 2
+    assert "sk-proj" not in kept
 
 
 def test_fifty_questions_reuse_one_loaded_model(bundled_deps: Deps) -> None:
@@ -110,3 +141,23 @@ def test_ask_reports_a_missing_knowledge_folder(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "knowledge folder not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_key_pasted_into_a_document_is_never_quoted(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    key = "sk-proj-" + "Wd4" * 14
+    write(
+        tmp_path / "kb",
+        "prds/staging.md",
+        "# Staging set-up\n\n## Access\n\nThe staging environment for the ticket summarizer uses the OpenAI key "
+        f"{key} and the fallback rate there must stay under 5% before launch.\n",
+    )
+    deps = make_deps(tmp_path / "kb", local_model)
+    deps.index.reindex()
+    answer = answer_question(deps, "Which OpenAI key does the staging environment of the ticket summarizer use?")
+    shown = answer.as_json()
+    assert answer.answered and answer.sources
+    assert "sk-proj-" in answer.answer and key not in str(shown)
+    cached = answer_question(deps, "Which OpenAI key does the staging environment of the ticket summarizer use?")
+    assert cached.cached and key not in str(cached.as_json())

@@ -8,10 +8,12 @@ import time
 
 import pytest
 
+from bot import answers
 from bot.answers import FALLBACK_NOTE, UNVERIFIED_WARNING, Conversation, answer_question
 from bot.deps import Deps
 from bot.llm import BUSY_NOTICE, KEY_NOTICE, LLM, MALFORMED_NOTICE, QUOTA_NOTICE
 from bot.metrics import Metrics, PriceTable, window_stats
+from bot.redact import redact
 from bot.store import RedisStore
 from tests.conftest import REDIS_URL
 from tests.openai_server import (
@@ -204,6 +206,26 @@ def test_history_is_trimmed_to_the_token_budget_oldest_first(
     sent = [message["content"] for message in messages[1:-1]]
     assert sent == [history[2][1], history[3][1]]
     assert [message["role"] for message in messages] == ["system", "user", "assistant", "user"]
+
+
+def test_only_the_turns_that_fit_are_redacted(
+    bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One huge old message in a thread must not cost every later question its redaction.
+    deps = generating(bundled_deps, openai_server, redis_prefix, max_history_tokens=120)
+    redacted: list[str] = []
+
+    def recording(text: str) -> str:
+        redacted.append(text)
+        return redact(text)
+
+    monkeypatch.setattr(answers, "redact", recording)
+    huge = "HUGE " + "a-a-a- " * 20_000
+    history = [("user", huge), ("assistant", "OLD answer"), ("user", "RECENT question?"), ("assistant", "RECENT [1].")]
+    openai_server.script(reply("It is tracked weekly [1]."))
+    answer_question(deps, SUMMARIZER, conversation=Conversation(scope="T1:C1:1700000000.000300", history=history))
+    assert not [text for text in redacted if text.startswith("HUGE")]
+    assert {"RECENT question?", "RECENT [1]."} <= set(redacted)
 
 
 def test_thread_context_uses_the_follow_up_prompt_and_can_be_cited(

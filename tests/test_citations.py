@@ -19,6 +19,9 @@ CASES = [
     ("Zero [0] is not a source.", 3, "Zero is not a source.", [], 1),
     ("Unclosed [2 at the end", 3, "Unclosed [2 at the end", [], 0),
     ("Thread [thread] only.", 3, "Thread only.", [], 1),
+    # Brackets by the hundred, and whitespace held back until it is known whether a citation follows.
+    ("[" * 200 + " [9] [2]", 3, "[" * 200 + " [1]", [1], 1),
+    ("Gap" + " " * 300 + "[7] end.", 3, "Gap end.", [], 1),
 ]
 
 

@@ -29,6 +29,9 @@ from bot.copilot import Request, mentions_evals, parse_request
         ("Explain this error: Error code: 429", Request("error", "Error code: 429")),
         ("explain the error message: not_in_channel", Request("error", "not_in_channel")),
         ("evaluation metrics for search?", Request("ask", "evaluation metrics for search?")),
+        # Only the head is matched, but the argument is kept whole, for `Copilot.check` to refuse if too long.
+        ("Explain this error:\n\n\n" + "x" * 9_000, Request("error", "x" * 9_000)),
+        ("explain " + "\n" * 5_000 + "#", Request("ask", "explain " + "\n" * 5_000 + "#")),
     ],
 )
 def test_parse_request(text: str, expected: Request) -> None:

@@ -98,3 +98,18 @@ def test_long_tracebacks_keep_their_last_lines() -> None:
     parsed = parse_error_text(noise + last)
     assert parsed.http_status == 429
     assert parsed.code == "insufficient_quota"
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "code"),
+    [
+        ("openai." + "a." * 2_000 + "NotFoundError: 404", 404, None),
+        ("google.api_core.exceptions.NotFound: 404 Model not found", 404, None),
+        ("Code: mismatched_organization", None, "mismatched_organization"),
+        ("code=" + "a_" * 2_000 + "b", None, "a_" * 2_000 + "b"),
+        ("code=a" + "_" * 5_000 + "0", None, None),  # a word that runs into digits is no code
+    ],
+)
+def test_long_names_and_codes_parse_as_short_ones_do(text: str, status: int | None, code: str | None) -> None:
+    parsed = parse_error_text(text)
+    assert (parsed.http_status, parsed.code) == (status, code)

@@ -258,6 +258,8 @@ def test_the_type_is_inferred_from_cue_words_when_the_prd_declares_none(case: Pr
         ("Route incoming tickets to the right queue with a priority", "classification"),
         ("Eingehende Anfragen automatisch klassifizieren und weiterleiten", "classification"),
         ("Automatisch tickets routeren naar de juiste wachtrij", "classification"),
+        ("Misrouted and rerouted tickets", "classification"),
+        ("Automatische ticketroutering voor de servicedesk", "classification"),
         ("Extract invoice fields (IBAN, totals, dates) from PDFs", "extraction"),
         ("Rechnungsdaten automatisch aus PDF-Rechnungen auslesen", "extraction"),
         ("Velden uit facturen uitlezen en extraheren", "extraction"),
