@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from bot.breaker import Breaker
 from bot.config import Settings
 from bot.embeddings import CachedEmbeddings, EmbeddingCache, EmbeddingModel, embedding_model
 from bot.index import KnowledgeIndex, collection_name, open_chroma
@@ -37,9 +39,16 @@ def build_deps(
     store: Store | None = None,
     model: EmbeddingModel | None = None,
 ) -> Deps:
-    """Wire the index for KNOWLEDGE_DIR (or another folder, in its own collection); loads no model yet."""
+    """Wire the index for KNOWLEDGE_DIR (or another folder, in its own collection); loads no model, opens no
+    connection yet (a Chroma server is reached on first use)."""
     folder = knowledge_dir or settings.knowledge_dir
-    store = store or open_store(settings.redis_url, settings.data_dir, settings.cache_prefix)
+    store = store or open_store(
+        settings.redis_url,
+        settings.data_dir,
+        settings.cache_prefix,
+        timeout_s=settings.redis_timeout_s,
+        cooldown_s=settings.breaker_cooldown_s,
+    )
     model = model or embedding_model(
         settings.embedding_model,
         api_key=settings.openai_api_key,
@@ -52,11 +61,12 @@ def build_deps(
     )
     index = KnowledgeIndex(
         root=folder,
-        client=open_chroma(settings.chroma_url, settings.data_dir),
+        connect=partial(open_chroma, settings.chroma_url, settings.data_dir, settings.chroma_timeout_s),
         name=collection_name(settings.chroma_collection, folder, settings.knowledge_dir, settings.embedding_model),
         embeddings=embeddings,
         store=store,
         max_file_bytes=int(settings.max_file_mb * 1_000_000),
+        breaker=Breaker(settings.breaker_cooldown_s),
     )
     prices = PriceTable.from_json(settings.llm_prices)
     return Deps(

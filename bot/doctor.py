@@ -212,7 +212,7 @@ def check_chroma(settings: Settings) -> tuple[Check, Any]:
     if settings.chroma_url:
         where = safe_url(settings.chroma_url)
         try:
-            client = open_chroma(settings.chroma_url, settings.data_dir)
+            client = open_chroma(settings.chroma_url, settings.data_dir, settings.chroma_timeout_s)
             client.heartbeat()
             version = client.get_version()
         except Exception as error:

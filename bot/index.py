@@ -6,10 +6,22 @@ manifest to drift. A reindex killed halfway leaves a file with mixed hashes or a
 count, which the next run sees as changed and completes; the embedding cache makes that redo
 cheap. The collection's metadata holds the index version, bumped by every successful reindex,
 which every replica reads (the answer cache keys on it).
+
+Questions read one `Snapshot`: every chunk of one version, with its text, metadata, vector and
+BM25 index, held in memory. Dense and keyword search both run against it, so a reindex in
+progress (writing chunks before it bumps the version) never mixes two versions in one answer;
+a reindex shows up in answers at once, when its version does. Chroma is reached only to read the
+version (every couple of seconds) and to rebuild the snapshot when it moves.
+
+Every Chroma request has a timeout (CHROMA_TIMEOUT_S), and after one times out or is refused a
+circuit breaker answers "search is unavailable" at once for BREAKER_COOLDOWN_S, instead of making
+each question wait on a hung server. The Chroma server is reached on first use, not at start, so
+`serve` comes up (unready) while it is away.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -19,14 +31,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
+from chromadb.api.client import Client as ChromaClient
+from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
+from bot.breaker import COOLDOWN_S, Breaker
 from bot.chunking import Chunk, split_document
 from bot.embeddings import CachedEmbeddings
 from bot.errors import KnowledgeError, SearchUnavailable
@@ -39,24 +55,50 @@ log = logging.getLogger(__name__)
 UPSERT_BATCH = 256
 VERSION_KEY = "pmc_version"
 LOCK_TTL_S = 3600
+CHROMA_TIMEOUT_S = 5.0
 _VERSION_TTL_S = 2.0
+UNAVAILABLE = "Search is unavailable right now: the knowledge store can't be reached. Try again in a minute."
+
+R = TypeVar("R")
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "scan" or "embed"."""
 
 
-def open_chroma(chroma_url: str | None, data_dir: Path) -> Any:
-    """An HttpClient for CHROMA_URL, else an embedded PersistentClient under DATA_DIR; telemetry off."""
+class _TimedHttpClient(ChromaClient):
+    """chromadb's HTTP client (what `chromadb.HttpClient` builds), with a timeout on every request.
+
+    chromadb 1.x gives its httpx sessions `timeout=None`, with no setting to change it, and sends
+    its first requests from inside the constructor: to the server (who am I) and through an admin
+    client of its own (does the tenant exist). Each session gets the timeout just before its first
+    request goes out, in the two hooks the constructor calls.
+    """
+
+    def __init__(self, timeout_s: float, settings: ChromaSettings) -> None:
+        self._timeout = httpx.Timeout(timeout_s)
+        super().__init__(tenant=DEFAULT_TENANT, database=DEFAULT_DATABASE, settings=settings)
+
+    def get_user_identity(self) -> Any:
+        self._server._session.timeout = self._timeout  # type: ignore[attr-defined]
+        return super().get_user_identity()
+
+    def _validate_tenant_database(self, tenant: str, database: str) -> None:
+        self._admin_client._server._session.timeout = self._timeout  # type: ignore[attr-defined]
+        super()._validate_tenant_database(tenant, database)
+
+
+def open_chroma(chroma_url: str | None, data_dir: Path, timeout_s: float = CHROMA_TIMEOUT_S) -> Any:
+    """A client for the Chroma server at CHROMA_URL (each request bounded by `timeout_s`), else an embedded
+    PersistentClient under DATA_DIR; telemetry off."""
     settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"  # the settings chromadb.HttpClient sets
+        settings.chroma_server_host = url.hostname or "localhost"
+        settings.chroma_server_http_port = url.port or (443 if url.scheme == "https" else 8000)
+        settings.chroma_server_ssl_enabled = url.scheme == "https"
         try:
-            return chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=settings,
-            )
+            return _TimedHttpClient(timeout_s, settings)
         except Exception as error:  # the client says hello at construction; a server that's down fails here
             log.warning("chroma server at %s:%s unreachable: %s", url.hostname, url.port, error)
             raise SearchUnavailable(
@@ -120,12 +162,13 @@ class ReindexReport:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every chunk of one index version, row-aligned, with its keyword index."""
+    """Every chunk of one index version, row-aligned: text, metadata, unit vector, and the keyword index."""
 
     version: int
     ids: list[str]
     texts: list[str]
     metadatas: list[dict[str, Any]]
+    vectors: np.ndarray
     keyword: KeywordIndex
     row_of: dict[str, int]
 
@@ -135,6 +178,19 @@ class Snapshot:
         wanted = set(doctypes)
         return np.array([meta.get("doctype") in wanted for meta in self.metadatas], dtype=bool)
 
+    def cosines(self, vector: list[float]) -> np.ndarray:
+        """Cosine similarity of every chunk to `vector` (an exact search: a few ms for tens of thousands)."""
+        query = np.asarray(vector, dtype=np.float32)
+        return self.vectors @ (query / (np.linalg.norm(query) or 1.0))
+
+
+def _unit_rows(vectors: list[Any]) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    if matrix.ndim != 2:
+        return np.zeros((len(vectors), 0), dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
 
 @dataclass
 class _FileState:
@@ -143,20 +199,18 @@ class _FileState:
     expected: int = -1
 
 
-def _chroma_call(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Turn a failure to reach Chroma into SearchUnavailable, with the detail in the log."""
+def _unreachable(error: Exception) -> bool:
+    """A failure to reach the server (refused, reset, timed out), as opposed to an answer saying no."""
+    return isinstance(error, httpx.TransportError | OSError | SearchUnavailable)
 
-    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return function(*args, **kwargs)
-            except KnowledgeError:
-                raise
-            except Exception as error:
-                log.warning("chroma %s failed: %s: %s", what, type(error).__name__, error)
-                raise SearchUnavailable(
-                    "Search is unavailable right now: the knowledge store can't be reached. Try again in a minute."
-                ) from error
+
+def _chroma_call(what: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Run a KnowledgeIndex method as one guarded Chroma operation (see `KnowledgeIndex._guarded`)."""
+
+    def wrap(method: Callable[..., R]) -> Callable[..., R]:
+        @functools.wraps(method)
+        def wrapper(self: KnowledgeIndex, *args: Any, **kwargs: Any) -> R:
+            return self._guarded(what, lambda: method(self, *args, **kwargs))
 
         return wrapper
 
@@ -169,29 +223,73 @@ class KnowledgeIndex:
     def __init__(
         self,
         root: Path,
-        client: Any,
+        connect: Callable[[], Any],
         name: str,
         embeddings: CachedEmbeddings,
         store: Store,
         max_file_bytes: int = 20_000_000,
+        breaker: Breaker | None = None,
     ) -> None:
+        """`connect()` returns the Chroma client (`open_chroma`): called on first use, and again until it works."""
         self.root = root
-        self.client = client
         self.name = name
         self.embeddings = embeddings
         self.store = store
         self.max_file_bytes = max_file_bytes
+        self.breaker = breaker or Breaker(COOLDOWN_S)
+        self._connect = connect
+        self._client: Any = None
+        self._connect_failures = 0
+        self._connect_error = UNAVAILABLE
         self._vectors: Chroma | None = None
         self._handle: Any = None
         self._snapshot: Snapshot | None = None
         self._version: tuple[float, int] | None = None
         self._mutex = threading.Lock()
+        self._connecting = threading.Lock()
 
     # -- Chroma access -------------------------------------------------------------------
+    # Only the public operations are guarded (`_chroma_call`); the helpers below run inside one.
+    def _guarded(self, what: str, operation: Callable[[], R]) -> R:
+        """Run one Chroma operation. SearchUnavailable when it fails, and at once while the breaker is open."""
+        if not self.breaker.allow():
+            raise SearchUnavailable(UNAVAILABLE)
+        try:
+            result = operation()
+        except Exception as error:
+            if _unreachable(error):
+                self.breaker.failed()
+            else:
+                self.breaker.succeeded()  # Chroma answered, if only to say no
+            if isinstance(error, KnowledgeError):
+                raise
+            log.warning("chroma %s failed: %s: %s", what, type(error).__name__, error)
+            raise SearchUnavailable(UNAVAILABLE) from error
+        self.breaker.succeeded()
+        return result
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            failures = self._connect_failures
+            with self._connecting:
+                if self._client is None:
+                    if self._connect_failures != failures:
+                        # Another thread tried while this one waited, and failed: don't wait a second time.
+                        raise SearchUnavailable(self._connect_error)
+                    try:
+                        self._client = self._connect()
+                    except SearchUnavailable as error:
+                        self.breaker.failed()  # before the lock frees, so no caller slips in to try again
+                        self._connect_error = str(error)
+                        self._connect_failures += 1
+                        raise
+        return self._client
+
     @property
     def vectors(self) -> Chroma:
         if self._vectors is None:
-            self._vectors = _chroma_call("open")(Chroma)(
+            self._vectors = Chroma(
                 client=self.client,
                 collection_name=self.name,
                 embedding_function=self.embeddings,
@@ -237,16 +335,17 @@ class KnowledgeIndex:
             page = collection.get(include=include, limit=5000, offset=offset)
             result["ids"].extend(page["ids"])
             for key in include:
-                result[key].extend(page[key] or [])
+                values = page[key]  # embeddings come as a numpy array, which has no truth value
+                result[key].extend(values if values is not None else [])
         return result
 
     def indexed_at(self) -> float | None:
         """When the last successful reindex finished (epoch seconds), if ever."""
-        stamp = _chroma_call("metadata read")(self._metadata)().get("pmc_indexed_at")
+        stamp = self._guarded("metadata read", self._metadata).get("pmc_indexed_at")
         return float(stamp) if stamp else None
 
     def count(self) -> int:
-        return int(_chroma_call("count")(lambda: self._collection().count())())
+        return int(self._guarded("count", lambda: self._collection().count()))
 
     # -- Reading ---------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -258,13 +357,14 @@ class KnowledgeIndex:
         with self._mutex:
             if self._snapshot is not None and self._snapshot.version == version:
                 return self._snapshot
-            data = self._get_all(["documents", "metadatas"])
+            data = self._get_all(["documents", "metadatas", "embeddings"])
             ids, texts, metas = data["ids"], data["documents"], data["metadatas"]
             self._snapshot = Snapshot(
                 version=version,
                 ids=ids,
                 texts=texts,
                 metadatas=metas,
+                vectors=_unit_rows(data["embeddings"]),
                 # The title counts twice on the keyword side (tuned on SciFact: +0.005 nDCG@10 for BM25).
                 keyword=KeywordIndex(
                     ids, [f"{meta.get('title', '')}\n{text}" for meta, text in zip(metas, texts, strict=True)]
@@ -272,22 +372,6 @@ class KnowledgeIndex:
                 row_of={chunk_id: row for row, chunk_id in enumerate(ids)},
             )
             return self._snapshot
-
-    @_chroma_call("query")
-    def dense(self, vector: list[float], k: int, doctypes: Iterable[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks."""
-        where = {"doctype": {"$in": sorted(doctypes)}} if doctypes else None
-        result = self._collection().query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
-        return [
-            (chunk_id, 1.0 - float(distance))
-            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
-        ]
-
-    @_chroma_call("read embeddings")
-    def embeddings_of(self, ids: list[str]) -> dict[str, Any]:
-        """Stored vectors of some chunks, by id (for scoring keyword hits on the dense side too)."""
-        result = self._collection().get(ids=ids, include=["embeddings"])
-        return dict(zip(result["ids"], result["embeddings"], strict=True))
 
     # -- Reindex -----------------------------------------------------------------------------
     def _indexed_files(self) -> dict[str, _FileState]:

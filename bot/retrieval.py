@@ -1,4 +1,8 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, scored on both sides and fused."""
+"""Hybrid retrieval: dense and keyword (BM25) candidates, scored on both sides and fused.
+
+Both sides read the same `Snapshot` (one index version, in memory), so a passage is always scored,
+and shown, from the version it was found in.
+"""
 
 from __future__ import annotations
 
@@ -76,27 +80,22 @@ class Retriever:
         snapshot = self.index.snapshot()
         if not snapshot.ids or not query.strip():
             return []
-        doctypes = sorted(set(doctypes)) if doctypes else None
         pool = max(k, self.candidates)
-        vector = self.embeddings.embed_query(query)
-        similarity: dict[str, float] = {}
+        mask = snapshot.mask(sorted(set(doctypes)) if doctypes else None)
+        cosines = snapshot.cosines(self.embeddings.embed_query(query))
+        keyword_scores = snapshot.keyword.scores(query, mask)
+        dense_top: list[int] = []
         if mode != "bm25":
-            similarity = dict(self.index.dense(vector, min(pool, len(snapshot.ids)), doctypes))
-        keyword_scores = snapshot.keyword.scores(query, snapshot.mask(doctypes))
-        keyword_top: list[str] = []
+            allowed = cosines if mask is None else np.where(mask, cosines, -np.inf)
+            dense_top = [int(row) for row in np.argsort(-allowed, kind="stable")[:pool] if allowed[row] > -np.inf]
+        keyword_top: list[int] = []
         if mode != "dense":
-            rows = np.argsort(-keyword_scores)[:pool]
-            keyword_top = [snapshot.ids[row] for row in rows if keyword_scores[row] > 0]
-        if mode == "hybrid":
-            missing = [chunk_id for chunk_id in keyword_top if chunk_id not in similarity]
-            similarity.update(self._cosines(missing, vector))
-        elif mode == "bm25" and keyword_top:
-            similarity = self._cosines(keyword_top, vector)
-        ids = list(dict.fromkeys([*similarity, *keyword_top]))
-        if not ids:
+            keyword_top = [int(row) for row in np.argsort(-keyword_scores)[:pool] if keyword_scores[row] > 0]
+        rows = list(dict.fromkeys([*dense_top, *keyword_top]))
+        if not rows:
             return []
-        dense = np.array([similarity.get(chunk_id, 0.0) for chunk_id in ids], dtype=np.float32)
-        keyword = np.array([keyword_scores[snapshot.row_of[chunk_id]] for chunk_id in ids], dtype=np.float32)
+        dense = cosines[rows].astype(np.float32)
+        keyword = keyword_scores[rows].astype(np.float32)
         fused: np.ndarray
         if mode == "dense":
             fused = dense
@@ -105,7 +104,7 @@ class Retriever:
         else:
             fused = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
         order = np.argsort(-fused, kind="stable")[:k]
-        return [self._passage(snapshot, ids[i], float(fused[i]), float(dense[i]), float(keyword[i])) for i in order]
+        return [self._passage(snapshot, rows[i], float(fused[i]), float(dense[i]), float(keyword[i])) for i in order]
 
     def evidence(self, query: str, passages: list[Passage]) -> float:
         """How well the passages support an answer: best cosine x sqrt(query-term coverage of the top 3).
@@ -119,16 +118,9 @@ class Retriever:
         coverage = self.index.snapshot().keyword.coverage(query, [f"{p.title} {p.section} {p.text}" for p in top])
         return max(p.similarity for p in passages) * coverage**0.5
 
-    def _cosines(self, ids: list[str], vector: list[float]) -> dict[str, float]:
-        if not ids:
-            return {}
-        stored = self.index.embeddings_of(ids)
-        query = np.asarray(vector, dtype=np.float32)
-        return {chunk_id: float(np.dot(np.asarray(emb, dtype=np.float32), query)) for chunk_id, emb in stored.items()}
-
     @staticmethod
-    def _passage(snapshot: Snapshot, chunk_id: str, score: float, similarity: float, keyword: float) -> Passage:
-        row = snapshot.row_of[chunk_id]
+    def _passage(snapshot: Snapshot, row: int, score: float, similarity: float, keyword: float) -> Passage:
+        chunk_id = snapshot.ids[row]
         meta: dict[str, Any] = snapshot.metadatas[row]
         return Passage(
             id=chunk_id,

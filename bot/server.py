@@ -1,8 +1,8 @@
 """`pm-copilot serve`: the Slack app over HTTP (waitress) or Socket Mode, with health and metrics endpoints.
 
     POST /slack/events   events, slash commands and interactivity (Bolt verifies the signature)
-    GET  /healthz        the process is alive
-    GET  /readyz         redis, chroma and the index, each reported; 503 until all are ready
+    GET  /healthz        the process is alive (touches no dependency)
+    GET  /readyz         redis, chroma and the index, each reported within a second; 503 until all are ready
     GET  /metrics        Prometheus text
 
 In Socket Mode the same endpoints (bar /slack/events) stay up on PORT for probes and scraping.
@@ -10,6 +10,7 @@ In Socket Mode the same endpoints (bar /slack/events) stay up on PORT for probes
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import threading
@@ -26,7 +27,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.config import Settings, warn_if_single_process
 from bot.deps import Deps, build_deps
-from bot.errors import IndexBusy, PMCopilotError
+from bot.errors import IndexBusy, PMCopilotError, SearchUnavailable
 from bot.redact import redact
 
 if TYPE_CHECKING:
@@ -39,27 +40,28 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 # Slack's largest payloads (events with long messages, block_actions with big views) stay far below this.
 MAX_BODY_BYTES = 1_000_000
+# /readyz answers within this, whatever the dependencies do: probes usually time out at 1 s.
+READY_BUDGET_S = 0.8
 
 
 class Warmup:
-    """Loads the embedding model and the index snapshot once, so the first question is fast."""
+    """Loads the embedding model and the index snapshot once, so the first question is fast.
 
-    def __init__(self, deps: Deps) -> None:
+    While Chroma can't be reached it tries again every `retry_s` (the process is up, and unready,
+    meanwhile); any other failure ends it.
+    """
+
+    def __init__(self, deps: Deps, retry_s: float | None = None) -> None:
         self.deps = deps
+        self.retry_s = retry_s if retry_s is not None else deps.settings.breaker_cooldown_s
         self.done = threading.Event()
         self.error: str | None = None
 
     def run(self) -> None:
         started = time.perf_counter()
         try:
-            if self.deps.index.count() == 0:
-                log.warning("the index is empty: indexing %s now", self.deps.knowledge_dir)
-                try:
-                    self.deps.index.reindex()
-                except IndexBusy:
-                    log.info("another replica is indexing; waiting for it")
-            self.deps.embeddings.embed_query("warm up the embedding model")
-            self.deps.index.snapshot()
+            while not self._attempt():
+                time.sleep(self.retry_s)
         except PMCopilotError as error:
             self.error = str(error)
             log.error("warm-up failed: %s", error)
@@ -71,36 +73,86 @@ class Warmup:
         finally:
             self.done.set()
 
+    def _attempt(self) -> bool:
+        """One try; False when Chroma was unavailable (and the warm-up should try again)."""
+        try:
+            if self.deps.index.count() == 0:
+                log.warning("the index is empty: indexing %s now", self.deps.knowledge_dir)
+                try:
+                    self.deps.index.reindex()
+                except IndexBusy:
+                    log.info("another replica is indexing; waiting for it")
+            self.deps.embeddings.embed_query("warm up the embedding model")
+            self.deps.index.snapshot()
+        except SearchUnavailable as error:
+            if self.error is None:
+                log.error("warm-up waits for Chroma: %s", error)
+            self.error = str(error)
+            return False
+        self.error = None
+        return True
+
     def start(self) -> None:
         threading.Thread(target=self.run, name="pmc-warmup", daemon=True).start()
 
 
-def readiness(deps: Deps, warmup: Warmup | None = None) -> tuple[bool, dict[str, Any]]:
-    """Check each dependency separately; ready when Chroma and the index are.
+class Readiness:
+    """What /readyz reports: each dependency checked separately, the whole within `budget_s`.
 
     Redis being down degrades the replica (answers go on without caches, dedup falls back to this
     process) but keeps it ready: every replica shares that Redis, so taking them all out of the
     load balancer would stop answers for nothing. The report then lists it under "degraded".
+
+    The checks run on two threads of their own, so a hung dependency holds none of the server's:
+    one that hasn't answered within the budget is reported as such, and the next probe waits on
+    the same check instead of starting another.
     """
-    report: dict[str, Any] = {}
-    if deps.store.shared:
-        report["redis"] = "ok" if deps.store.ping() else "unreachable"
-    else:
-        report["redis"] = "not configured (in-process state)"
-    chunks = 0
-    try:
-        chunks = deps.index.count()
-        report["chroma"] = "ok"
-    except PMCopilotError as error:
-        report["chroma"] = f"unreachable: {error}"
-    report["index"] = {"present": chunks > 0, "chunks": chunks}
-    if warmup is not None:
-        report["warm"] = warmup.done.is_set() and warmup.error is None
-    ready = report["chroma"] == "ok" and chunks > 0 and report.get("warm", True) is True
-    report["ready"] = ready
-    if report["redis"] == "unreachable":
-        report["degraded"] = ["redis"]
-    return ready, report
+
+    def __init__(self, deps: Deps, warmup: Warmup | None = None, budget_s: float = READY_BUDGET_S) -> None:
+        self.deps = deps
+        self.warmup = warmup
+        self.budget_s = budget_s
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="pmc-readyz")
+        self._checks: dict[str, concurrent.futures.Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def _check(self, name: str, check: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        with self._lock:
+            future = self._checks.get(name)
+            if future is None or future.done():
+                future = self._checks[name] = self._pool.submit(check)
+            return future
+
+    def __call__(self) -> tuple[bool, dict[str, Any]]:
+        report: dict[str, Any] = {}
+        redis = self._check("redis", self.deps.store.ping) if self.deps.store.shared else None
+        chroma = self._check("chroma", self.deps.index.count)
+        concurrent.futures.wait([f for f in (redis, chroma) if f is not None], timeout=self.budget_s)
+        late = f"unreachable: no answer within {self.budget_s:g} s"
+        if redis is None:
+            report["redis"] = "not configured (in-process state)"
+        elif not redis.done():
+            report["redis"] = late
+        else:
+            report["redis"] = "ok" if redis.exception() is None and redis.result() else "unreachable"
+        chunks = 0
+        if not chroma.done():
+            report["chroma"] = late
+        elif isinstance(error := chroma.exception(), PMCopilotError):
+            report["chroma"] = f"unreachable: {error}"
+        elif error is not None:
+            report["chroma"] = f"unreachable: {type(error).__name__}"
+        else:
+            chunks = chroma.result()
+            report["chroma"] = "ok"
+        report["index"] = {"present": chunks > 0, "chunks": chunks}
+        if self.warmup is not None:
+            report["warm"] = self.warmup.done.is_set() and self.warmup.error is None
+        ready = report["chroma"] == "ok" and chunks > 0 and report.get("warm", True) is True
+        report["ready"] = ready
+        if report["redis"].startswith("unreachable"):
+            report["degraded"] = ["redis"]
+        return ready, report
 
 
 Body = Iterable[bytes]
@@ -112,7 +164,7 @@ class WebApp:
     def __init__(self, deps: Deps, app: App | None, warmup: Warmup | None = None) -> None:
         self.deps = deps
         self.slack = SlackRequestHandler(app, EVENTS_PATH) if app is not None else None
-        self.warmup = warmup
+        self.readiness = Readiness(deps, warmup)
 
     @staticmethod
     def _send(start_response: StartResponse, status: str, body: bytes, content_type: str) -> Body:
@@ -139,7 +191,7 @@ class WebApp:
         if path == "/healthz":
             return self._json(start_response, "200 OK", {"status": "ok"})
         if path == "/readyz":
-            ready, report = readiness(self.deps, self.warmup)
+            ready, report = self.readiness()
             return self._json(start_response, "200 OK" if ready else "503 Service Unavailable", report)
         if path == "/metrics":
             return self._send(

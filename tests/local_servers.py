@@ -2,16 +2,22 @@
 
 The failure drills need a dependency that dies mid-run and comes back, so these own their
 processes (a free port each, data in the test's tmp dir) instead of sharing the machine's Redis.
+`SilentServer` is the hung dependency: it accepts connections and never answers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from types import TracebackType
 
 import httpx
 
@@ -67,6 +73,15 @@ class LocalServer:
         self.kill()
         self.start()
 
+    def hang(self) -> None:
+        """SIGSTOP: the process keeps its port and its connections but answers nothing, as if hung."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
 
 class ChromaServer(LocalServer):
     """`chroma run`, the server the chromadb package ships, persisting under `path`."""
@@ -116,3 +131,62 @@ class RedisServer(LocalServer):
                 return conn.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+
+class SilentServer:
+    """A TCP server on loopback that accepts every connection, reads what it is sent, and never answers.
+
+    `received` counts the bytes clients sent, so a test can tell whether a call reached it at all.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port: int = self._listener.getsockname()[1]
+        self.connections = 0
+        self.received = 0
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        threading.Thread(target=self._accept, name="silent-server", daemon=True).start()
+
+    def url(self, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}" + ("/0" if scheme == "redis" else "")
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._open.append(connection)
+            threading.Thread(target=self._swallow, args=(connection,), daemon=True).start()
+
+    def _swallow(self, connection: socket.socket) -> None:
+        while True:
+            try:
+                data = connection.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._lock:
+                self.received += len(data)
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            sockets = [self._listener, *self._open]
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked in accept() and recv()
+            sock.close()
+
+    def __enter__(self) -> SilentServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()

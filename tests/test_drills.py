@@ -7,15 +7,20 @@ server (`chroma run` on a free port). Only the network edges are fakes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,10 +33,10 @@ from hypothesis import strategies as st
 
 from bot.answers import answer_question
 from bot.scheduler import ReindexScheduler
-from tests.conftest import HashingEmbeddings, MakeSlackHarness, write
-from tests.local_servers import ChromaServer, RedisServer
+from tests.conftest import REDIS_URL, HashingEmbeddings, MakeSlackHarness, run_cli, write
+from tests.local_servers import ChromaServer, RedisServer, SilentServer, free_port
 from tests.slack_api import Call, SlackAPI
-from tests.slack_harness import SIGNING_SECRET, SlackHarness, event_body, mention, new_ts
+from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, event_body, mention, new_ts
 
 pytestmark = pytest.mark.slow
 
@@ -275,6 +280,7 @@ def test_chroma_dies_and_returns(make_replica: MakeReplica, slack: SlackAPI, tmp
         assert readyz(replica)[0] == 200
 
         server.kill()
+        time.sleep(2.1)  # questions read the in-memory snapshot; Chroma is asked for the version every 2 s
         reply = ask(replica, slack, QUESTIONS[1])
         assert SEARCH_UNAVAILABLE in reply and "Traceback" not in reply
         status, report = readyz(replica)
@@ -292,9 +298,41 @@ def test_chroma_dies_and_returns(make_replica: MakeReplica, slack: SlackAPI, tmp
         server.kill()
 
 
-@pytest.mark.parametrize("command", [["reindex"], ["ask", "What is a fallback rate?"], ["serve", "--http"]])
+@pytest.mark.timeout(180)
+def test_chroma_hangs_and_recovers(make_replica: MakeReplica, slack: SlackAPI, tmp_path: Path) -> None:
+    """A Chroma server that stops answering mid-run (SIGSTOP: connections open, no replies) is given up on after
+    CHROMA_TIMEOUT_S, then skipped; questions come back when it does."""
+    server = ChromaServer(tmp_path / "chroma", log_path=tmp_path / "chroma.log")
+    server.start()
+    try:
+        replica = make_replica(chroma_url=server.url, chroma_timeout_s=1, breaker_cooldown_s=1)
+        replica.deps.index.reindex()
+        assert SEARCH_UNAVAILABLE not in ask(replica, slack, QUESTIONS[0])
+
+        server.hang()
+        time.sleep(2.1)  # past the version cache: the next question asks Chroma
+        assert SEARCH_UNAVAILABLE in ask(replica, slack, QUESTIONS[1])
+        status, report = readyz(replica)
+        assert status == 503 and report["chroma"].startswith("unreachable") and not report["ready"], report
+        assert replica.http.get("/healthz").status_code == 200
+
+        server.resume()
+        deadline = time.monotonic() + 30
+        while readyz(replica)[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert readyz(replica)[0] == 200
+        assert SEARCH_UNAVAILABLE not in ask(replica, slack, QUESTIONS[2])
+    finally:
+        server.resume()
+        server.kill()
+
+
+@pytest.mark.parametrize("command", [["reindex"], ["ask", "What is a fallback rate?"]])
 def test_chroma_down_at_start_is_one_clear_line(tmp_path: Path, folder: Path, command: list[str]) -> None:
-    """A process started while the Chroma server is away exits 1 with a sentence, not a traceback."""
+    """A command run while the Chroma server is away exits 1 with a sentence, not a traceback.
+
+    (`serve` comes up instead, unready until Chroma answers: see the hung-dependency drill.)
+    """
     from click.testing import CliRunner
 
     from bot.cli import cli
@@ -311,6 +349,125 @@ def test_chroma_down_at_start_is_one_clear_line(tmp_path: Path, folder: Path, co
     assert result.exit_code == 1, result.output
     assert "Chroma server" in result.output and "can't be reached" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)  # click's clean exit
+
+
+# -- a dependency that accepts connections and never answers ------------------------------------
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def serve_process(env: dict[str, str], log_path: Path) -> Iterator[httpx.Client]:
+    """`pm-copilot serve --http` in a subprocess; yields a client for it once /healthz answers."""
+    port = free_port()
+    environment = {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "REDIS_", "CHROMA_"))},
+        "PORT": str(port),
+        "LOG_FORMAT": "json",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--http"], env=environment, stdout=log, stderr=log, cwd=ROOT
+        )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            deadline = time.monotonic() + 120
+            while True:
+                assert process.poll() is None, log_path.read_text()[-3000:]
+                with contextlib.suppress(httpx.TransportError):
+                    if http.get("/healthz").status_code == 200:
+                        break
+                assert time.monotonic() < deadline, "serve never answered /healthz"
+                time.sleep(0.2)
+            yield http
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def timed(request: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = request()
+    return response, time.monotonic() - started
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("hung", ["redis", "chroma"])
+def test_serve_with_a_hung_dependency_comes_up_acks_and_answers_in_seconds(
+    hung: str, tmp_path: Path, folder: Path, slack: SlackAPI, redis_prefix: str
+) -> None:
+    """Redis or Chroma accepts connections and never answers. `serve` still comes up, /healthz and /readyz answer
+    at once, /pm is acked well within Slack's 3 s, and the question is answered (Redis hung: without caches) or
+    apologised for (Chroma hung) within seconds. The defaults are what's tested: no timeout is tuned here."""
+    data = tmp_path / "data"
+    env = {
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "KNOWLEDGE_DIR": str(folder),
+        "DATA_DIR": str(data),
+        "MIN_EVIDENCE": "0",
+        "CACHE_PREFIX": redis_prefix,
+    }
+    with SilentServer() as server:
+        if hung == "redis":
+            # Index first (the reindex lock lives in Redis, so a replica can't index while it hangs).
+            indexed = run_cli("reindex", env={**env, "PYTHONPATH": str(ROOT)})
+            assert indexed.returncode == 0, indexed.stderr[-2000:]
+            env["REDIS_URL"] = server.url("redis")
+        else:
+            env.update(REDIS_URL=REDIS_URL, CHROMA_URL=server.url())
+        with serve_process(env, tmp_path / "serve.log") as http:
+            deadline = time.monotonic() + 120
+            while True:  # /readyz answers within a second, saying what's wrong, however long the wait
+                response, readyz_s = timed(lambda: http.get("/readyz"))
+                report = response.json()
+                assert readyz_s < 2.0, (readyz_s, report)
+                if hung == "chroma" and report["chroma"] != "ok":
+                    assert response.status_code == 503 and report["chroma"].startswith("unreachable"), report
+                    break
+                if hung == "redis" and response.status_code == 200:  # warm: the answer doesn't wait on the model
+                    assert report["redis"].startswith("unreachable") and report["degraded"] == ["redis"], report
+                    break
+                assert time.monotonic() < deadline, report
+                time.sleep(0.5)
+
+            response_url = slack.response_url()
+            body = command_body(QUESTIONS[0], response_url)
+            ack, ack_s = timed(
+                lambda: http.post(
+                    "/slack/events", content=body, headers=signed(body, "application/x-www-form-urlencoded")
+                )
+            )
+            assert ack.status_code == 200 and ack.json()["text"].startswith(":mag: Looking that up"), ack.text
+            assert ack_s < 3.0
+            acked = time.monotonic()
+            [reply] = slack.wait_for("response_url", path=response_url, timeout=30)
+            answer_s = time.monotonic() - acked
+            text = reply_text(reply)
+            print(f"\n{hung} hung: readyz {readyz_s:.2f} s, ack {ack_s:.2f} s, reply {answer_s:.2f} s after the ack")
+            assert answer_s < 15.0
+            if hung == "redis":
+                assert SEARCH_UNAVAILABLE not in text and "something went wrong" not in text, text
+                assert "prds/summarizer.md" in json.dumps(reply.json("blocks")), text
+
+                event = mention(QUESTIONS[1])
+                body = event_body(event)
+                ack, ack_s = timed(lambda: http.post("/slack/events", content=body, headers=signed(body, JSON)))
+                assert ack.status_code == 200 and ack_s < 3.0
+                [posted] = slack.wait_for("chat.postMessage", timeout=15)
+                assert posted.params.get("thread_ts") == event["ts"] and SEARCH_UNAVAILABLE not in reply_text(posted)
+            else:
+                assert SEARCH_UNAVAILABLE in text and "Traceback" not in text, text
+            assert http.get("/healthz").status_code == 200
 
 
 # -- bad input at the HTTP edge ----------------------------------------------------------------

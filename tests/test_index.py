@@ -7,16 +7,22 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.answers import answer_question
+from bot.breaker import Breaker
 from bot.deps import Deps
-from bot.errors import IndexBusy
+from bot.errors import IndexBusy, SearchUnavailable
+from bot.index import KnowledgeIndex, open_chroma
 from bot.store import MemoryStore, RedisStore
 from tests.conftest import REDIS_URL, HashingEmbeddings, write
+from tests.local_servers import SilentServer
 
 MakeDeps = Callable[..., Deps]
 
@@ -161,6 +167,88 @@ def test_bad_files_are_skipped_and_lose_nothing(
     after = chunk_state(deps)
     assert all(after.get(chunk_id) == sha for chunk_id, sha in indexed_before.items())  # nothing lost
     assert "prds/good.md#0" in after
+
+
+def test_a_question_during_a_reindex_answers_from_the_version_it_started_with(
+    folder: Path, make_deps: MakeDeps, hashing_model: HashingEmbeddings
+) -> None:
+    """A reindex writes its chunks before it bumps the version; questions meanwhile see the old version whole."""
+    reader, writer = make_deps(folder, hashing_model), make_deps(folder, hashing_model)  # one collection
+    reader.index.reindex()
+    assert reader.retriever.search("ranking relevance", k=3)  # the snapshot of version 1 is loaded
+    write(folder, "prds/ranking.md", page("Ranking PRD", "Relevance", "Freshness"))
+    write(folder, "playbook/metrics.md", page("Metrics", "Latency"))  # its "Cost per query" chunk goes
+
+    written, go_on = threading.Event(), threading.Event()
+    bump = writer.index._bump_version
+
+    def paused_bump() -> int:
+        written.set()
+        go_on.wait(30)
+        return bump()
+
+    writer.index._bump_version = paused_bump  # type: ignore[method-assign]
+    reindex = threading.Thread(target=writer.index.reindex)
+    reindex.start()
+    try:
+        assert written.wait(30)
+        assert writer.index.count() == 7  # the new chunks are in Chroma, the stale one is gone, no bump yet
+        hits = reader.retriever.search("ranking relevance", k=6)
+        assert hits and not [hit for hit in hits if hit.path == "prds/ranking.md"]
+        assert "playbook/metrics.md#1" in [hit.id for hit in reader.retriever.search("cost per query", k=3)]
+        answer = answer_question(reader, "What about ranking relevance?")
+        assert "prds/ranking.md" not in [source.path for source in answer.sources]
+    finally:
+        go_on.set()
+        reindex.join(30)
+    assert reader.index.version(fresh=True) == 2
+    assert reader.retriever.search("ranking relevance", k=1)[0].path == "prds/ranking.md"
+
+
+@pytest.mark.timeout(60)
+def test_a_chroma_server_that_never_answers_fails_within_the_timeout(tmp_path: Path) -> None:
+    with SilentServer() as server, pytest.raises(SearchUnavailable, match="can't be reached"):
+        open_chroma(server.url(), tmp_path, timeout_s=0.3)
+
+
+@pytest.mark.timeout(60)
+def test_a_hung_chroma_is_waited_on_once_then_skipped(
+    tmp_path: Path, folder: Path, make_deps: MakeDeps, hashing_model: HashingEmbeddings
+) -> None:
+    deps = make_deps(folder, hashing_model)
+    with SilentServer() as server:
+        index = KnowledgeIndex(
+            folder,
+            lambda: open_chroma(server.url(), tmp_path, timeout_s=0.3),
+            "hung",
+            deps.embeddings,
+            deps.store,
+            breaker=Breaker(600),
+        )
+        # Questions arriving together while the first connection hangs: one waits for the timeout, the
+        # others fail with it rather than each trying again in turn.
+        outcomes: list[BaseException | None] = []
+
+        def ask_chroma() -> None:
+            try:
+                index.count()
+            except SearchUnavailable as error:
+                outcomes.append(error)
+            else:
+                outcomes.append(None)
+
+        threads = [threading.Thread(target=ask_chroma) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(outcomes) == 4 and all(isinstance(outcome, SearchUnavailable) for outcome in outcomes)
+        # And while the breaker is open, nothing waits on the server at all.
+        calls: list[Any] = [index.count, index.version, index.snapshot, index.reindex, index.indexed_at]
+        for call in calls:
+            with pytest.raises(SearchUnavailable, match="Search is unavailable"):
+                call()
+        assert server.connections == 1
 
 
 @pytest.mark.parametrize("backend", ["file", "redis"])

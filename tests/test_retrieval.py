@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.deps import Deps
@@ -20,10 +21,20 @@ def test_every_mode_returns_ranked_passages_with_metadata(bundled_deps: Deps, mo
     assert all(p.title and p.snippet() for p in passages)
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 @pytest.mark.parametrize(("doctypes", "prefix"), [(["prds"], "prds/"), (["playbook"], "playbook/")])
-def test_doctype_filter(bundled_deps: Deps, doctypes: list[str], prefix: str) -> None:
-    passages = bundled_deps.retriever.search("latency target", k=8, doctypes=doctypes)
-    assert passages and all(p.path.startswith(prefix) for p in passages)
+def test_doctype_filter(bundled_deps: Deps, doctypes: list[str], prefix: str, mode: str) -> None:
+    passages = bundled_deps.retriever.search("latency target", k=8, doctypes=doctypes, mode=mode)  # type: ignore[arg-type]
+    assert len(passages) == 8 and all(p.path.startswith(prefix) for p in passages)
+
+
+def test_similarity_is_the_cosine_with_the_stored_vector(bundled_deps: Deps) -> None:
+    question = "how do we measure confidence calibration"
+    snapshot = bundled_deps.index.snapshot()
+    query = np.asarray(bundled_deps.embeddings.embed_query(question))
+    for passage in bundled_deps.retriever.search(question, k=5, mode="dense"):
+        stored = snapshot.vectors[snapshot.row_of[passage.id]]
+        assert passage.similarity == pytest.approx(float(stored @ query / np.linalg.norm(query)), abs=1e-4)
 
 
 def test_evidence_is_higher_for_a_covered_question(bundled_deps: Deps) -> None:

@@ -22,6 +22,7 @@ from bot.deps import Deps
 from bot.manifest import BOT_EVENTS, BOT_SCOPES
 from bot.server import Warmup
 from tests.conftest import REDIS_URL, HashingEmbeddings, MakeSlackHarness, write
+from tests.local_servers import ChromaServer, SilentServer
 from tests.slack_api import SlackAPI
 from tests.slack_harness import SIGNING_SECRET, SlackHarness, command_body, signed_headers
 
@@ -78,6 +79,30 @@ def test_readyz_stays_ready_but_degraded_when_redis_is_unreachable(
     assert (body["redis"], body["chroma"], body["ready"], body["degraded"]) == ("unreachable", "ok", True, ["redis"])
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("hung", ["redis", "chroma"])
+def test_readyz_answers_within_a_second_whatever_the_dependencies_do(
+    make_harness: Callable[..., SlackHarness], hung: str
+) -> None:
+    make_harness()  # index the folder on the machine's Redis and the embedded Chroma
+    with SilentServer() as server:
+        # Timeouts far longer than the probe's budget: the report can't wait for them.
+        setting = {"redis": {"redis_url": server.url("redis"), "redis_timeout_s": 60}}.get(
+            hung, {"chroma_url": server.url(), "chroma_timeout_s": 60}
+        )
+        harness = make_harness(indexed=False, **setting)
+        probes = [harness.http.get("/readyz", timeout=5) for _ in range(3)]
+        assert harness.http.get("/healthz").status_code == 200
+        assert server.connections == 1  # the probes share the one check in flight
+    for response in probes:
+        body = response.json()
+        assert body[hung] == "unreachable: no answer within 0.8 s", body
+        if hung == "redis":  # degraded, still ready: answers go on without Redis
+            assert (response.status_code, body["ready"], body["degraded"]) == (200, True, ["redis"])
+        else:
+            assert (response.status_code, body["ready"]) == (503, False)
+
+
 def test_metrics_are_prometheus_text(make_harness: Callable[..., SlackHarness], slack: SlackAPI) -> None:
     harness = make_harness()
     _, response_url = harness.command("What should we measure?")
@@ -103,6 +128,28 @@ def test_warmup_indexes_an_empty_index_and_loads_the_model(
     assert warmup.done.is_set() and warmup.error is None
     assert deps.index.count() == 1
     assert hashing_model.texts_embedded == 2  # the chunk, then the warm-up query
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_warmup_waits_for_a_chroma_server_that_starts_later(
+    make_deps: Callable[..., Deps], folder: Path, hashing_model: HashingEmbeddings, tmp_path: Path
+) -> None:
+    """`serve` may start before Chroma: the warm-up keeps trying, and the replica turns ready when Chroma is up."""
+    chroma = ChromaServer(tmp_path / "chroma", log_path=tmp_path / "chroma.log")  # not started yet
+    deps = make_deps(folder, hashing_model, chroma_url=chroma.url, breaker_cooldown_s=0.2)
+    warmup = Warmup(deps, retry_s=0.2)
+    warmup.start()
+    deadline = time.monotonic() + 30
+    while warmup.error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert warmup.error is not None and "can't be reached" in warmup.error and not warmup.done.is_set()
+    chroma.start()
+    try:
+        assert warmup.done.wait(60) and warmup.error is None
+        assert deps.index.count() == 1
+    finally:
+        chroma.kill()
 
 
 @pytest.mark.parametrize(
@@ -165,7 +212,8 @@ def test_manifest_without_a_url_is_for_socket_mode() -> None:
 
 
 def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
-    source = "\n".join((ROOT / "bot" / name).read_text() for name in ("slack_app.py", "slack_threads.py"))
+    modules = ("slack_app.py", "slack_threads.py", "slack_access.py")
+    source = "\n".join((ROOT / "bot" / name).read_text() for name in modules)
     used_by = {
         "app_mentions:read": "app_mention",
         "assistant:write": "set_suggested_prompts",
@@ -178,6 +226,7 @@ def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
         "im:history": 'app.event("message")',
         "im:write": "conversations_open",
         "reactions:write": "reactions_add",
+        "users:read": "users_info",
     }
     assert sorted(used_by) == sorted(BOT_SCOPES)
     assert all(needle in source for needle in used_by.values())
