@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.redact import redact
 
 
 class Settings(BaseSettings):
@@ -30,10 +31,13 @@ class Settings(BaseSettings):
 
     # State, knowledge and search
     redis_url: str | None = None
+    redis_timeout_s: float = Field(default=0.5, gt=0)  # per command; a hung Redis is then skipped (breaker)
     knowledge_dir: Path = Path("./knowledge")
     data_dir: Path = Path("./.pm-copilot")
     chroma_url: str | None = None
     chroma_collection: str = "pm-copilot"
+    chroma_timeout_s: float = Field(default=5.0, gt=0)  # per request to a Chroma server
+    breaker_cooldown_s: float = Field(default=5.0, gt=0)  # how long Redis or Chroma is skipped after a failure
     embedding_model: str = "local"
     embedding_batch_size: int = Field(default=64, ge=1)
     max_file_mb: float = Field(default=20.0, gt=0)
@@ -62,6 +66,9 @@ class Settings(BaseSettings):
     thread_cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
     rate_limit_per_minute: int = Field(default=20, ge=0)
     pm_admins: str = ""
+    # Who may get answers drawn from the knowledge besides the workspace's own full members.
+    allow_guests: bool = False
+    allow_external_users: bool = False
     reindex_cron: str = "0 2 * * *"
     reindex_report_channel: str | None = None
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -93,7 +100,8 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as error:
-        raise ConfigError(f"invalid setting: {error}") from error
+        # pydantic quotes the value it refused, which may be a key pasted into the wrong variable.
+        raise ConfigError(redact(f"invalid setting: {error}")) from error
 
 
 def warn_if_single_process(settings: Settings) -> None:

@@ -6,13 +6,15 @@ It asks only for the scopes the code uses:
     app_mentions:read     @mentions in channels
     chat:write            answers in threads, ephemeral "slow down" notes, streamed assistant answers
     reactions:write       the "working on it" reaction on a mention
-    channels:history      reading a PRD thread in a public channel (conversations.replies)
-    groups:history        … and in a private channel
+    channels:history      reading a PRD thread in a public channel (conversations.replies), and its
+                          edits and deletions (message.channels), which evict the cached thread
+    groups:history        … and in a private channel (message.groups)
     im:history            messages in the assistant pane (message.im)
     im:write              opening a DM to send a /pm eval plan as a file
     files:read            reading PRD files shared in a thread
     files:write           uploading eval plans
     assistant:write       the assistant pane's status, title and suggested prompts
+    users:read            who is asking (users.info): guests and other organisations get no knowledge
 """
 
 from __future__ import annotations
@@ -35,8 +37,16 @@ BOT_SCOPES = [
     "im:history",
     "im:write",
     "reactions:write",
+    "users:read",
 ]
-BOT_EVENTS = ["app_mention", "assistant_thread_started", "assistant_thread_context_changed", "message.im"]
+BOT_EVENTS = [
+    "app_mention",
+    "assistant_thread_started",
+    "assistant_thread_context_changed",
+    "message.channels",
+    "message.groups",
+    "message.im",
+]
 DESCRIPTION = "Cited answers from your PRDs and the AI-PM playbook, eval criteria drafts, and API errors explained."
 
 

@@ -2,9 +2,11 @@
 
 Handlers ack at once and hand the work to Bolt's listener executor (lazy listeners); the work
 itself is `Copilot` (bot.copilot), which knows nothing about Slack, and the formatting is
-`bot.slack_blocks`. Every signed delivery passes `DeliveryGuard` first: it drops bots, edits,
-deletions, malformed events, and any event id already seen by any replica (SET NX with a TTL in the store).
-A failure inside a handler becomes a short apology in Slack and the details go to the log.
+`bot.slack_blocks`. Every signed delivery passes `DeliveryGuard` first: it drops bots, channel
+chatter, malformed events, and any event id already seen by any replica (SET NX with a TTL in the
+store); an edit or deletion only evicts the cached context of its thread. The work after the ack
+checks who is asking (`bot.slack_access`) before it touches the knowledge. A failure inside a
+handler becomes a short apology in Slack and the details go to the log.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.config import Settings
-from bot.copilot import Copilot, Reply, Request, mentions_evals, parse_request
+from bot.copilot import MAX_ERROR_CHARS, Copilot, Reply, Request, mentions_evals, parse_request
 from bot.deps import Deps
 from bot.errors import InputError, PMCopilotError
 from bot.feedback import Vote, find_reply, keep_reply, record_vote
 from bot.logs import request_id
 from bot.redact import redact
+from bot.slack_access import Home, WorkspaceBoundary
 from bot.slack_blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -55,8 +58,21 @@ RESPONSE_URL_USES = 5
 STREAM_PIECE_CHARS = 3500
 # Message subtypes that are a person speaking; everything else (edits, deletions, joins) is ignored.
 _SPOKEN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+_EDITS = {"message_changed", "message_deleted"}
+# The longest text read at all (a pasted error of MAX_ERROR_CHARS plus Slack's markup); anything
+# longer gets a usage reply before a single regex runs over it.
+MAX_INPUT_CHARS = 12_000
+# How much of the request the "working on it" ack echoes back.
+ECHO_CHARS = 200
+# What guests and other organisations may still ask for: these use only the asker's own text.
+OPEN_VERBS = {"help", "error"}
 
 APOLOGY = "Sorry, something went wrong on my side and I couldn't finish that. The details are in the log (ref `{ref}`)."
+TOO_LONG = (
+    "That message is {chars:,} characters, too long for me to read. Keep questions under {question:,} "
+    "characters and pasted errors under {error:,}."
+)
+NOT_YOURS = "Only the person who asked can share this answer. Ask me yourself and share that one."
 SLOW_DOWN = (
     "You're asking faster than I can keep up :sweat_smile: (at most {limit} requests a minute). "
     "Give it a moment and ask again."
@@ -90,6 +106,13 @@ _WORKING = {
     "stats": ":bar_chart: Gathering the stats…",
     "reindex": ":arrows_counterclockwise: Reindexing the knowledge base; the summary will appear here.",
 }
+
+
+def _echo(argument: str) -> str:
+    """The start of a request, escaped for the "working" ack; cut before redaction so the ack's work is bounded."""
+    if len(argument) <= ECHO_CHARS:
+        return escape(redact(argument))
+    return escape(redact(argument[: ECHO_CHARS - 1])) + "…"
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -134,16 +157,36 @@ def _malformed(event: object) -> bool:
     return any(key in event and not isinstance(event[key], str) for key in _STRING_FIELDS)
 
 
+def _stale_threads(event: dict[str, Any]) -> set[str]:
+    """The threads whose cached context an edit or deletion makes stale: none for bots or unchanged text."""
+    messages = [m for m in (event.get("previous_message"), event.get("message")) if isinstance(m, dict)]
+    # Our own streamed and updated answers, and the assistant pane's root, change all the time.
+    if any(m.get("bot_id") or m.get("subtype") in ("bot_message", "assistant_app_thread") for m in messages):
+        return set()
+    if len(messages) == 2 and all(messages[0].get(key) == messages[1].get(key) for key in ("text", "files")):
+        return set()  # an unfurl or a link preview, not an edit
+    threads = {str(m.get("thread_ts") or m.get("ts") or "") for m in messages}
+    if event.get("subtype") == "message_deleted":
+        threads.add(str(event.get("deleted_ts") or ""))
+    return threads - {""}
+
+
 def _has_assistant_thread(event: dict[str, Any]) -> bool:
     thread = event.get("assistant_thread")
     return isinstance(thread, dict) and bool(thread.get("channel_id")) and bool(thread.get("thread_ts"))
 
 
 class DeliveryGuard(Middleware):
-    """Runs before every listener: tags the log with the request id, drops noise and redeliveries."""
+    """Runs before every listener: tags the log with the request id, drops noise and redeliveries.
+
+    Edits and deletions stop here too, after evicting the cached context of their thread (one
+    store delete), so the next question reads the thread afresh rather than the old words. This
+    can't wait for a listener: Bolt's Assistant middleware swallows edits in the pane's threads.
+    """
 
     def __init__(self, deps: Deps) -> None:
         self.store = deps.store
+        self.threads = ThreadMemory(deps.store, deps.settings.thread_cache_ttl_s)
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         body = req.body
@@ -154,7 +197,13 @@ class DeliveryGuard(Middleware):
         if _malformed(event):
             log.warning("ignoring a malformed event (a field of the wrong type)")
             return req.context.ack()
-        if _ignorable(event):
+        if event.get("type") == "message" and event.get("subtype") in _EDITS:
+            team = req.context.team_id or str(body.get("team_id") or "")
+            for thread_ts in _stale_threads(event):
+                self.threads.forget(team, str(event.get("channel") or ""), thread_ts)
+            return req.context.ack()
+        if _ignorable(event) or (event.get("type") == "message" and event.get("channel_type") != "im"):
+            # Channel messages arrive only for the edits above; mentions come as app_mention.
             return req.context.ack()
         if str(event.get("type", "")).startswith("assistant_thread_") and not _has_assistant_thread(event):
             # Bolt's Assistant middleware would fail with a 500 (and Slack would retry); nothing here to act on.
@@ -182,6 +231,7 @@ class SlackSurface:
         self.copilot = copilot
         self.threads = ThreadMemory(deps.store, deps.settings.thread_cache_ttl_s)
         self.contexts = StoredThreadContexts(deps)
+        self.boundary = WorkspaceBoundary(deps.store, deps.settings)
         self.files = FileReader(
             client.token or "", deps.settings.slack_api_url, int(deps.settings.max_file_mb * 1_000_000)
         )
@@ -217,6 +267,41 @@ class SlackSurface:
         window = int(time.time() // 60)
         return self.store.incr(f"rate:{user}:{window}", ttl_s=120) > limit
 
+    def _too_long(self, text: str) -> Reply | None:
+        """The usage reply for text too long to read at all: checked before any parsing or redaction."""
+        if len(text) <= MAX_INPUT_CHARS:
+            return None
+        limits = {"question": self.settings.max_question_chars, "error": MAX_ERROR_CHARS}
+        return Reply(kind="usage", markdown=TOO_LONG.format(chars=len(text), **limits))
+
+    def _screen(self, client: WebClient, context: BoltContext, message: dict[str, Any]) -> tuple[str, Request] | str:
+        """A message's text and request, or what to tell its author instead: slow down, too long, or not for you."""
+        user = str(message.get("user") or "")
+        if self._limited(user):
+            return SLOW_DOWN.format(limit=self.settings.rate_limit_per_minute)
+        raw = str(message.get("text") or "")
+        too_long = self._too_long(raw)
+        if too_long is not None:
+            return too_long.markdown
+        text = slack_to_text(raw, context.bot_user_id)
+        request = parse_request(text)
+        teams = (message.get("user_team"), message.get("source_team"), message.get("team"))
+        refusal = self._refusal(client, context, user, request.verb, teams)
+        return refusal if refusal is not None else (text, request)
+
+    def _refusal(
+        self, client: WebClient, context: BoltContext, user: str, verb: str, teams: tuple[object, ...]
+    ) -> str | None:
+        """Why `user` may not have `verb` answered from the knowledge, or None. May call users.info: never in an ack.
+
+        teams: the team or enterprise ids the payload gives for the user.
+        """
+        if verb in OPEN_VERBS:
+            return None
+        result = context.authorize_result
+        home = Home(result.team_id, result.enterprise_id) if result else Home(context.team_id, context.enterprise_id)
+        return self.boundary.refusal(client, home, user, teams)
+
     def _immediate(self, request: Request, user: str) -> Reply | None:
         """The reply that needs no work (help, usage, refusal), or None when the request must run."""
         if request.verb == "help":
@@ -235,9 +320,13 @@ class SlackSurface:
 
     # -- /pm -------------------------------------------------------------------------------
     def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        """Only cheap, bounded work here: a length check, parsing, and at most ECHO_CHARS redacted for the echo."""
+        text = str(command.get("text") or "")
         try:
-            request = parse_request(command.get("text", ""))
-            immediate = self._immediate(request, command.get("user_id", ""))
+            immediate = self._too_long(text)
+            if immediate is None:
+                request = parse_request(text)
+                immediate = self._immediate(request, command.get("user_id", ""))
         except Exception:
             log.exception("/pm ack failed")
             ack(response_type="ephemeral", text=APOLOGY.format(ref=request_id.get()))
@@ -245,24 +334,28 @@ class SlackSurface:
         if immediate is not None:
             ack(response_type="ephemeral", text=immediate.markdown)
             return
-        argument = escape(redact(request.argument))
-        argument = argument if len(argument) <= 200 else argument[:199] + "…"
-        ack(response_type="ephemeral", text=_WORKING[request.verb].format(argument=argument))
+        ack(response_type="ephemeral", text=_WORKING[request.verb].format(argument=_echo(request.argument)))
 
-    def run_command(self, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def run_command(
+        self, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         user = command.get("user_id", "")
-        request = parse_request(command.get("text", ""))
+        text = str(command.get("text") or "")
+        if self._too_long(text) is not None:
+            return  # the ack said it all
+        request = parse_request(text)
         if self._immediate(request, user) is not None:
             return  # the ack said it all
-        with self._guard(
-            body, "/pm", lambda text: respond(text=text, response_type="ephemeral", replace_original=True)
-        ):
+        tell = lambda text: respond(text=text, response_type="ephemeral", replace_original=True)  # noqa: E731
+        with self._guard(body, "/pm", tell):
             if self._limited(user):
-                respond(
-                    text=SLOW_DOWN.format(limit=self.settings.rate_limit_per_minute),
-                    response_type="ephemeral",
-                    replace_original=True,
-                )
+                tell(SLOW_DOWN.format(limit=self.settings.rate_limit_per_minute))
+                return
+            refusal = self._refusal(
+                client, context, user, request.verb, (command.get("team_id"), command.get("enterprise_id"))
+            )
+            if refusal is not None:
+                tell(refusal)
                 return
             reply = self.copilot.run(request, user=user)
             if reply.attachment is not None:
@@ -313,14 +406,26 @@ class SlackSurface:
         """Events and clicks need only an empty 200; the lazy function does the rest."""
         ack()
 
-    def share(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def share(
+        self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         """Repost an ephemeral reply visibly in its channel, then remove the ephemeral copy."""
-        user = (body.get("user") or {}).get("id", "")
+        clicker = body.get("user") or {}
+        user = clicker.get("id", "")
         tell = lambda text: respond(text=text, response_type="ephemeral", replace_original=False)  # noqa: E731
         with self._guard(body, "share", tell):
             kept = find_reply(self.store, str(action.get("value", "")))
             if kept is None:
                 tell("That answer has expired, so I can't share it. Ask again and share the new one.")
+                return
+            if kept.user != user:
+                log.warning("%s tried to share reply %s, which %s asked for", user, kept.reply_id, kept.user)
+                tell(NOT_YOURS)
+                return
+            verb = "error" if kept.reply.kind == "error" else "share"
+            refusal = self._refusal(client, context, user, verb, (clicker.get("team_id"),))
+            if refusal is not None:
+                tell(refusal)
                 return
             for message in as_slack_messages(kept.reply, kept.reply_id, shared_by=user):
                 respond(
@@ -354,20 +459,18 @@ class SlackSurface:
         def post(text: str) -> None:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
 
+        def whisper(text: str) -> None:
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text)
+
         with self._guard(body, "mention", post):
-            if self._limited(user):
-                client.chat_postEphemeral(
-                    channel=channel,
-                    user=user,
-                    thread_ts=thread_ts,
-                    text=SLOW_DOWN.format(limit=self.settings.rate_limit_per_minute),
-                )
+            screened = self._screen(client, context, event)
+            if isinstance(screened, str):
+                whisper(screened)
                 return
+            question, request = screened
             self._react(client, "reactions_add", channel, ts)
             try:
-                question = slack_to_text(event.get("text", ""), context.bot_user_id)
                 thread, unread = self._thread_of(client, event, team, thread_ts, context.bot_user_id)
-                request = parse_request(question)
                 if request.verb == "ask" and thread.prd and mentions_evals(question):
                     request = Request("eval", thread.title or question)
                 if request.verb == "help":
@@ -380,7 +483,10 @@ class SlackSurface:
                 if reply.attachment is not None:
                     self._upload_to_thread(client, channel, thread_ts, reply)
                 if not unread:  # a thread we couldn't read is read again next time
-                    thread.add_turn(question, reply.markdown, ts)
+                    if reply.kind == "usage":
+                        thread.skip(ts)  # a refused question (e.g. too long) must not weigh on every later one
+                    else:
+                        thread.add_turn(question, reply.markdown, ts)
                     self.threads.save(thread)
             finally:
                 self._react(client, "reactions_remove", channel, ts)
@@ -407,7 +513,7 @@ class SlackSurface:
                 log.warning("couldn't read thread %s/%s: %s", channel, thread_ts, code)
                 if cached is None:
                     unread = f"I couldn't read this thread (Slack said `{code}`), so this answer doesn't draw on it."
-        new_files: list[SharedFile] = [f for f in map(self.files.read, event.get("files") or []) if f is not None]
+        new_files: list[SharedFile] = self.files.read_all(event.get("files") or [], thread.file_budget())
         thread.files = [*thread.files, *new_files]
         return thread, unread
 
@@ -494,14 +600,15 @@ class SlackSurface:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
 
         with self._guard(body, "assistant message", post):
-            if self._limited(user):
-                post(SLOW_DOWN.format(limit=self.settings.rate_limit_per_minute))
+            screened = self._screen(client, context, payload)
+            if isinstance(screened, str):
+                post(screened)
                 return
-            text = slack_to_text(payload.get("text", ""), context.bot_user_id)
+            text, request = screened
             thread = self.threads.load(team, channel, thread_ts) or ThreadContext(
                 team=team, channel=channel, thread_ts=thread_ts
             )
-            new_files = [f for f in map(self.files.read, payload.get("files") or []) if f is not None]
+            new_files = self.files.read_all(payload.get("files") or [], thread.file_budget())
             thread.files = [*thread.files, *new_files]
             if not thread.history and set_title is not None:
                 self._quietly(set_title, text[:80] or "PM Copilot")
@@ -511,7 +618,6 @@ class SlackSurface:
                     status="is looking through the playbook…",
                     loading_messages=["Reading the playbook…", "Checking the PRDs…", "Gathering sources…"],
                 )
-            request = parse_request(text)
             immediate = self._immediate(request, user)
             if immediate is not None:
                 reply = Reply(kind="help", markdown=USAGE.replace("/pm ", "")) if request.verb == "help" else immediate
@@ -523,16 +629,17 @@ class SlackSurface:
                 self._post(client, channel, thread_ts, as_slack_messages(reply, self._keep(reply, user)))
                 if reply.attachment is not None:
                     self._upload_to_thread(client, channel, thread_ts, reply)
-            thread.add_turn(text, reply.markdown, str(payload.get("ts") or ""))
+            if immediate is None:  # usage text and refusals stay out: a huge message must not weigh on every later one
+                thread.add_turn(text, reply.markdown, str(payload.get("ts") or ""))
             self.threads.save(thread)
 
     @staticmethod
     def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        # Titles and statuses are decoration; an API refusal must not cost the user the answer.
+        # Titles, statuses and clean-up are extras; an API refusal must not cost the user the answer.
         try:
             call(*args, **kwargs)
         except SlackClientError as error:
-            log.info("assistant decoration failed: %s", error)
+            log.info("an optional Slack call failed: %s", error)
 
     def _stream_answer(
         self,
@@ -544,33 +651,58 @@ class SlackSurface:
         user: str,
         say_stream: Callable[..., Any],
     ) -> Reply:
-        """Stream the answer as it is written (chat.startStream/appendStream/stopStream), sources at the end."""
+        """Stream the answer as it is written (chat.startStream/appendStream/stopStream), sources at the end.
+
+        What stays on screen is always the answer kept in the thread's history: when the stream
+        breaks, or generation broke off midway and a quoted answer replaced the text streamed so
+        far, the streamed message is replaced by the kept answer.
+        """
         stream = say_stream()
-        streamed = {"chars": 0, "broken": False}
+        shown: list[str] = []
+        broken = False
 
         def on_token(token: str) -> None:
-            if streamed["broken"] or not token:
+            nonlocal broken
+            if broken or not token:
                 return
             try:
                 stream.append(markdown_text=token)
-                streamed["chars"] += len(token)
+                shown.append(token)
             except SlackClientError as error:
                 log.warning("streaming stopped: %s", error)
-                streamed["broken"] = True
+                broken = True
 
         reply = self.copilot.ask(question, conversation=thread.conversation(), on_token=on_token)
         reply_id = self._keep(reply, user)
-        try:
-            if streamed["broken"]:
-                raise SlackApiError("the stream broke off", None)
-            if not streamed["chars"]:
-                for piece in split_text(reply.markdown, STREAM_PIECE_CHARS):
-                    stream.append(markdown_text=piece)
-            stream.stop(blocks=footer_blocks(reply, reply_id))
-        except SlackClientError as error:
-            log.warning("streaming the answer failed (%s); posting it instead", error)
-            self._post(client, channel, thread_ts, as_slack_messages(reply, reply_id))
+        if not broken:
+            try:
+                if not shown:
+                    for piece in split_text(reply.markdown, STREAM_PIECE_CHARS):
+                        stream.append(markdown_text=piece)
+                        shown.append(piece)
+                if "".join(shown).split() == reply.markdown.split():  # whitespace the filter held back aside
+                    stream.stop(blocks=footer_blocks(reply, reply_id))
+                    return reply
+                log.warning("the streamed text isn't the answer kept (generation broke off); replacing it")
+            except SlackClientError as error:
+                log.warning("streaming the answer failed (%s); replacing it", error)
+        self._replace_stream(client, channel, thread_ts, stream, as_slack_messages(reply, reply_id))
         return reply
+
+    def _replace_stream(
+        self, client: WebClient, channel: str, thread_ts: str, stream: Any, messages: list[SlackMessage]
+    ) -> None:
+        """Put the kept answer in place of a broken or outdated stream (chat.update), or post it if that fails."""
+        if stream.ts:
+            self._quietly(stream.stop)  # it may already be closed or expired; chat.update works either way
+            first, *rest = messages
+            try:
+                client.chat_update(channel=channel, ts=stream.ts, text=first["text"], blocks=first["blocks"])
+                messages = rest
+            except SlackClientError as error:
+                log.warning("couldn't replace the streamed message (%s); deleting it and posting the answer", error)
+                self._quietly(client.chat_delete, channel=channel, ts=stream.ts)
+        self._post(client, channel, thread_ts, messages)
 
 
 def build_app(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 from bot.answers import Answer
 from bot.copilot import Reply
@@ -40,20 +41,27 @@ class SlackMessage(TypedDict):
 
 # -- Markdown to mrkdwn ----------------------------------------------------------------------
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+# Each pattern runs in time linear in the line (tests/test_regex_safety.py): possessive `*+` never gives
+# characters back; a lazy span stops at the next opening mark instead of scanning past it, so that a
+# line of unclosed `**`, `` ` ``, `[` or `<` costs one pass, not one pass per mark.
+# The heading text without closing `#`s, as `(.*?)\s*#*\s*$` would give, but the lazy text only stops
+# to try the closing sequence after a character that can end the text.
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s++((?:.*?(?:(?<=[^\s#])|(?<=#)(?=\s)))??)\s*+#*+\s*+$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\s*)(\d+)[.)]\s+(.*)$")
 _QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_DIVIDER = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\((\S+?)(?:\s+\"[^\"]*\")?\)")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_BOLD_ITALIC = re.compile(r"\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
-_ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_TABLE_DIVIDER = re.compile(r"^\s*+\|?\s*+:?-{2,}+:?\s*+(?:\|\s*+:?-{2,}+:?\s*+)*+\|?\s*+$")
+_CODE_SPAN = re.compile(r"(?<!`)(`++)(.+?)(?<!`)\1(?!`)")  # closed by a run of as many backticks
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\[\]]*)\]\((\S[^\s)\[]*)(?:\s++\"[^\"]{0,300}\")?\)")
+_AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>")
+# A label that reads as an address (`https://…`, `mailto:…`, `www.…`, `docs.example.com/…`).
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|www\.)|^[\w-]+(?:\.[\w-]+)*\.[a-z][a-z0-9-]+(?:[/:?#]|$)", re.I)
+_BOLD_ITALIC = re.compile(r"\*\*\*(?=\S)((?:[^*]|\*(?!\*\*))+?)(?<=\S)\*\*\*")
+_BOLD = re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__")
+_ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=\S)((?:[^*]|(?<=\s)\*(?=\s))+?)(?<=\S)\*(?![\w*])")  # " * " may be inside
+_STRIKE = re.compile(r"~~(?=\S)((?:[^~]|~(?!~))+?)(?<=\S)~~")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 _BOLD_MARK = "\x01"
 
@@ -61,6 +69,36 @@ _BOLD_MARK = "\x01"
 def escape(text: str) -> str:
     """Escape the three characters Slack reserves for its own markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _target(url: str) -> str:
+    """A link target that can't smuggle in a label: cut at `|` (where Slack would end it), `<` and `>` encoded."""
+    return url.split("|", 1)[0].replace("<", "%3C").replace(">", "%3E")
+
+
+def _destination(url: str) -> str:
+    """Where a link really goes, for a reader: its host, or a mailto's address."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return parts.path if parts.scheme == "mailto" else parts.hostname or url
+
+
+def _link(label: str, url: str) -> str:
+    """A Markdown link as mrkdwn that shows its real host whenever the label doesn't say where it goes."""
+    url = _target(url)
+    host = _destination(url)
+    label = label.replace("|", "/").strip()
+    if not label or label == url:
+        return f"<{escape(url)}>"
+    if label.lower() == host.lower():
+        return f"<{escape(url)}|{escape(label)}>"
+    if _ADDRESS.match(label):
+        named = _destination(label if ":" in label.split("/", 1)[0] else f"https://{label}")
+        # A label posing as another address would be believed; show the real one instead.
+        return f"<{escape(url)}|{escape(label)}>" if named.lower() == host.lower() else f"<{escape(url)}>"
+    return f"<{escape(url)}|{escape(label)}> ({escape(host)})"
 
 
 def _inline(text: str) -> str:
@@ -73,13 +111,13 @@ def _inline(text: str) -> str:
     text = _CODE_SPAN.sub(lambda m: keep(f"`{escape(m.group(2))}`"), text)
     text = _IMAGE_OR_LINK.sub(
         lambda m: (
-            keep(f"<{escape(m.group(2))}|{escape(m.group(1).replace('|', '/')) or escape(m.group(2))}>")
+            keep(_link(m.group(1), m.group(2)))
             if m.group(2).startswith(("http://", "https://", "mailto:"))
             else m.group(0)
         ),
         text,
     )
-    text = _AUTOLINK.sub(lambda m: keep(f"<{escape(m.group(1))}>"), text)
+    text = _AUTOLINK.sub(lambda m: keep(f"<{escape(_target(m.group(1)))}>"), text)
     text = escape(text)
     text = _BOLD_ITALIC.sub(rf"{_BOLD_MARK}_\1_{_BOLD_MARK}", text)
     text = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(1) or m.group(2)}{_BOLD_MARK}", text)
@@ -287,7 +325,7 @@ def _block_chars(block: Block) -> int:
 
 def fallback_text(markdown: str, limit: int = FALLBACK_CHARS) -> str:
     """Plain notification text (push notifications, screen readers) for a reply."""
-    plain = re.sub(r"[*_`>#~]+", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown))
+    plain = re.sub(r"[*_`>#~]+", "", re.sub(r"\[([^\[\]]*)\]\([^)\[]*\)", r"\1", markdown))
     plain = re.sub(r"\s+", " ", plain).strip()
     return escape(plain if len(plain) <= limit else plain[: limit - 1].rsplit(" ", 1)[0] + "…")
 

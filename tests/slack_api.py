@@ -1,7 +1,7 @@
 """A loopback HTTP server that plays the Slack Web API for tests and benchmarks, and records every call.
 
 It answers `POST /api/<method>` like Slack does (auth.test, chat.postMessage, conversations.replies,
-reactions, files upload v2, assistant threads, chat streams, views…), takes `response_url`
+users.info, reactions, files upload v2, assistant threads, chat streams, views…), takes `response_url`
 posts at `/response/<id>`, file uploads at `/upload/<id>`, and serves shared files at
 `/files/<name>`. Each test scripts the answers it needs with `script(method, ...)` and asserts
 on `calls(...)`; `wait_for` waits for the work Bolt runs after the ack.
@@ -50,6 +50,7 @@ class SlackAPI:
         self._calls: list[Call] = []
         self._scripts: dict[str, list[dict[str, Any] | Responder]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         api = self
@@ -144,6 +145,10 @@ class SlackAPI:
         self._files[name] = (content, content_type)
         return f"{self.url}/files/{name}"
 
+    def add_user(self, user: str, **fields: Any) -> None:
+        """What users.info says about `user` beyond a full member of TEAM_ID (e.g. `is_restricted=True`)."""
+        self._users[user] = fields
+
     def response_url(self) -> str:
         return f"{self.url}/response/{next(self._ids)}"
 
@@ -222,6 +227,10 @@ class SlackAPI:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if call.method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.next_ts()}
+        if call.method == "users.info":
+            user = str(params.get("user", ""))
+            fields = {"is_restricted": False, "is_ultra_restricted": False, **self._users.get(user, {})}
+            return {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "is_bot": False, **fields}}
         if call.method == "conversations.replies":
             return {"ok": True, "messages": [], "has_more": False}
         if call.method == "conversations.open":

@@ -39,11 +39,11 @@ def signed_headers(
     }
 
 
-def command_body(text: str, response_url: str, user: str = "UPM", channel: str = "C0PRD") -> bytes:
+def command_body(text: str, response_url: str, user: str = "UPM", channel: str = "C0PRD", team: str = TEAM_ID) -> bytes:
     return urlencode(
         {
             "token": "unused",
-            "team_id": TEAM_ID,
+            "team_id": team,
             "team_domain": "pm-team",
             "channel_id": channel,
             "channel_name": "ai-features",
@@ -124,11 +124,13 @@ class SlackHarness:
             "/slack/events", content=body, headers={**signed_headers(body, content_type, **signing), **(headers or {})}
         )
 
-    def command(self, text: str, user: str = "UPM", channel: str = "C0PRD") -> tuple[httpx.Response, str]:
-        """Send `/pm text`; returns the ack response and the response_url the answer must go to."""
+    def command(
+        self, text: str, user: str = "UPM", channel: str = "C0PRD", team: str = TEAM_ID
+    ) -> tuple[httpx.Response, str]:
+        """Send `/pm text` (from a user of `team`); returns the ack response and the response_url for the answer."""
         response_url = self.api.response_url()
-        response = self.post(command_body(text, response_url, user, channel), "application/x-www-form-urlencoded")
-        return response, response_url
+        body = command_body(text, response_url, user, channel, team)
+        return self.post(body, "application/x-www-form-urlencoded"), response_url
 
     def event(self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None) -> httpx.Response:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None

@@ -54,3 +54,11 @@ def test_env_example_loads_and_lists_every_setting(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(name, value)
     load_settings()
     assert {name for name, _ in pairs} == {field.upper() for field in Settings.model_fields}
+
+
+def test_an_invalid_value_is_not_echoed_when_it_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "sk-proj-" + "Zq9" * 12
+    monkeypatch.setenv("PORT", key)  # a key pasted into the wrong variable
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "port" in str(refused.value).lower() and key not in str(refused.value)

@@ -20,10 +20,14 @@ import pytest
 
 from bot.answers import answer_question
 from bot.deps import Deps
+from bot.slack_access import EXTERNAL_REFUSAL, GUEST_REFUSAL, UNKNOWN_REFUSAL
+from bot.slack_app import NOT_YOURS
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
 from bot.slack_threads import ThreadMemory
 from bot.store import RedisStore
 from tests.conftest import KNOWLEDGE, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
+from tests.openai_server import OpenAIServer
+from tests.openai_server import reply as openai_reply
 from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI
 from tests.slack_harness import SlackHarness, command_body, event_body, mention, new_ts
 
@@ -557,6 +561,7 @@ def test_assistant_pane_suggests_prompts_then_streams_a_cited_answer(harness: Sl
     footer = stop.json("blocks")
     assert "*Sources*" in block_text(footer)
     assert [element["action_id"] for element in footer[-1]["elements"]] == [FEEDBACK_UP, FEEDBACK_DOWN]
+    slack.settle()  # the turn is saved just after the stream stops
     memory = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
     assert memory is not None and memory.history[0] == ("user", QUESTION)
 
@@ -606,3 +611,280 @@ def test_direct_message_outside_the_assistant_is_answered_in_a_thread(harness: S
 def test_oversized_body_is_refused_with_413(harness: SlackHarness) -> None:
     body = event_body({"type": "app_mention", "text": "x" * 1_100_000, "channel": "C0PRD", "ts": new_ts()})
     assert harness.post(body, "application/json").status_code == 413
+
+
+# -- bounded work: the ack, and what a thread keeps ------------------------------------------
+
+
+def pane_message(text: str, thread_ts: str, user: str = "UPM", **extra: Any) -> dict[str, Any]:
+    """A message the user sends in the assistant pane's thread `thread_ts`."""
+    ts = new_ts()
+    event = {"type": "message", "channel": "D0PANE", "channel_type": "im", "user": user, "text": text}
+    return {**event, "ts": ts, "thread_ts": thread_ts, "event_ts": ts, **extra}
+
+
+@pytest.mark.parametrize(
+    ("text", "ack"),
+    [
+        # Redacting all 8 kB of this in the ack took about 3 s, past Slack's limit.
+        ("error " + "a-" * 3997, ":mag: Looking up that error…"),
+        ("ask " + "a-" * 995, f":mag: Looking that up: _{'a-' * 99}a…_"),
+        ("eval " + "a-" * 995, f":memo: Drafting eval criteria for _{'a-' * 99}a…_…"),
+    ],
+    ids=["error", "ask", "eval"],
+)
+def test_the_ack_does_bounded_work_on_huge_input(harness: SlackHarness, text: str, ack: str) -> None:
+    started = time.monotonic()
+    response, _ = harness.command(text)
+    acked_in = time.monotonic() - started
+    assert response.status_code == 200
+    assert response.json()["text"] == ack
+    assert acked_in < 1.5, f"acked after {acked_in:.2f} s; Slack gives up at 3 s"
+
+
+def test_text_too_long_to_read_gets_usage_before_any_work(harness: SlackHarness, slack: SlackAPI) -> None:
+    response, response_url = harness.command("ask " + "why " * 4000)
+    assert "16,004 characters, too long for me to read" in response.json()["text"]
+    slack.settle()
+    assert slack.posts_to(response_url) == []
+
+
+def test_a_pane_message_refused_as_too_long_stays_out_of_the_conversation(
+    harness: SlackHarness, slack: SlackAPI
+) -> None:
+    thread_ts = new_ts()
+    harness.event(pane_message("a-" * 3000, thread_ts))
+    [usage] = slack.wait_for("chat.postMessage")
+    assert "keep it under 2,000" in block_text(blocks_of(usage))
+    harness.event(pane_message(QUESTION, thread_ts))
+    slack.wait_for("chat.stopStream")
+    slack.settle()
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
+    assert cached is not None
+    history = cached.conversation().history
+    assert [role for role, _ in history] == ["user", "assistant"] and history[0] == ("user", QUESTION)
+
+
+def test_a_mention_refused_as_too_long_is_read_past_but_not_kept(harness: SlackHarness, slack: SlackAPI) -> None:
+    root_ts, ts = new_ts(), new_ts()
+    root = {"ts": root_ts, "thread_ts": root_ts, "user": "UAUTHOR", "text": "Summarizer PRD: cut handle time 20%."}
+    slack.script("conversations.replies", {"ok": True, "messages": [root]})
+    harness.event(mention("a-" * 1500, ts=ts, thread_ts=root_ts))
+    [usage] = slack.wait_for("chat.postMessage")
+    assert "keep it under 2,000" in block_text(blocks_of(usage))
+    slack.wait_for("reactions.remove")
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "C0PRD", root_ts)
+    assert cached is not None and cached.history == [] and cached.seen_ts == ts
+
+
+# -- who may ask ------------------------------------------------------------------------------
+
+OTHER_TEAM = "T0OTHER"
+# What each surface sends back first: the refusal, or the answer.
+REFUSED_ON = {"command": "response_url", "mention": "chat.postEphemeral", "assistant pane": "chat.postMessage"}
+ANSWERED_ON = {"command": "response_url", "mention": "chat.postMessage", "assistant pane": "chat.stopStream"}
+
+
+def ask_on(harness: SlackHarness, surface: str, text: str, user: str, team: str | None = None) -> None:
+    """Ask `text` on a surface as `user`; `team` is the team the payload claims for them."""
+    claimed = {"user_team": team, "source_team": team} if team else {}
+    if surface == "command":
+        harness.command(text, user=user, team=team or TEAM_ID)
+    elif surface == "mention":
+        harness.event({**mention(text, user=user), **claimed})
+    else:
+        harness.event(pane_message(text, new_ts(), user=user, **claimed))
+
+
+def said(call: Call) -> str:
+    return "\n".join([call.params.get("text") or "", block_text(blocks_of(call)), chunk_text(call)])
+
+
+@pytest.mark.parametrize("surface", list(REFUSED_ON))
+@pytest.mark.parametrize(
+    ("profile", "claimed_team", "refusal"),
+    [
+        ({"is_restricted": True}, None, GUEST_REFUSAL),
+        ({"is_ultra_restricted": True}, None, GUEST_REFUSAL),
+        ({"team_id": OTHER_TEAM}, None, EXTERNAL_REFUSAL),
+        ({}, OTHER_TEAM, EXTERNAL_REFUSAL),
+    ],
+    ids=["guest", "single-channel-guest", "other-org", "other-org-by-payload"],
+)
+def test_guests_and_other_organisations_get_a_polite_refusal_without_knowledge(
+    harness: SlackHarness,
+    slack: SlackAPI,
+    surface: str,
+    profile: dict[str, Any],
+    claimed_team: str | None,
+    refusal: str,
+) -> None:
+    slack.add_user("UGUEST", **profile)
+    ask_on(harness, surface, QUESTION, "UGUEST", claimed_team)
+    [reply] = slack.wait_for(REFUSED_ON[surface])
+    assert reply.params["text"] == refusal
+    assert not reply.json("blocks")
+    slack.settle()
+    answers = [call for call in slack.calls() if call.method in (*REFUSED_ON.values(), "chat.startStream")]
+    assert answers == [reply]
+    [lookup] = slack.calls("users.info")
+    assert lookup.params["user"] == "UGUEST"
+
+
+@pytest.mark.parametrize(
+    ("profile", "settings", "answered"),
+    [
+        ({"is_restricted": True}, {"allow_guests": True}, True),
+        ({"team_id": OTHER_TEAM}, {"allow_external_users": True}, True),
+        ({"is_restricted": True}, {"allow_external_users": True}, False),
+        ({"team_id": OTHER_TEAM}, {"allow_guests": True}, False),
+    ],
+    ids=["guest-allowed", "other-org-allowed", "guest-still-refused", "other-org-still-refused"],
+)
+def test_settings_let_guests_or_other_organisations_in(
+    make_harness: MakeHarness, slack: SlackAPI, profile: dict[str, Any], settings: dict[str, bool], answered: bool
+) -> None:
+    harness = make_harness(**settings)
+    slack.add_user("UGUEST", **profile)
+    _, response_url = harness.command(QUESTION, user="UGUEST")
+    [reply] = slack.wait_for("response_url", path=response_url)
+    assert ("*Sources*" in said(reply)) is answered
+
+
+def test_guests_may_still_have_errors_explained_and_get_help(
+    make_harness: MakeHarness, slack: SlackAPI, tiny_folder: Path
+) -> None:
+    shutil.copytree(KNOWLEDGE / "error-codes", tiny_folder / "error-codes")
+    harness = make_harness()
+    slack.add_user("UGUEST", is_restricted=True)
+    _, response_url = harness.command("error Error code: 429 - insufficient_quota", user="UGUEST")
+    [explained] = slack.wait_for("response_url", path=response_url)
+    assert "quota" in said(explained).lower()
+    harness.event(mention("help", user="UGUEST"))
+    [help_reply] = slack.wait_for("chat.postMessage")
+    assert "Ask me something about this thread" in said(help_reply)
+    _, eval_url = harness.command("eval an AI ticket summarizer", user="UGUEST")
+    [refused] = slack.wait_for("response_url", path=eval_url)
+    assert refused.params["text"] == GUEST_REFUSAL  # eval plans draw on the playbook and the thread's PRD
+
+
+def test_who_is_asking_is_looked_up_once_and_an_unknown_asker_is_refused(
+    harness: SlackHarness, slack: SlackAPI
+) -> None:
+    for _ in range(2):
+        _, response_url = harness.command(QUESTION, user="UPM")
+        slack.wait_for("response_url", path=response_url)
+    assert [call.params["user"] for call in slack.calls("users.info")] == ["UPM"]
+
+    slack.script("users.info", {"ok": False, "error": "user_not_found"})
+    _, response_url = harness.command(QUESTION, user="UNKNOWN")
+    [refused] = slack.wait_for("response_url", path=response_url)
+    assert refused.params["text"] == UNKNOWN_REFUSAL
+
+
+def test_only_the_asker_can_share_their_answer(harness: SlackHarness, slack: SlackAPI) -> None:
+    blocks = answered(harness, slack)
+    _, click_url = harness.click(SHARE, button(blocks, SHARE)["value"], user="UOTHER")
+    [reply] = slack.wait_for("response_url", path=click_url)
+    assert reply.params["text"] == NOT_YOURS and reply.params["response_type"] == "ephemeral"
+    slack.settle()
+    assert [call.params.get("response_type") for call in slack.posts_to(click_url)] == ["ephemeral"]
+
+
+# -- edits and deletions ----------------------------------------------------------------------
+
+
+def cached_mention_thread(harness: SlackHarness, slack: SlackAPI, root_ts: str) -> dict[str, Any]:
+    """A PRD thread the bot has answered in (so its context is cached); returns the colleague's reply."""
+    said_in_thread = {"ts": new_ts(), "thread_ts": root_ts, "user": "UENG", "text": "Launch is on Friday."}
+    root = {"ts": root_ts, "thread_ts": root_ts, "user": "UAUTHOR", "text": "Summarizer PRD"}
+    slack.script("conversations.replies", {"ok": True, "messages": [root, said_in_thread]})
+    harness.event(mention(QUESTION, thread_ts=root_ts))
+    slack.wait_for("reactions.remove")
+    return said_in_thread
+
+
+@pytest.mark.parametrize(
+    ("subtype", "change", "forgotten"),
+    [
+        ("message_changed", {"text": "Launch moved to Monday."}, True),
+        ("message_deleted", None, True),
+        ("message_changed", {}, False),  # an unfurl: same text
+        ("message_changed", {"text": "edited answer", "user": BOT_USER_ID, "bot_id": BOT_ID}, False),
+    ],
+    ids=["edited", "deleted", "unfurled", "our-own-edit"],
+)
+def test_an_edited_or_deleted_message_leaves_the_cached_thread(
+    harness: SlackHarness, slack: SlackAPI, subtype: str, change: dict[str, Any] | None, forgotten: bool
+) -> None:
+    root_ts = new_ts()
+    before = cached_mention_thread(harness, slack, root_ts)
+    memory = ThreadMemory(harness.deps.store, 60)
+    cached = memory.load(TEAM_ID, "C0PRD", root_ts)
+    assert cached is not None and ("user", before["text"]) in cached.history
+    event: dict[str, Any] = {"type": "message", "subtype": subtype, "channel": "C0PRD", "channel_type": "channel"}
+    event |= {"hidden": True, "ts": new_ts(), "event_ts": new_ts(), "previous_message": before}
+    if change is None:
+        event["deleted_ts"] = before["ts"]
+    else:
+        event["message"] = {**before, **change}
+    assert harness.event(event).status_code == 200
+    slack.settle()
+    assert (memory.load(TEAM_ID, "C0PRD", root_ts) is None) is forgotten
+
+
+def test_plain_channel_messages_are_acknowledged_and_dropped(harness: SlackHarness, slack: SlackAPI) -> None:
+    ts = new_ts()
+    event = {"type": "message", "channel": "C0PRD", "channel_type": "channel", "user": "UPM", "text": "hi"}
+    assert harness.event({**event, "ts": ts, "event_ts": ts}, event_id="Ev0CHATTER").status_code == 200
+    slack.settle()
+    assert [call.method for call in slack.calls()] == ["auth.test"]
+    assert harness.deps.store.get("slack:event:Ev0CHATTER") is None
+
+
+# -- streaming ----------------------------------------------------------------------------------
+
+
+def test_a_stream_that_breaks_midway_is_replaced_by_the_answer_kept(
+    make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
+) -> None:
+    written = " ".join(f"Measure accuracy, latency and cost before launch, step {n} [1]." for n in range(40))
+    openai_server.script(openai_reply(written))
+    harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
+    streamed_ts = "1700009999.000100"
+    slack.script("chat.startStream", {"ok": True, "channel": "D0PANE", "ts": streamed_ts})
+    slack.script("chat.appendStream", {"ok": True}, {"ok": False, "error": "internal_error"})
+    thread_ts = new_ts()
+    harness.event(pane_message(QUESTION, thread_ts))
+    [update] = slack.wait_for("chat.update")
+    slack.settle()
+    assert (update.params["channel"], update.params["ts"]) == ("D0PANE", streamed_ts)
+    assert len(slack.calls("chat.appendStream")) == 2  # the second one broke; nothing more was streamed
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
+    assert cached is not None
+    kept = cached.history[-1][1]
+    assert kept.startswith("Measure accuracy") and kept.endswith("step 39 [1].")
+    sections = [block["text"]["text"] for block in blocks_of(update) if block["type"] == "section"]
+    assert "\n\n".join(sections) == to_mrkdwn(kept)
+    assert "*Sources*" in block_text(blocks_of(update))
+    assert slack.calls("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    ("in_prd_thread", "shown"),
+    [(True, "Measure handle time [thread]."), (False, "Measure handle time.")],
+    ids=["prd-thread", "no-thread"],
+)
+def test_a_thread_citation_counts_only_where_there_is_a_thread(
+    make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer, in_prd_thread: bool, shown: str
+) -> None:
+    openai_server.default = openai_reply("Measure handle time [thread].")
+    harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
+    root_ts = new_ts()
+    if in_prd_thread:
+        slack.script("conversations.replies", {"ok": True, "messages": [prd_thread(slack, root_ts)]})
+    harness.event(mention(QUESTION, thread_ts=root_ts if in_prd_thread else None))
+    [answer] = slack.wait_for("chat.postMessage")
+    text = block_text(blocks_of(answer))
+    assert text.startswith(shown)
+    assert ("No sources cited" in text) is not in_prd_thread

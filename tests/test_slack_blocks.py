@@ -28,7 +28,7 @@ from bot.slack_blocks import (
         ("*italic* and _italic_", "_italic_ and _italic_"),
         ("***both***", "*_both_*"),
         ("~~gone~~", "~gone~"),
-        ("[the docs](https://x.io/a?b=1&c=2)", "<https://x.io/a?b=1&amp;c=2|the docs>"),
+        ("[the docs](https://x.io/a?b=1&c=2)", "<https://x.io/a?b=1&amp;c=2|the docs> (x.io)"),
         ("see <https://x.io>", "see <https://x.io>"),
         ("[relative](../prds/a.md)", "[relative](../prds/a.md)"),
         ("# Launch **plan**", "*Launch plan*"),
@@ -44,9 +44,34 @@ from bot.slack_blocks import (
         ("above\n\n---\n\nbelow", "above\n\n──────────\n\nbelow"),
         ("a snake_case_name stays", "a snake_case_name stays"),
         ("2 * 3 * 4", "2 * 3 * 4"),
+        ("## Goals ##", "*Goals*"),
+        ("use ``a ` b`` here", "use `a ` b` here"),
+        ("**a **b** c", "**a *b* c"),
+        ("*unclosed **marks ~~stay `here", "*unclosed **marks ~~stay `here"),
     ],
 )
 def test_markdown_becomes_slack_mrkdwn(markdown: str, mrkdwn: str) -> None:
+    assert to_mrkdwn(markdown) == mrkdwn
+
+
+@pytest.mark.parametrize(
+    ("markdown", "mrkdwn"),
+    [
+        # A `|` in the target would start Slack's label: the trusted-looking URL after it is dropped.
+        ("[docs](https://evil.example|https://docs.internal)", "<https://evil.example|docs> (evil.example)"),
+        # A label posing as another address is replaced by the real one.
+        ("[https://docs.internal](https://evil.example)", "<https://evil.example>"),
+        ("[docs.internal/prd](https://evil.example/prd)", "<https://evil.example/prd>"),
+        ("<https://evil.example|https://docs.internal>", "<https://evil.example>"),
+        ("[x.io](https://x.io/prd)", "<https://x.io/prd|x.io>"),
+        ("[https://x.io/a](https://x.io/b)", "<https://x.io/b|https://x.io/a>"),
+        ("[https://x.io](https://x.io)", "<https://x.io>"),
+        ("[write to us](mailto:pm@x.io)", "<mailto:pm@x.io|write to us> (pm@x.io)"),
+        ("[a|b <c>](https://x.io/<p>)", "<https://x.io/%3Cp%3E|a/b &lt;c&gt;> (x.io)"),
+        ("![chart](https://img.x.io/c.png)", "<https://img.x.io/c.png|chart> (img.x.io)"),
+    ],
+)
+def test_links_show_where_they_really_go(markdown: str, mrkdwn: str) -> None:
     assert to_mrkdwn(markdown) == mrkdwn
 
 
