@@ -164,6 +164,15 @@ def wait_answered(slack: SlackAPI, sent: int, timeout_s: float = 900) -> None:
         time.sleep(0.2)
 
 
+def clear_prefix(prefix: str) -> None:
+    """Delete what a benchmark server wrote to Redis under its throwaway prefix."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=600, help="timed requests per load shape")
@@ -191,11 +200,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)
         slack.close()
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
+        clear_prefix(prefix)
 
     print(
         f"Slack /pm ack latency: {args.requests} signed requests per load shape against `pm-copilot serve --http` "
