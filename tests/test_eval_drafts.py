@@ -166,8 +166,17 @@ def test_a_catalog_entry_missing_its_threshold_is_skipped_not_fatal() -> None:
     assert catalog.get("relevance") is None and catalog.get("accuracy") is not None
 
 
-def test_without_the_catalog_page_drafting_says_what_is_missing(plain_deps: Deps) -> None:
+def test_without_the_teams_catalog_page_the_built_in_one_drafts(plain_deps: Deps) -> None:
     (plain_deps.knowledge_dir / CATALOG_PATH).unlink()
+    draft = draft_evals(plain_deps, "Summarise tickets")
+    assert draft.metrics and draft.sources[0].path == CATALOG_PATH
+
+
+def test_an_unreadable_catalog_page_says_what_is_missing(
+    plain_deps: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (plain_deps.knowledge_dir / CATALOG_PATH).unlink()
+    monkeypatch.setattr("bot.builtin.data_dir", lambda: tmp_path / "no-package-data")
     with pytest.raises(KnowledgeError, match="metric catalog"):
         draft_evals(plain_deps, "Summarise tickets")
 
