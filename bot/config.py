@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_timeout_s: float = Field(default=0.5, gt=0)  # per command; a hung Redis is then skipped (breaker)
     knowledge_dir: Path = Path("./knowledge")
+    builtin_playbook: bool = True  # index the built-in AI-PM playbook and error catalog with KNOWLEDGE_DIR
     data_dir: Path = Path("./.pm-copilot")
     chroma_url: str | None = None
     chroma_collection: str = "pm-copilot"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from bot import builtin
 from bot.breaker import Breaker
 from bot.config import Settings
 from bot.embeddings import CachedEmbeddings, EmbeddingCache, EmbeddingModel, embedding_model
@@ -67,6 +68,9 @@ def build_deps(
         store=store,
         max_file_bytes=int(settings.max_file_mb * 1_000_000),
         breaker=Breaker(settings.breaker_cooldown_s),
+        builtin=builtin.data_dir() if settings.builtin_playbook else None,
+        # A new user's missing ./knowledge is fine (the built-in playbook answers); a folder they named isn't.
+        require_root=knowledge_dir is not None or "knowledge_dir" in settings.model_fields_set,
     )
     prices = PriceTable.from_json(settings.llm_prices)
     return Deps(

@@ -303,10 +303,19 @@ def _pending_changes(settings: Settings, build_deps: Callable[..., Any]) -> str:
 
 
 def check_knowledge(settings: Settings) -> Check:
+    from bot.error_catalog import ErrorCatalog
+    from bot.errors import KnowledgeError
     from bot.loaders import candidate_files
 
     folder = settings.knowledge_dir
     if not folder.is_dir():
+        if settings.builtin_playbook and "knowledge_dir" not in settings.model_fields_set:
+            return Check(
+                "knowledge",
+                "warn",
+                f"no team folder at {folder}: answering from the built-in playbook only",
+                "put your team's documents in ./knowledge, or point KNOWLEDGE_DIR at them",
+            )
         return Check(
             "knowledge",
             "fail",
@@ -317,12 +326,25 @@ def check_knowledge(settings: Settings) -> Check:
     if not files:
         return Check(
             "knowledge",
-            "fail",
-            f"{folder} has no files of a supported type",
+            "warn" if settings.builtin_playbook else "fail",
+            f"{folder} has no files of a supported type"
+            + (": answering from the built-in playbook only" if settings.builtin_playbook else ""),
             "add Markdown, text, PDF, DOCX, HTML or error-catalog YAML files",
         )
+    try:
+        ErrorCatalog.for_knowledge(folder, strict=True)
+    except KnowledgeError as error:
+        return Check(
+            "knowledge",
+            "warn",
+            f"an error-catalog file is skipped: {error}",
+            "fix the file (README, 'The knowledge folder', has the schema) or remove it",
+        )
     kinds = sorted({path.relative_to(folder).parts[0] for path in files if len(path.relative_to(folder).parts) > 1})
-    return Check("knowledge", "ok", f"{folder}: {len(files)} files" + (f" ({', '.join(kinds)})" if kinds else ""))
+    builtin = " + the built-in playbook and error catalog" if settings.builtin_playbook else ""
+    return Check(
+        "knowledge", "ok", f"{folder}: {len(files)} files" + (f" ({', '.join(kinds)})" if kinds else "") + builtin
+    )
 
 
 def check_data_dir(settings: Settings) -> Check:

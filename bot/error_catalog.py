@@ -1,7 +1,8 @@
 """The error catalog: what an API error means, what to do about it, and what it means for the product.
 
-The catalog is YAML in `knowledge/error-codes/`, one file per provider; admins add files for their
-own codes. `ErrorCatalog.load(folder)` validates every file; `catalog.explain(text)` redacts the
+The catalog is YAML, one file per provider, shipped in the package (bot/data/error-codes/); admins
+add or override entries with files in KNOWLEDGE_DIR/error-codes/. `ErrorCatalog.for_knowledge(folder)`
+builds the two into one (`ErrorCatalog.load(folder)` validates one folder); `catalog.explain(text)` redacts the
 pasted text, parses it (`bot.error_parser`) and scores each entry on the evidence, most specific
 first:
 
@@ -31,6 +32,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from bot.builtin import error_codes_dir
 from bot.error_parser import ParsedError, parse_error_text
 from bot.errors import KnowledgeError
 from bot.redact import redact
@@ -84,7 +86,7 @@ class CatalogEntry(BaseModel):
 
 
 class CatalogFile(BaseModel):
-    """One provider's file in knowledge/error-codes/."""
+    """One provider's file in bot/data/error-codes/ or KNOWLEDGE_DIR/error-codes/."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -313,6 +315,29 @@ def _is_plain_word(term: str) -> bool:
     return term.isalpha() and term.islower()
 
 
+def _load_files(folder: Path, strict: bool) -> list[CatalogFile]:
+    """The valid catalog files of one folder; see `ErrorCatalog.load` for `strict`."""
+    files: list[CatalogFile] = []
+    seen: dict[tuple[str, str], Path] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            catalog_file = validate_catalog_file(path)
+            for entry in catalog_file.errors:
+                first = seen.get((catalog_file.provider, entry.code))
+                if first is not None:
+                    raise KnowledgeError(
+                        f"{path}: errors: {catalog_file.provider} {entry.code!r} is already defined in {first}"
+                    )
+        except KnowledgeError as error:
+            if strict:
+                raise
+            log.warning("skipping error catalog file: %s", error)
+            continue
+        seen.update({(catalog_file.provider, entry.code): path for entry in catalog_file.errors})
+        files.append(catalog_file)
+    return files
+
+
 class ErrorCatalog:
     """Every known error, indexed for `explain`. Build with `ErrorCatalog.load(folder)`."""
 
@@ -382,25 +407,37 @@ class ErrorCatalog:
                 raise KnowledgeError(f"no error catalog at {folder}")
             log.warning("no error catalog at %s: error explanations will all be unmatched", folder)
             return cls([])
-        files: list[CatalogFile] = []
-        seen: dict[tuple[str, str], Path] = {}
-        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            try:
-                catalog_file = validate_catalog_file(path)
-                for entry in catalog_file.errors:
-                    first = seen.get((catalog_file.provider, entry.code))
-                    if first is not None:
-                        raise KnowledgeError(
-                            f"{path}: errors: {catalog_file.provider} {entry.code!r} is already defined in {first}"
-                        )
-            except KnowledgeError as error:
-                if strict:
-                    raise
-                log.warning("skipping error catalog file: %s", error)
-                continue
-            seen.update({(catalog_file.provider, entry.code): path for entry in catalog_file.errors})
-            files.append(catalog_file)
-        return cls(files)
+        return cls(_load_files(folder, strict))
+
+    @classmethod
+    def for_knowledge(cls, knowledge_dir: Path | None, *, strict: bool = False) -> ErrorCatalog:
+        """The built-in catalog with the team's `knowledge_dir/error-codes/*.yaml` laid over it.
+
+        A team entry with the same provider and code replaces the built-in one (in its place, so
+        ties still go the same way); other team entries add to the catalog. `strict` applies to the
+        team's files; the built-in ones are the product's own and always validated.
+        """
+        builtin = _load_files(error_codes_dir(), strict=True)
+        team_folder = knowledge_dir / "error-codes" if knowledge_dir is not None else None
+        if team_folder is None or not team_folder.is_dir():
+            return cls(builtin)
+        team = _load_files(team_folder, strict)
+        overrides = {(f.provider, entry.code): entry for f in team for entry in f.errors}
+        used: set[tuple[str, str]] = set()
+        merged: list[CatalogFile] = []
+        for catalog_file in builtin:
+            errors = []
+            for entry in catalog_file.errors:
+                key = (catalog_file.provider, entry.code)
+                if key in overrides:
+                    used.add(key)
+                errors.append(overrides.get(key, entry))
+            merged.append(catalog_file.model_copy(update={"errors": errors}))
+        for catalog_file in team:
+            added = [entry for entry in catalog_file.errors if (catalog_file.provider, entry.code) not in used]
+            if added:
+                merged.append(catalog_file.model_copy(update={"errors": added}))
+        return cls(merged)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -531,7 +568,8 @@ class ErrorCatalog:
             fixes=[
                 "Paste the whole error, with the HTTP status and the response body, if it was trimmed.",
                 "Check the provider's status page and error docs for this exact message.",
-                "Once you know what it was, add it to knowledge/error-codes/ so the next person gets an answer.",
+                "Once you know what it was, add it to error-codes/ in the knowledge folder so the next person "
+                "gets an answer.",
             ],
             pm_impact="Unknown until an engineer has looked at it. If users see failures, treat it as an incident.",
             docs=[],

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.builtin import knowledge_file
 from bot.errors import InputError, LLMError, LLMRejected, PMCopilotError
 from bot.eval_plan import (
     EvalDraft,
@@ -513,7 +514,7 @@ _CITED: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def _page(knowledge_dir: Path, path: str) -> tuple[str, list[str]] | None:
     try:
-        text = (knowledge_dir / path).read_text(encoding="utf-8-sig")
+        text = knowledge_file(knowledge_dir, path).read_text(encoding="utf-8-sig")
     except OSError:
         return None
     headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]

@@ -34,8 +34,8 @@ class DraftExplanation(BaseModel):
 
 
 def load_catalog(deps: Deps) -> ErrorCatalog:
-    """The catalog of KNOWLEDGE_DIR/error-codes; a broken admin file is skipped with a warning."""
-    return ErrorCatalog.load(deps.knowledge_dir / "error-codes", strict=False)
+    """The built-in catalog plus KNOWLEDGE_DIR/error-codes; a broken admin file is skipped with a warning."""
+    return ErrorCatalog.for_knowledge(deps.knowledge_dir, strict=False)
 
 
 def explain_error(catalog: ErrorCatalog, text: str, deps: Deps | None = None) -> ErrorExplanation:

@@ -43,6 +43,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
 from bot.breaker import COOLDOWN_S, Breaker
+from bot.builtin import KNOWLEDGE_FOLDERS
 from bot.chunking import Chunk, split_document
 from bot.embeddings import CachedEmbeddings
 from bot.errors import KnowledgeError, SearchUnavailable
@@ -229,9 +230,19 @@ class KnowledgeIndex:
         store: Store,
         max_file_bytes: int = 20_000_000,
         breaker: Breaker | None = None,
+        builtin: Path | None = None,
+        require_root: bool = True,
     ) -> None:
-        """`connect()` returns the Chroma client (`open_chroma`): called on first use, and again until it works."""
+        """`connect()` returns the Chroma client (`open_chroma`): called on first use, and again until it works.
+
+        `builtin` is the package's data folder (`bot.builtin.data_dir()`): its playbook and error catalog are
+        indexed as if they lay in `root`, and a file of `root` with the same relative path wins. None indexes
+        `root` alone (BUILTIN_PLAYBOOK=false). With a built-in folder and `require_root` False, a missing
+        `root` is no error (the default ./knowledge of a new user): the built-in knowledge alone is indexed.
+        """
         self.root = root
+        self.builtin = builtin
+        self.require_root = require_root or builtin is None
         self.name = name
         self.embeddings = embeddings
         self.store = store
@@ -384,22 +395,36 @@ class KnowledgeIndex:
             state.expected = int(meta.get("chunks", -1))
         return files
 
-    def _scan(self, progress: Progress | None) -> Iterator[tuple[str, Path, bytes | None, str | SkippedFile]]:
-        paths = list(candidate_files(self.root))
-        for done, path in enumerate(paths, 1):
-            relpath = path.relative_to(self.root).as_posix()
+    def files(self) -> list[tuple[Path, Path]]:
+        """(root, path) of every file to index: the folder's, then the built-in ones it doesn't override."""
+        files = [(self.root, path) for path in candidate_files(self.root)] if self.root.is_dir() else []
+        if self.builtin is not None:
+            taken = {path.relative_to(self.root).as_posix() for _, path in files}
+            for folder in KNOWLEDGE_FOLDERS:
+                files += [
+                    (self.builtin, path)
+                    for path in candidate_files(self.builtin / folder)
+                    if path.relative_to(self.builtin).as_posix() not in taken
+                ]
+        return files
+
+    def _scan(self, progress: Progress | None) -> Iterator[tuple[str, Path, Path, bytes | None, str | SkippedFile]]:
+        """(relpath, root, path, bytes, sha256 or why it is skipped) for every file to index."""
+        files = self.files()
+        for done, (root, path) in enumerate(files, 1):
+            relpath = path.relative_to(root).as_posix()
             try:
-                data, sha = read_file(self.root, path, self.max_file_bytes)
+                data, sha = read_file(root, path, self.max_file_bytes)
             except (SkipFile, OSError) as error:
-                yield relpath, path, None, SkippedFile(relpath, str(error))
+                yield relpath, root, path, None, SkippedFile(relpath, str(error))
             else:
-                yield relpath, path, data, sha
+                yield relpath, root, path, data, sha
             if progress:
-                progress("scan", done, len(paths))
+                progress("scan", done, len(files))
 
     def reindex(self, full: bool = False, dry_run: bool = False, progress: Progress | None = None) -> ReindexReport:
         """Bring the collection in step with the folder: embed only new or changed text, prune the gone."""
-        if not self.root.is_dir():
+        if self.require_root and not self.root.is_dir():
             raise KnowledgeError(f"knowledge folder not found: {self.root} (set KNOWLEDGE_DIR or --knowledge)")
         started = time.perf_counter()
         with self.store.lock(f"reindex:{self.name}", ttl_s=LOCK_TTL_S):
@@ -414,7 +439,7 @@ class KnowledgeIndex:
         indexed = self._indexed_files()
         seen: set[str] = set()
         to_write: list[tuple[list[Chunk], set[str]]] = []
-        for relpath, path, data, outcome in self._scan(progress):
+        for relpath, root, path, data, outcome in self._scan(progress):
             seen.add(relpath)
             if isinstance(outcome, SkippedFile):
                 report.skipped.append(outcome)  # what it held before stays indexed
@@ -426,7 +451,7 @@ class KnowledgeIndex:
                 continue
             try:
                 assert data is not None
-                chunks = split_document(load_document(self.root, path, data, outcome))
+                chunks = split_document(load_document(root, path, data, outcome))
             except SkipFile as error:
                 report.skipped.append(SkippedFile(relpath, str(error)))
                 continue

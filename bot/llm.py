@@ -241,7 +241,7 @@ class LLM:
         *,
         system: str = STRUCTURED_SYSTEM,
     ) -> T:
-        """Render prompts/<prompt_name> (values redacted) and parse the reply into `schema` (JSON schema output).
+        """Render the prompt <prompt_name> (values redacted) and parse the reply into `schema` (JSON schema output).
 
         `system` names the system prompt; raises PromptError for a missing template or variable, and
         LLMError subclasses when the endpoint fails or the reply doesn't fit the schema.

@@ -267,7 +267,7 @@ def _parse_html(data: bytes, path: Path, limits: ParseLimits) -> tuple[str, str 
 
 
 def render_error_catalog(catalog: dict[str, Any]) -> tuple[str, str]:
-    """An error-code catalog (see knowledge/error-codes) as Markdown, one section per error."""
+    """An error-code catalog file (see bot/data/error-codes) as Markdown, one section per error."""
     name = str(catalog.get("provider_name") or catalog.get("provider") or "Errors")
     parts = [f"# {name} error codes"]
     for entry in catalog.get("errors") or []:

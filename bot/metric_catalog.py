@@ -1,4 +1,6 @@
-"""The playbook's metric catalog (knowledge/playbook/ai-metrics.md), parsed into metrics.
+"""The playbook's metric catalog (playbook/ai-metrics.md), parsed into metrics.
+
+The built-in page ships with the package; a team's KNOWLEDGE_DIR/playbook/ai-metrics.md replaces it.
 
 The page has a fixed shape that admins keep when they edit it:
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bot.builtin import knowledge_file
 from bot.errors import KnowledgeError
 from bot.feature_types import FEATURE_TYPES, FeatureType
 
@@ -85,13 +88,13 @@ class MetricCatalog:
 
     @classmethod
     def load(cls, knowledge_dir: Path) -> MetricCatalog:
-        """Read and parse the catalog page of a knowledge folder; KnowledgeError if it is missing."""
-        path = knowledge_dir / CATALOG_PATH
+        """Read and parse the knowledge folder's catalog page, else the built-in one; KnowledgeError if unreadable."""
+        path = knowledge_file(knowledge_dir, CATALOG_PATH)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except OSError as error:
             raise KnowledgeError(
-                f"The playbook's metric catalog ({CATALOG_PATH}) is missing from {knowledge_dir}; "
+                f"The playbook's metric catalog can't be read ({path}: {error.strerror or error}); "
                 "eval drafts are built from it."
             ) from error
         return cls.parse(text, CATALOG_PATH)

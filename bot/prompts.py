@@ -1,4 +1,4 @@
-"""Prompt templates as files in prompts/, one per task, with named `{{variables}}`.
+"""Prompt templates as files in the package (bot/data/prompts/), one per task, with named `{{variables}}`.
 
 `load("answer").render(question=..., sources=...)` fills the placeholders; a missing variable
 raises MissingVariables rather than leaving a hole in the prompt. `version` is a short hash of
@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.builtin import prompts_dir
 from bot.errors import MissingVariables, PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = prompts_dir()
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -44,7 +45,7 @@ class Prompt:
 
 
 def load(name: str, folder: Path | None = None) -> Prompt:
-    """The template prompts/<name>.md (or .txt); PromptError when there is none."""
+    """The template bot/data/prompts/<name>.md (or .txt); PromptError when there is none."""
     return _load(name, (folder or PROMPTS_DIR).resolve())
 
 

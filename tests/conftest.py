@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import redis
 
+from bot.builtin import KNOWLEDGE_FOLDERS, data_dir
 from bot.config import Settings, load_settings
 from bot.deps import Deps, build_deps
 from bot.embeddings import EmbeddingModel, LocalEmbeddingModel
@@ -25,7 +26,8 @@ from tests.slack_api import SlackAPI
 from tests.slack_harness import SIGNING_SECRET, SlackHarness
 
 ROOT = Path(__file__).resolve().parent.parent
-KNOWLEDGE = ROOT / "knowledge"
+KNOWLEDGE = ROOT / "knowledge"  # the team's example PRDs; the playbook and error catalog are in BUILTIN
+BUILTIN = data_dir()
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # The JSON shape of an error explanation (`explain-error --json`, DESIGN.md).
 EXPLANATION_KEYS = {
@@ -53,6 +55,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    # A test's knowledge folder holds exactly its own files; tests of the built-in playbook turn it back on.
+    monkeypatch.setenv("BUILTIN_PLAYBOOK", "false")
 
 
 class HashingEmbeddings:
@@ -103,9 +107,11 @@ def redis_prefix() -> Iterator[str]:
 
 @pytest.fixture
 def knowledge_copy(tmp_path: Path) -> Path:
-    """A private copy of the bundled knowledge folder."""
+    """A private copy of the bundled knowledge: the repo's knowledge/ with the built-in playbook and error catalog."""
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
+    for folder in KNOWLEDGE_FOLDERS:
+        shutil.copytree(BUILTIN / folder, target / folder)
     return target
 
 
@@ -136,11 +142,12 @@ def make_deps(tmp_path: Path) -> Iterator[MakeDeps]:
 
 @pytest.fixture(scope="session")
 def bundled_deps(tmp_path_factory: pytest.TempPathFactory, local_model: EmbeddingModel) -> Deps:
-    """The bundled knowledge, indexed once with the real model, shared read-only by answer tests."""
+    """The bundled knowledge (the repo's knowledge/ with the built-in playbook), indexed once with the real model,
+    shared read-only by answer tests."""
     base = tmp_path_factory.mktemp("bundled")
     folder = base / "knowledge"
     shutil.copytree(KNOWLEDGE, folder)
-    settings = load_settings(data_dir=base / "data", knowledge_dir=folder)
+    settings = load_settings(data_dir=base / "data", knowledge_dir=folder, builtin_playbook=True)
     deps = build_deps(settings, model=local_model)
     deps.index.reindex()
     return deps

@@ -303,3 +303,11 @@ def test_every_copied_path_exists_and_reaches_the_build_context() -> None:
 def test_secrets_and_local_state_stay_out_of_the_build_context(secret: str) -> None:
     assert dockerignored(secret)
     assert not dockerignored(".env.example")
+
+
+def test_the_image_installs_the_wheel_and_ships_no_source_tree() -> None:
+    runs = " ".join(rest for instruction, rest in dockerfile_instructions() if instruction == "RUN")
+    assert "pip wheel" in runs and ".whl" in runs
+    assert not re.search(r"pip install (-e|--editable)\b", runs), "an editable install hides missing package data"
+    runtime_copies = [rest.split() for instruction, rest in stages()[-1] if instruction == "COPY"]
+    assert not any(parts[0].strip("./") in {"bot", "prompts"} for parts in runtime_copies)

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.builtin import error_codes_dir
 from bot.error_catalog import CatalogFile, ErrorCatalog, validate_catalog_file
 from bot.errors import KnowledgeError
 from tests.conftest import EXPLANATION_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG_DIR = ROOT / "knowledge" / "error-codes"
+CATALOG_DIR = error_codes_dir()
 MESSAGES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "error_messages.yaml").read_text())
 
 # What issue 5 asks the catalog to cover, per provider.

@@ -25,7 +25,7 @@ from bot.feature_types import infer_feature_type
 from bot.llm import LLM
 from bot.metric_catalog import CATALOG_PATH, MetricCatalog
 from bot.slack_blocks import to_mrkdwn
-from tests.conftest import KNOWLEDGE, HashingEmbeddings
+from tests.conftest import BUILTIN, KNOWLEDGE, HashingEmbeddings
 from tests.openai_server import OpenAIServer, malformed, reply, unauthorized
 
 PRDS = KNOWLEDGE / "prds"
@@ -148,7 +148,7 @@ def plain_deps(knowledge_copy: Path, make_deps: Callable[..., Deps], hashing_mod
 
 def test_the_catalog_parses_every_metric_of_the_playbook(catalog: MetricCatalog) -> None:
     names = [metric.name for metric in catalog.metrics]
-    text = (KNOWLEDGE / CATALOG_PATH).read_text(encoding="utf-8")
+    text = (BUILTIN / CATALOG_PATH).read_text(encoding="utf-8")
     assert names == re.findall(r"^### (.+)$", text, re.M)
     assert {metric.category for metric in catalog.metrics} == {"quality", "operations", "trust"}
     for metric in catalog.metrics:
@@ -160,20 +160,29 @@ def test_the_catalog_parses_every_metric_of_the_playbook(catalog: MetricCatalog)
 
 
 def test_a_catalog_entry_missing_its_threshold_is_skipped_not_fatal() -> None:
-    text = (KNOWLEDGE / CATALOG_PATH).read_text(encoding="utf-8")
+    text = (BUILTIN / CATALOG_PATH).read_text(encoding="utf-8")
     broken = text.replace("- **Typical launch threshold:** >= 85% of answers graded relevant", "- **Note:** none")
     catalog = MetricCatalog.parse(broken)
     assert catalog.get("relevance") is None and catalog.get("accuracy") is not None
 
 
-def test_without_the_catalog_page_drafting_says_what_is_missing(plain_deps: Deps) -> None:
+def test_without_the_teams_catalog_page_the_built_in_one_drafts(plain_deps: Deps) -> None:
     (plain_deps.knowledge_dir / CATALOG_PATH).unlink()
+    draft = draft_evals(plain_deps, "Summarise tickets")
+    assert draft.metrics and draft.sources[0].path == CATALOG_PATH
+
+
+def test_an_unreadable_catalog_page_says_what_is_missing(
+    plain_deps: Deps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (plain_deps.knowledge_dir / CATALOG_PATH).unlink()
+    monkeypatch.setattr("bot.builtin.data_dir", lambda: tmp_path / "no-package-data")
     with pytest.raises(KnowledgeError, match="metric catalog"):
         draft_evals(plain_deps, "Summarise tickets")
 
 
 def test_the_drafters_rules_of_thumb_still_match_the_playbook() -> None:
-    page = (KNOWLEDGE / "playbook" / "evaluation-frameworks.md").read_text(encoding="utf-8")
+    page = (BUILTIN / "playbook" / "evaluation-frameworks.md").read_text(encoding="utf-8")
     assert f"at least {PER_LANGUAGE} examples per language" in page
     assert f"{MIN_EVAL_SET}-500 examples" in page
     assert "10-20% of the eval set" in page and "at least 20% of items labelled by two people" in page
@@ -619,7 +628,7 @@ def test_cli_drafts_from_a_description_alone(run_cli: Callable[..., Any]) -> Non
     ("args", "message"),
     [
         (["Search", "--prd", "/nonexistent/prd.md"], "No PRD file at /nonexistent/prd.md"),
-        (["Search", "--prd", str(KNOWLEDGE / "error-codes" / "openai.yaml")], "use a .md, .txt"),
+        (["Search", "--prd", str(BUILTIN / "error-codes" / "openai.yaml")], "use a .md, .txt"),
         (["Search", "--format", "pdf"], "Invalid value for '--format'"),
         ([], "Missing argument 'FEATURE'"),
     ],

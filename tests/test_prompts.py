@@ -1,4 +1,4 @@
-"""Prompt templates: files in prompts/, named variables, a missing one raises, versions follow the text."""
+"""Prompt templates: files in bot/data/prompts/, named variables, a missing one raises, versions follow the text."""
 
 from __future__ import annotations
 

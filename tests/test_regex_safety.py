@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 import bot
 from bot.answers import prompt_history
+from bot.builtin import error_codes_dir
 from bot.copilot import parse_request
 from bot.error_catalog import ErrorCatalog
 from bot.error_parser import parse_error_text
@@ -66,7 +67,7 @@ def _bot_patterns() -> dict[str, re.Pattern[str]]:
         for name, value in vars(module).items():
             for index, pattern in enumerate(_patterns_in(value)):
                 found.setdefault(f"{module_info.name}.{name}[{index}]", pattern)
-    catalog = ErrorCatalog.load(ROOT / "knowledge" / "error-codes")
+    catalog = ErrorCatalog.load(error_codes_dir())
     for item in catalog.items:
         for index, pattern in enumerate(item.patterns):
             found[f"error-codes/{item.provider}:{item.entry.code}[{index}]"] = pattern
@@ -191,7 +192,7 @@ def test_every_pattern_is_fast_on_hostile_text(name: str) -> None:
 
 
 def _error_catalog() -> ErrorCatalog:
-    return ErrorCatalog.load(ROOT / "knowledge" / "error-codes")
+    return ErrorCatalog.load(error_codes_dir())
 
 
 REPORTED: dict[str, Callable[[], object]] = {

@@ -25,7 +25,7 @@ from bot.slack_app import NOT_YOURS
 from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
 from bot.slack_threads import ThreadMemory
 from bot.store import RedisStore
-from tests.conftest import KNOWLEDGE, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
+from tests.conftest import BUILTIN, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
 from tests.openai_server import OpenAIServer
 from tests.openai_server import reply as openai_reply
 from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI
@@ -175,7 +175,7 @@ def test_admin_reindex_runs_the_cli_code_path_and_reports(harness: SlackHarness,
 
 def test_pm_error_explains_from_the_catalog(make_harness: MakeHarness, slack: SlackAPI, tiny_folder: Path) -> None:
     # The catalog lives in the knowledge folder; the tiny folder has none, so copy the bundled one in.
-    shutil.copytree(KNOWLEDGE / "error-codes", tiny_folder / "error-codes")
+    shutil.copytree(BUILTIN / "error-codes", tiny_folder / "error-codes")
     harness = make_harness()
     response, response_url = harness.command("error Error code: 429 - {'error': {'code': 'insufficient_quota'}}")
     assert response.json()["text"] == ":mag: Looking up that error…"
@@ -188,7 +188,7 @@ def test_pm_eval_posts_the_summary_and_sends_the_full_plan_to_the_dm(
     make_harness: MakeHarness, slack: SlackAPI, tiny_folder: Path
 ) -> None:
     # Eval drafts are built from the playbook's metric catalog.
-    shutil.copy(KNOWLEDGE / "playbook" / "ai-metrics.md", tiny_folder / "playbook" / "ai-metrics.md")
+    shutil.copy(BUILTIN / "playbook" / "ai-metrics.md", tiny_folder / "playbook" / "ai-metrics.md")
     harness = make_harness()
     _, response_url = harness.command("eval an AI ticket summarizer")
     [reply] = slack.wait_for("response_url", path=response_url, timeout=60)
@@ -377,7 +377,7 @@ def test_top_level_mention_answers_in_a_new_thread_without_reading_history(
 def test_mention_asking_for_evals_in_a_prd_thread_drafts_them(
     make_harness: MakeHarness, slack: SlackAPI, tiny_folder: Path
 ) -> None:
-    shutil.copy(KNOWLEDGE / "playbook" / "ai-metrics.md", tiny_folder / "playbook" / "ai-metrics.md")
+    shutil.copy(BUILTIN / "playbook" / "ai-metrics.md", tiny_folder / "playbook" / "ai-metrics.md")
     harness = make_harness()
     root_ts, ts = new_ts(), new_ts()
     slack.script("conversations.replies", {"ok": True, "messages": [prd_thread(slack, root_ts)]})
@@ -569,7 +569,7 @@ def test_assistant_pane_suggests_prompts_then_streams_a_cited_answer(harness: Sl
 def test_assistant_pane_suggested_error_prompt_explains_the_error(
     make_harness: MakeHarness, slack: SlackAPI, tiny_folder: Path
 ) -> None:
-    shutil.copytree(KNOWLEDGE / "error-codes", tiny_folder / "error-codes")
+    shutil.copytree(BUILTIN / "error-codes", tiny_folder / "error-codes")
     harness = make_harness()
     thread_ts = new_ts()
     harness.event(
@@ -754,7 +754,7 @@ def test_settings_let_guests_or_other_organisations_in(
 def test_guests_may_still_have_errors_explained_and_get_help(
     make_harness: MakeHarness, slack: SlackAPI, tiny_folder: Path
 ) -> None:
-    shutil.copytree(KNOWLEDGE / "error-codes", tiny_folder / "error-codes")
+    shutil.copytree(BUILTIN / "error-codes", tiny_folder / "error-codes")
     harness = make_harness()
     slack.add_user("UGUEST", is_restricted=True)
     _, response_url = harness.command("error Error code: 429 - insufficient_quota", user="UGUEST")
