@@ -197,7 +197,7 @@ def main() -> None:
     deps = build_deps(settings)
     if deps.index.count() == 0:
         deps.index.reindex()
-    catalog = ErrorCatalog.load(ROOT / "knowledge" / "error-codes")
+    catalog = ErrorCatalog.for_knowledge(settings.knowledge_dir)
     max_bytes = int(settings.max_file_mb * 1_000_000)
     rows: list[tuple[str, str, float, float]] = []
 
