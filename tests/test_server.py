@@ -18,9 +18,9 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.deps import Deps
-from bot.manifest import BOT_EVENTS, BOT_SCOPES
-from bot.server import Warmup
+from bot.ops.server import Warmup
+from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL, HashingEmbeddings, MakeSlackHarness, write
 from tests.local_servers import ChromaServer, SilentServer
 from tests.slack_api import SlackAPI
