@@ -10,7 +10,8 @@ from bot import builtin
 from bot.config import Settings
 from bot.core.breaker import Breaker
 from bot.core.llm import LLM
-from bot.core.metrics import Metrics, PriceTable
+from bot.core.metrics import Metrics
+from bot.core.pricing import PriceTable
 from bot.core.store import Store, open_store
 from bot.knowledge.embeddings import CachedEmbeddings, EmbeddingCache, EmbeddingModel, embedding_model
 from bot.knowledge.index import KnowledgeIndex, collection_name, open_chroma

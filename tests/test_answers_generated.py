@@ -11,7 +11,8 @@ import pytest
 from bot.answers import answer as answers
 from bot.answers.answer import FALLBACK_NOTE, UNVERIFIED_WARNING, Conversation, answer_question
 from bot.core.llm import BUSY_NOTICE, KEY_NOTICE, LLM, MALFORMED_NOTICE, QUOTA_NOTICE
-from bot.core.metrics import Metrics, PriceTable, window_stats
+from bot.core.metrics import Metrics, window_stats
+from bot.core.pricing import PriceTable
 from bot.core.redact import redact
 from bot.core.store import RedisStore
 from bot.wiring import Deps

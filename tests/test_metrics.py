@@ -15,12 +15,12 @@ from bot.core.metrics import (
     KEEP_S,
     AnswerRecord,
     Metrics,
-    PriceTable,
     all_windows,
     percentile,
     stats_report,
     window_stats,
 )
+from bot.core.pricing import PriceTable
 from bot.core.store import RedisStore, Store
 from bot.exceptions import ConfigError
 from bot.wiring import Deps

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
 from bot.core import prompts
-from bot.core.metrics import PriceTable
+from bot.core.pricing import PriceTable
 from bot.core.redact import redact
 from bot.core.tokens import count_tokens
 from bot.exceptions import LLMError, LLMRejected, LLMUnavailable
