@@ -128,17 +128,17 @@ def assert_fast(pattern: re.Pattern[str], prefix: str, unit: str, tail: str, rep
 def test_the_collection_finds_the_patterns_that_read_user_text() -> None:
     names = {name.rsplit("[", 1)[0] for name in PATTERNS}
     for expected in (
-        "prd_facts._HEADING",
-        "prd_facts._SECTION_KINDS",
-        "error_parser._STATUS_PHRASES",
+        "evalplans.prd_facts._HEADING",
+        "evalplans.prd_facts._SECTION_KINDS",
+        "explain.parser._STATUS_PHRASES",
         "copilot._NATURAL_ERROR",
-        "slack_blocks._CODE_SPAN",
-        "slack_threads._LINK",
-        "feature_types._CUES",
-        "eval_drafts._ROW_METRIC",
+        "slack.blocks._CODE_SPAN",
+        "slack.threads._LINK",
+        "evalplans.feature_types._CUES",
+        "evalplans.draft._ROW_METRIC",
     ):
         assert expected in names
-    assert any(name.startswith("redact.") for name in names)
+    assert any(name.startswith("core.redact.") for name in names)
     assert any(name.startswith("error-codes/") for name in names)
 
 
