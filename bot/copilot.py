@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from bot.answers.answer import Answer, Conversation, OnToken, Source, answer_question, clean_question
+from bot.answers.answer import OnToken, answer_question, clean_question
+from bot.answers.types import Answer, Conversation, Source
 from bot.core.metrics import stats_report
 from bot.core.redact import redact
 from bot.evalplans.draft import draft_evals

@@ -12,8 +12,9 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from bot.answers.answer import Conversation, answer_question
+from bot.answers.answer import answer_question
 from bot.answers.cache import AnswerCache, normalise
+from bot.answers.types import Conversation
 from bot.cli import cli
 from bot.core.store import RedisStore
 from bot.wiring import Deps

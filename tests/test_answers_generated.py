@@ -9,7 +9,8 @@ import time
 import pytest
 
 from bot.answers import answer as answers
-from bot.answers.answer import FALLBACK_NOTE, UNVERIFIED_WARNING, Conversation, answer_question
+from bot.answers.answer import FALLBACK_NOTE, UNVERIFIED_WARNING, answer_question
+from bot.answers.types import Conversation
 from bot.core.llm import BUSY_NOTICE, KEY_NOTICE, LLM, MALFORMED_NOTICE, QUOTA_NOTICE
 from bot.core.metrics import Metrics, window_stats
 from bot.core.pricing import PriceTable

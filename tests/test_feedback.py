@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot.answers.answer import Source
+from bot.answers.types import Source
 from bot.copilot import Attachment, Reply
 from bot.core.redact import MARK
 from bot.core.store import RedisStore

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bot.answers.answer import Answer, Source
+from bot.answers.types import Answer, Source
 from bot.copilot import Reply
 from bot.slack.blocks import (
     FEEDBACK_DOWN,

@@ -6,13 +6,12 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.answers.cache import AnswerCache
 from bot.answers.citations import CitationFilter
+from bot.answers.types import Answer, Conversation, Source
 from bot.core import prompts
 from bot.core.llm import OFF_NOTICE, Completion, as_messages
 from bot.core.metrics import AnswerRecord, Fallback
@@ -39,57 +38,6 @@ DEFAULT_MIN_EVIDENCE = 0.30
 EXTRACTIVE_NOTE = "_Generation is off (no LLM configured), so here are the most relevant passages, quoted._"
 MAX_QUOTES = 3
 QUOTE_CHARS = 420
-
-
-class Source(BaseModel):
-    """A cited knowledge chunk; `path` is relative to the knowledge folder."""
-
-    path: str
-    title: str
-    section: str
-    score: float
-    snippet: str
-
-    @classmethod
-    def of(cls, passage: Passage) -> Source:
-        return cls(
-            path=passage.path,
-            title=passage.title,
-            section=passage.section,
-            score=passage.score,
-            snippet=redact(passage.snippet()),
-        )
-
-
-class Answer(BaseModel):
-    """An answer for any surface. `as_json()` is the stable `ask --json` contract."""
-
-    question: str
-    answered: bool
-    answer: str
-    mode: Literal["generated", "extractive"]
-    sources: list[Source] = Field(default_factory=list)
-    latency_ms: float = 0.0
-    notice: str | None = None
-    cached: bool = False
-    unverified: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        return self.model_dump(include={"question", "answered", "answer", "mode", "sources", "latency_ms"})
-
-
-@dataclass
-class Conversation:
-    """Where a question was asked and what surrounds it: a PRD thread, or the assistant pane.
-
-    `scope` names the place (workspace, channel, thread). An answer drawn from this context is
-    cached only under this scope, never served elsewhere. `context` is the PRD text (the thread's
-    root message and shared text files); `history` holds earlier turns as (role, text), oldest first.
-    """
-
-    scope: str
-    context: str = ""
-    history: list[tuple[str, str]] = field(default_factory=list)
 
 
 OnToken = Callable[[str], None]

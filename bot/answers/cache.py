@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.answers.types import Answer
 from bot.core.store import Store
 
 if TYPE_CHECKING:
-    from bot.answers.answer import Answer, Conversation
+    from bot.answers.types import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ class AnswerCache:
     def get(self, key: str) -> Answer | None:
         if not self.enabled:
             return None
-        from bot.answers.answer import Answer
 
         raw = self.store.get(key)
         if raw is None:

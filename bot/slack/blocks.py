@@ -13,7 +13,7 @@ import re
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
-from bot.answers.answer import Answer
+from bot.answers.types import Answer
 from bot.copilot import Reply
 from bot.core.redact import redact
 

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from slack_sdk import WebClient
 
-from bot.answers.answer import Conversation
+from bot.answers.types import Conversation
 from bot.core.redact import redact
 from bot.core.store import Store
 from bot.knowledge.loaders import LOADERS, ParseLimits, SkipFile, load_text
