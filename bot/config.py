@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
-from bot.redact import redact
+from bot.core.redact import redact
+from bot.exceptions import ConfigError
 
 
 class Settings(BaseSettings):

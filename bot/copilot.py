@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from bot.answers import Answer, Conversation, OnToken, Source, answer_question, clean_question
-from bot.errors import IndexBusy, InputError
-from bot.eval_drafts import draft_evals
-from bot.explain import explain_error, load_catalog
-from bot.metrics import stats_report
-from bot.redact import redact
+from bot.answers.answer import OnToken, answer_question, clean_question
+from bot.answers.types import Answer, Conversation, Source
+from bot.core.metrics import stats_report
+from bot.core.redact import redact
+from bot.evalplans.draft import draft_evals
+from bot.exceptions import IndexBusy, InputError
+from bot.explain.explain import explain_error, load_catalog
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
-    from bot.error_catalog import ErrorCatalog
+    from bot.explain.catalog import ErrorCatalog
+    from bot.wiring import Deps
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import redis
 
 from bot.builtin import KNOWLEDGE_FOLDERS, data_dir
 from bot.config import Settings, load_settings
-from bot.deps import Deps, build_deps
-from bot.embeddings import EmbeddingModel, LocalEmbeddingModel
+from bot.knowledge.embeddings import EmbeddingModel, LocalEmbeddingModel
+from bot.wiring import Deps, build_deps
 from tests.local_servers import ChromaServer
 from tests.openai_server import OpenAIServer, running
 from tests.slack_api import SlackAPI

@@ -19,9 +19,9 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 
-from bot.deps import Deps
-from bot.server import WebApp, http_server
-from bot.slack_app import build_app
+from bot.ops.server import WebApp, http_server
+from bot.slack.app import build_app
+from bot.wiring import Deps
 from tests.slack_api import BOT_USER_ID, TEAM_ID, SlackAPI
 
 SIGNING_SECRET = "test-signing-secret"

@@ -12,11 +12,12 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from bot.answer_cache import AnswerCache, normalise
-from bot.answers import Conversation, answer_question
+from bot.answers.answer import answer_question
+from bot.answers.cache import AnswerCache, normalise
+from bot.answers.types import Conversation
 from bot.cli import cli
-from bot.deps import Deps
-from bot.store import RedisStore
+from bot.core.store import RedisStore
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL, HashingEmbeddings
 from tests.openai_server import OpenAIServer, reply
 from tests.test_answers_generated import SUMMARIZER, generating

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import EXTRACTIVE_NOTE, TURN_CHARS, answer_question, clean_question, prompt_history
-from bot.deps import Deps
-from bot.embeddings import EmbeddingModel
-from bot.errors import InputError
+from bot.answers.answer import EXTRACTIVE_NOTE, TURN_CHARS, answer_question, clean_question, prompt_history
+from bot.exceptions import InputError
+from bot.knowledge.embeddings import EmbeddingModel
+from bot.wiring import Deps
 from tests.conftest import MakeDeps, run_cli, write
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,13 +8,15 @@ import time
 
 import pytest
 
-from bot import answers
-from bot.answers import FALLBACK_NOTE, UNVERIFIED_WARNING, Conversation, answer_question
-from bot.deps import Deps
-from bot.llm import BUSY_NOTICE, KEY_NOTICE, LLM, MALFORMED_NOTICE, QUOTA_NOTICE
-from bot.metrics import Metrics, PriceTable, window_stats
-from bot.redact import redact
-from bot.store import RedisStore
+from bot.answers import answer as answers
+from bot.answers.answer import FALLBACK_NOTE, UNVERIFIED_WARNING, answer_question
+from bot.answers.types import Conversation
+from bot.core.llm import BUSY_NOTICE, KEY_NOTICE, LLM, MALFORMED_NOTICE, QUOTA_NOTICE
+from bot.core.metrics import Metrics, window_stats
+from bot.core.pricing import PriceTable
+from bot.core.redact import redact
+from bot.core.store import RedisStore
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL
 from tests.openai_server import (
     OpenAIServer,

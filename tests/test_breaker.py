@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.breaker import Breaker
+from bot.core.breaker import Breaker
 
 
 class Clock:

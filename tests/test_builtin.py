@@ -10,12 +10,12 @@ import yaml
 
 from bot import builtin
 from bot.config import load_settings
-from bot.deps import Deps, build_deps
-from bot.doctor import check_knowledge
-from bot.error_catalog import ErrorCatalog
-from bot.errors import KnowledgeError
-from bot.metric_catalog import CATALOG_PATH, MetricCatalog
-from bot.prompts import PROMPTS_DIR
+from bot.core.prompts import PROMPTS_DIR
+from bot.evalplans.metric_catalog import CATALOG_PATH, MetricCatalog
+from bot.exceptions import KnowledgeError
+from bot.explain.catalog import ErrorCatalog
+from bot.ops.doctor import check_knowledge
+from bot.wiring import Deps, build_deps
 from tests.conftest import HashingEmbeddings, MakeDeps, write
 
 QUOTA = "Error code: 429 - {'error': {'code': 'insufficient_quota', 'type': 'insufficient_quota'}}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.citations import CitationFilter, ground
+from bot.answers.citations import CitationFilter, ground
 
 CASES = [
     # (reply, sources, grounded text, cited source indices, dropped)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import load_settings
-from bot.errors import ConfigError
+from bot.exceptions import ConfigError
 
 
 def test_defaults_match_the_design(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.config import Settings, load_settings
-from bot.doctor import Check, healthy, render, run_checks, safe_url
+from bot.ops.doctor import Check, healthy, render, run_checks, safe_url
 from tests import openai_server
 from tests.conftest import REDIS_URL, HashingEmbeddings
 from tests.local_servers import ChromaServer, free_port

@@ -31,8 +31,8 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import answer_question
-from bot.scheduler import ReindexScheduler
+from bot.answers.answer import answer_question
+from bot.ops.scheduler import ReindexScheduler
 from tests.conftest import REDIS_URL, HashingEmbeddings, MakeSlackHarness, run_cli, write
 from tests.local_servers import ChromaServer, RedisServer, SilentServer, free_port
 from tests.slack_api import Call, SlackAPI

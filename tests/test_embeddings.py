@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from bot.config import load_settings
-from bot.deps import build_deps
-from bot.embeddings import CachedEmbeddings, EmbeddingCache, OpenAIEmbeddingModel, embedding_model
-from bot.errors import ConfigError
+from bot.exceptions import ConfigError
+from bot.knowledge.embeddings import CachedEmbeddings, EmbeddingCache, OpenAIEmbeddingModel, embedding_model
+from bot.wiring import build_deps
 from tests.conftest import HashingEmbeddings
 from tests.openai_server import OpenAIServer, fake_vector
 

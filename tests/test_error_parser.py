@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.error_parser import parse_error_text
+from bot.explain.parser import parse_error_text
 
 
 @pytest.mark.parametrize(

@@ -17,14 +17,14 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.deps import Deps
-from bot.errors import InputError, KnowledgeError
-from bot.eval_drafts import MIN_EVAL_SET, NO_PRD_NOTICE, PER_LANGUAGE, draft_evals, read_prd
-from bot.eval_plan import EvalDraft, EvalPlan
-from bot.feature_types import infer_feature_type
-from bot.llm import LLM
-from bot.metric_catalog import CATALOG_PATH, MetricCatalog
-from bot.slack_blocks import to_mrkdwn
+from bot.core.llm import LLM
+from bot.evalplans.draft import MIN_EVAL_SET, NO_PRD_NOTICE, PER_LANGUAGE, draft_evals, read_prd
+from bot.evalplans.feature_types import infer_feature_type
+from bot.evalplans.metric_catalog import CATALOG_PATH, MetricCatalog
+from bot.evalplans.plan import EvalDraft, EvalPlan
+from bot.exceptions import InputError, KnowledgeError
+from bot.slack.blocks import to_mrkdwn
+from bot.wiring import Deps
 from tests.conftest import BUILTIN, KNOWLEDGE, HashingEmbeddings
 from tests.openai_server import OpenAIServer, malformed, reply, unauthorized
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deps import Deps
-from bot.explain import NOT_FROM_CATALOG, explain_error, load_catalog
+from bot.explain.explain import NOT_FROM_CATALOG, explain_error, load_catalog
+from bot.wiring import Deps
 from tests.conftest import EXPLANATION_KEYS, HashingEmbeddings
 from tests.openai_server import OpenAIServer, reply, server_error
 

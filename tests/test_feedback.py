@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot.answers import Source
+from bot.answers.types import Source
 from bot.copilot import Attachment, Reply
-from bot.feedback import find_reply, keep_reply, record_vote
-from bot.redact import MARK
-from bot.store import RedisStore
+from bot.core.redact import MARK
+from bot.core.store import RedisStore
+from bot.slack.feedback import find_reply, keep_reply, record_vote
 from tests.conftest import REDIS_URL
 
 # Obviously fake, but shaped like the real thing so the redaction rules apply.

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from bot.answers import answer_question
-from bot.breaker import Breaker
-from bot.deps import Deps
-from bot.errors import IndexBusy, SearchUnavailable
-from bot.index import KnowledgeIndex, open_chroma
-from bot.store import MemoryStore, RedisStore
+from bot.answers.answer import answer_question
+from bot.core.breaker import Breaker
+from bot.core.store import MemoryStore, RedisStore
+from bot.exceptions import IndexBusy, SearchUnavailable
+from bot.knowledge.index import KnowledgeIndex, open_chroma
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL, HashingEmbeddings, write
 from tests.local_servers import SilentServer
 
@@ -150,7 +150,7 @@ def test_bad_files_are_skipped_and_lose_nothing(
     (tmp_path / "outside.md").write_text("# Outside\n\nsecret")
     os.symlink(tmp_path / "outside.md", folder / "prds/link.md")
     write(folder, "prds/good.md", page("Good", "Part"))
-    with caplog.at_level(logging.WARNING, logger="bot.index"):
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.index"):
         report = deps.index.reindex()
     skipped = {item.path: item.reason for item in report.skipped}
     assert set(skipped) == {
@@ -268,9 +268,9 @@ _PHASE = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    import bot.index
+    import bot.knowledge.index
     from bot.config import load_settings
-    from bot.deps import build_deps
+    from bot.wiring import build_deps
     from tests.conftest import HashingEmbeddings
 
     class Slow(HashingEmbeddings):
@@ -279,7 +279,7 @@ _PHASE = textwrap.dedent(
             return super().embed_batch(texts)
 
     phase, root, data = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    bot.index.UPSERT_BATCH = 4
+    bot.knowledge.index.UPSERT_BATCH = 4
     deps = build_deps(load_settings(data_dir=data, knowledge_dir=root),
                       model=Slow() if phase == "slow-reindex" else HashingEmbeddings())
     if phase == "search":

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from bot import prompts
 from bot.config import load_settings
-from bot.errors import LLMRejected, LLMUnavailable
-from bot.llm import (
+from bot.core import prompts
+from bot.core.llm import (
     BUSY_NOTICE,
     KEY_NOTICE,
     LLM,
@@ -21,6 +20,7 @@ from bot.llm import (
     backoff,
     retry_after,
 )
+from bot.exceptions import LLMRejected, LLMUnavailable
 from tests.openai_server import (
     OpenAIServer,
     Step,

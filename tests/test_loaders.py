@@ -12,8 +12,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from bot.chunking import split_document
-from bot.loaders import ParseLimits, SkipFile, candidate_files, doctype_of, load_document, read_file
+from bot.knowledge.chunking import split_document
+from bot.knowledge.loaders import ParseLimits, SkipFile, candidate_files, doctype_of, load_document, read_file
 from tests.conftest import HashingEmbeddings, MakeDeps
 
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot import logs
-from bot.logs import request_id, setup_logging
-from bot.redact import MARK
+from bot.core import logs
+from bot.core.logs import request_id, setup_logging
+from bot.core.redact import MARK
 
 # Obviously fake, but shaped like the real thing so the redaction rules apply.
 KEY = "sk-proj-" + "Fak3Secr3tN0tR3alZ9" * 3

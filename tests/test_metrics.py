@@ -8,22 +8,22 @@ import time
 import pytest
 from prometheus_client import generate_latest
 
-from bot.answers import answer_question
-from bot.deps import Deps
-from bot.errors import ConfigError
-from bot.metrics import (
+from bot.answers.answer import answer_question
+from bot.core.metrics import (
     ANSWERS_KEY,
     FEEDBACK_KEY,
     KEEP_S,
     AnswerRecord,
     Metrics,
-    PriceTable,
     all_windows,
     percentile,
     stats_report,
     window_stats,
 )
-from bot.store import RedisStore, Store
+from bot.core.pricing import PriceTable
+from bot.core.store import RedisStore, Store
+from bot.exceptions import ConfigError
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL
 from tests.openai_server import OpenAIServer, reply, server_error
 from tests.test_answers_generated import OFF_TOPIC, SUMMARIZER, generating

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.prd_facts import MAX_TEXT_CHARS, durations, money, parse_prd
+from bot.evalplans.prd_facts import MAX_TEXT_CHARS, durations, money, parse_prd
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import prompts
-from bot.errors import MissingVariables, PromptError
+from bot.core import prompts
+from bot.exceptions import MissingVariables, PromptError
 
 
 def test_the_answer_prompts_exist_and_render() -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-import bot.redact
-from bot.redact import FAILED, MARK, MAX_CHARS, TRUNCATED, redact
+import bot.core.redact
+from bot.core.redact import FAILED, MARK, MAX_CHARS, TRUNCATED, redact
 
 
 def fake(length: int, alphabet: str = "Fak3Secr3tN0tR3alZ9") -> str:
@@ -407,7 +407,7 @@ def test_a_failing_rule_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(match: object) -> str:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.redact, "_RULES", (bot.redact._Rule(bot.redact._BEARER, broken),))
+    monkeypatch.setattr(bot.core.redact, "_RULES", (bot.core.redact._Rule(bot.core.redact._BEARER, broken),))
     assert redact("Authorization: Bearer abcDEF123ghiJKL456") == FAILED
 
 

@@ -26,15 +26,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import bot
-from bot.answers import prompt_history
+from bot.answers.answer import prompt_history
 from bot.builtin import error_codes_dir
 from bot.copilot import parse_request
-from bot.error_catalog import ErrorCatalog
-from bot.error_parser import parse_error_text
-from bot.feature_types import infer_feature_type
-from bot.prd_facts import parse_prd
-from bot.slack_blocks import fallback_text, to_mrkdwn
-from bot.slack_threads import slack_to_text
+from bot.evalplans.feature_types import infer_feature_type
+from bot.evalplans.prd_facts import parse_prd
+from bot.explain.catalog import ErrorCatalog
+from bot.explain.parser import parse_error_text
+from bot.slack.blocks import fallback_text, to_mrkdwn
+from bot.slack.threads import slack_to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_S = 0.5
@@ -60,13 +60,13 @@ def _patterns_in(value: Any) -> Iterator[re.Pattern[str]]:
 
 def _bot_patterns() -> dict[str, re.Pattern[str]]:
     found: dict[str, re.Pattern[str]] = {}
-    for module_info in pkgutil.iter_modules(bot.__path__):
-        if module_info.name == "__main__":
+    for module_info in pkgutil.walk_packages(bot.__path__, prefix="bot."):
+        if module_info.name == "bot.__main__":
             continue
-        module = importlib.import_module(f"bot.{module_info.name}")
+        module = importlib.import_module(module_info.name)
         for name, value in vars(module).items():
             for index, pattern in enumerate(_patterns_in(value)):
-                found.setdefault(f"{module_info.name}.{name}[{index}]", pattern)
+                found.setdefault(f"{module_info.name.removeprefix('bot.')}.{name}[{index}]", pattern)
     catalog = ErrorCatalog.load(error_codes_dir())
     for item in catalog.items:
         for index, pattern in enumerate(item.patterns):
@@ -128,17 +128,17 @@ def assert_fast(pattern: re.Pattern[str], prefix: str, unit: str, tail: str, rep
 def test_the_collection_finds_the_patterns_that_read_user_text() -> None:
     names = {name.rsplit("[", 1)[0] for name in PATTERNS}
     for expected in (
-        "prd_facts._HEADING",
-        "prd_facts._SECTION_KINDS",
-        "error_parser._STATUS_PHRASES",
+        "evalplans.prd_facts._HEADING",
+        "evalplans.prd_facts._SECTION_KINDS",
+        "explain.parser._STATUS_PHRASES",
         "copilot._NATURAL_ERROR",
-        "slack_blocks._CODE_SPAN",
-        "slack_threads._LINK",
-        "feature_types._CUES",
-        "eval_drafts._ROW_METRIC",
+        "slack.blocks._CODE_SPAN",
+        "slack.threads._LINK",
+        "evalplans.feature_types._CUES",
+        "evalplans.draft._ROW_METRIC",
     ):
         assert expected in names
-    assert any(name.startswith("redact.") for name in names)
+    assert any(name.startswith("core.redact.") for name in names)
     assert any(name.startswith("error-codes/") for name in names)
 
 

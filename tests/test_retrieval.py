@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.deps import Deps
-from bot.keyword import KeywordIndex
+from bot.knowledge.keyword import KeywordIndex
+from bot.wiring import Deps
 
 
 def test_hybrid_finds_a_rare_exact_term(bundled_deps: Deps) -> None:

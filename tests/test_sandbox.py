@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Sandbox
+from bot.knowledge.sandbox import Sandbox
 
 # The functions the children run: module-level, so that they pickle by name.
 
@@ -44,7 +44,7 @@ def pid() -> int:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    box = Sandbox(["bot.loaders"], processes=1)
+    box = Sandbox(["bot.knowledge.loaders"], processes=1)
     yield box
     box.close()
 

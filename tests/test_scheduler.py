@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot.deps import Deps
-from bot.errors import ConfigError
-from bot.scheduler import ReindexScheduler, SlotOutcome, next_slot, previous_slot, report_text, slot_id
+from bot.exceptions import ConfigError
+from bot.ops.scheduler import ReindexScheduler, SlotOutcome, next_slot, previous_slot, report_text, slot_id
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL, HashingEmbeddings
 from tests.slack_api import SlackAPI
 
@@ -179,14 +179,14 @@ def test_report_goes_to_the_log_and_the_channel(
     assert "3 added, 0 updated, 0 removed, 0 unchanged" in text
     assert "1 skipped" in text and "`prds/broken.md`" in text
     assert outcome.report.skipped[0].reason in text
-    logged = [record for record in caplog.records if record.name == "bot.scheduler"]
+    logged = [record for record in caplog.records if record.name == "bot.ops.scheduler"]
     assert any("3 added" in record.getMessage() and "replica-a" in record.getMessage() for record in logged)
     assert any("prds/broken.md" in record.getMessage() for record in caplog.records if record.levelname == "WARNING")
 
 
 def test_report_text_lists_at_most_fifteen_skipped_files() -> None:
-    from bot.index import ReindexReport
-    from bot.loaders import SkippedFile
+    from bot.knowledge.index import ReindexReport
+    from bot.knowledge.loaders import SkippedFile
 
     report = ReindexReport(added=1, skipped=[SkippedFile(f"prds/{n}.pdf", "corrupt PDF") for n in range(20)])
     text = report_text(SlotOutcome(SLOT, "done", report=report))
@@ -221,7 +221,7 @@ def test_a_failed_reindex_is_reported(replica: Replica, slack: SlackAPI, folder:
 
 HOLD_LOCK = """
 import sys, time
-from bot.store import RedisStore
+from bot.core.store import RedisStore
 store = RedisStore(sys.argv[1], sys.argv[2])
 held = store.lock(sys.argv[3], ttl_s=int(sys.argv[4]))  # keep a reference: a collected lock releases itself
 held.__enter__()

@@ -18,9 +18,9 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.deps import Deps
-from bot.manifest import BOT_EVENTS, BOT_SCOPES
-from bot.server import Warmup
+from bot.ops.server import Warmup
+from bot.slack.manifest import BOT_EVENTS, BOT_SCOPES
+from bot.wiring import Deps
 from tests.conftest import REDIS_URL, HashingEmbeddings, MakeSlackHarness, write
 from tests.local_servers import ChromaServer, SilentServer
 from tests.slack_api import SlackAPI
@@ -212,7 +212,7 @@ def test_manifest_without_a_url_is_for_socket_mode() -> None:
 
 
 def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
-    modules = ("slack_app.py", "slack_threads.py", "slack_access.py")
+    modules = ("slack/app.py", "slack/threads.py", "slack/access.py")
     source = "\n".join((ROOT / "bot" / name).read_text() for name in modules)
     used_by = {
         "app_mentions:read": "app_mention",

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack_access import EXTERNAL_REFUSAL, GUEST_REFUSAL, UNKNOWN_REFUSAL, Home, WorkspaceBoundary
-from bot.store import RedisStore
+from bot.core.store import RedisStore
+from bot.slack.access import EXTERNAL_REFUSAL, GUEST_REFUSAL, UNKNOWN_REFUSAL, Home, WorkspaceBoundary
 from tests.conftest import REDIS_URL, make_settings
 from tests.slack_api import TEAM_ID, SlackAPI
 

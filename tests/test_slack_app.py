@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from bot.answers import answer_question
-from bot.deps import Deps
-from bot.slack_access import EXTERNAL_REFUSAL, GUEST_REFUSAL, UNKNOWN_REFUSAL
-from bot.slack_app import NOT_YOURS
-from bot.slack_blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
-from bot.slack_threads import ThreadMemory
-from bot.store import RedisStore
+from bot.answers.answer import answer_question
+from bot.core.store import RedisStore
+from bot.slack.access import EXTERNAL_REFUSAL, GUEST_REFUSAL, UNKNOWN_REFUSAL
+from bot.slack.app import NOT_YOURS
+from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
+from bot.slack.threads import ThreadMemory
+from bot.wiring import Deps
 from tests.conftest import BUILTIN, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
 from tests.openai_server import OpenAIServer
 from tests.openai_server import reply as openai_reply

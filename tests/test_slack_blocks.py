@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from bot.answers import Answer, Source
+from bot.answers.types import Answer, Source
 from bot.copilot import Reply
-from bot.slack_blocks import (
+from bot.slack.blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     MAX_BLOCKS,
@@ -157,7 +157,7 @@ def test_many_short_paragraphs_still_respect_the_block_count() -> None:
     markdown = "\n\n".join(["x" * 2990] * 3)
     assert split_text(markdown) == ["x" * 2990] * 3
     blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "s"}]}] * 120
-    from bot.slack_blocks import pack_messages
+    from bot.slack.blocks import pack_messages
 
     assert [len(message["blocks"]) for message in pack_messages(blocks, "t")] == [50, 50, 20]
 

@@ -7,7 +7,8 @@ import time
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack_threads import (
+from bot.core.store import RedisStore
+from bot.slack.threads import (
     MAX_CONTEXT_CHARS,
     MAX_THREAD_FILES,
     MAX_TURN_CHARS,
@@ -19,7 +20,6 @@ from bot.slack_threads import (
     read_thread,
     slack_to_text,
 )
-from bot.store import RedisStore
 from tests.conftest import REDIS_URL
 from tests.slack_api import SlackAPI
 from tests.test_loaders import docx_bomb, slow_pdf
@@ -127,7 +127,7 @@ def test_a_bomb_shared_in_a_thread_is_skipped_and_the_rest_is_read(
         shared_file(slack, "bomb.docx", docx_bomb(30), "application/octet-stream"),
         shared_file(slack, "prd.md", b"# Summarizer\n\nHandle time drops 20%."),
     ]
-    with caplog.at_level(logging.WARNING, "bot.slack_threads"):
+    with caplog.at_level(logging.WARNING, "bot.slack.threads"):
         read = FileReader(slack.token, slack.api_url, 1_000_000).read_all(files, FileBudget())
     assert [shared.name for shared in read] == ["prd.md"]
     (warning,) = [r.getMessage() for r in caplog.records if "bomb.docx" in r.getMessage()]
@@ -147,7 +147,7 @@ def test_one_read_downloads_at_most_the_thread_file_limit(slack: SlackAPI) -> No
 def test_one_read_downloads_at_most_the_thread_byte_budget(slack: SlackAPI, caplog: pytest.LogCaptureFixture) -> None:
     files = [shared_file(slack, f"part-{n}.md", b"a" * 400_000) for n in range(3)]
     reader = FileReader(slack.token, slack.api_url, 1_000_000)
-    with caplog.at_level(logging.WARNING, "bot.slack_threads"):
+    with caplog.at_level(logging.WARNING, "bot.slack.threads"):
         read = reader.read_all(files, FileBudget(bytes=1_000_000, chars=10**9))
     assert [shared.name for shared in read] == ["part-0.md", "part-1.md"]
     assert "part-2.md: over the 0.2 MB left of MAX_THREAD_FILE_BYTES" in caplog.text
@@ -155,7 +155,7 @@ def test_one_read_downloads_at_most_the_thread_byte_budget(slack: SlackAPI, capl
 
 def test_a_slow_parse_is_stopped_by_the_thread_time_budget(slack: SlackAPI, caplog: pytest.LogCaptureFixture) -> None:
     files = [shared_file(slack, "slow.pdf", slow_pdf(), "application/pdf")]
-    with caplog.at_level(logging.WARNING, "bot.slack_threads"):
+    with caplog.at_level(logging.WARNING, "bot.slack.threads"):
         read = FileReader(slack.token, slack.api_url, 1_000_000).read_all(
             files, FileBudget(deadline=time.monotonic() + 0.5)
         )

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.breaker import Breaker
-from bot.errors import IndexBusy
-from bot.store import MemoryStore, RedisStore, Store
+from bot.core.breaker import Breaker
+from bot.core.store import MemoryStore, RedisStore, Store
+from bot.exceptions import IndexBusy
 from tests.conftest import REDIS_URL
 from tests.local_servers import SilentServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tokens import count_tokens, trim_history, truncate
+from bot.core.tokens import count_tokens, trim_history, truncate
 
 
 def test_counts_use_the_shipped_encoding_without_a_download(monkeypatch: pytest.MonkeyPatch) -> None:

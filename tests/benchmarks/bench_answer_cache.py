@@ -18,10 +18,10 @@ from pathlib import Path
 
 import redis
 
-from bot.answers import answer_question
+from bot.answers.answer import answer_question
 from bot.config import load_settings
-from bot.deps import build_deps
-from bot.metrics import percentile
+from bot.core.metrics import percentile
+from bot.wiring import build_deps
 from tests.openai_server import reply, running
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.error_catalog import ErrorCatalog
+from bot.explain.catalog import ErrorCatalog
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = ROOT / "tests" / "error_messages.yaml"

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import httpx
 
-from bot.answers import answer_question
+from bot.answers.answer import answer_question
 from bot.config import load_settings
-from bot.deps import build_deps
-from bot.error_catalog import ErrorCatalog
-from bot.errors import PMCopilotError
-from bot.eval_drafts import draft_evals, read_prd
-from bot.explain import explain_error
+from bot.evalplans.draft import draft_evals, read_prd
+from bot.exceptions import PMCopilotError
+from bot.explain.catalog import ErrorCatalog
+from bot.explain.explain import explain_error
+from bot.wiring import build_deps
 from tests.benchmarks.bench_slack_ack import _free_port, _percentile, clear_prefix, start_server, wait_ready
 from tests.slack_api import SlackAPI
 from tests.slack_harness import command_body, signed_headers

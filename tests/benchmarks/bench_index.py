@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.beir import _percentile, ensure_indexed, load_benchmark
 from bot.config import load_settings
-from bot.deps import build_deps
-from bot.embeddings import LocalEmbeddingModel
+from bot.knowledge.embeddings import LocalEmbeddingModel
+from bot.quality.beir import _percentile, ensure_indexed, load_benchmark
+from bot.wiring import build_deps
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"

@@ -1,0 +1,1 @@
+"""Cited answers to PM questions, their citations and the answer cache."""

@@ -1,0 +1,329 @@
+"""The language model: any OpenAI-compatible chat endpoint through langchain-openai's ChatOpenAI.
+
+ChatOpenAI's own retries are off; `LLM` retries here instead, so that every wait fits one time
+budget (LLM_BUDGET_S) and a user gets the extractive answer within it when the endpoint fails:
+
+    429 (rate limit), 5xx, timeouts, refused connections,
+    malformed or empty completions                       -> retry: Retry-After, else exponential backoff
+                                                            with jitter; LLMUnavailable when the retries
+                                                            or the budget run out
+    401, 403, 404, 429 insufficient_quota, other 4xx     -> LLMRejected at once (retrying won't help)
+
+Both errors carry a one-line `notice` in PM terms for the surfaces to show.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
+
+from bot.config import Settings
+from bot.core import prompts
+from bot.core.pricing import PriceTable
+from bot.core.redact import redact
+from bot.core.tokens import count_tokens
+from bot.exceptions import LLMError, LLMRejected, LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+OnDelta = Callable[[str], None]
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 4.0
+# Never start an attempt with less time than this left: it could only time out.
+MIN_ATTEMPT_S = 0.25
+
+STRUCTURED_SYSTEM = "structured-system"
+
+OFF_NOTICE = "Generation is off: set OPENAI_API_KEY for written answers."
+BUSY_NOTICE = "The AI provider is busy or slow right now, so this answer is quoted from the sources instead."
+MALFORMED_NOTICE = "The AI provider sent back an unusable reply, so this answer is quoted from the sources instead."
+UNREACHABLE_NOTICE = (
+    "The AI provider can't be reached, so this answer is quoted from the sources; "
+    "an admin may want to check OPENAI_BASE_URL."
+)
+KEY_NOTICE = "The AI provider rejected our API key — answers are extractive until an admin fixes OPENAI_API_KEY."
+QUOTA_NOTICE = (
+    "The AI provider says our quota or credit is used up — answers are extractive until an admin "
+    "adds credit or raises the limit."
+)
+FORBIDDEN_NOTICE = (
+    "The AI provider refused this API key access to the model — answers are extractive until an "
+    "admin checks the key's permissions."
+)
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way another attempt may not."""
+
+    def __init__(self, reason: str, notice: str, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.notice = notice
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class Completion:
+    """A model reply with what it cost."""
+
+    text: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = 0.0
+    attempts: int = 1
+    latency_ms: float = 0.0
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_code(error: openai.APIStatusError) -> str:
+    body = error.body if isinstance(error.body, dict) else {}
+    detail = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+    return str(error.code or detail.get("code") or detail.get("type") or "")
+
+
+def classify(error: Exception, model: str) -> LLMError | _Retryable:
+    """Map an exception from one attempt to a final LLMError or a retryable failure."""
+    if isinstance(error, openai.APITimeoutError | TimeoutError):
+        return _Retryable("timed out", BUSY_NOTICE)
+    if isinstance(error, openai.APIConnectionError):
+        return _Retryable(f"connection failed: {error}", UNREACHABLE_NOTICE)
+    if isinstance(error, openai.APIStatusError):
+        status, code = error.status_code, _error_code(error)
+        message = redact(f"HTTP {status} ({code}) {error.message}")
+        if status == 429 and "insufficient_quota" in code:
+            return LLMRejected(message, notice=QUOTA_NOTICE)
+        if status in (408, 409, 429) or status >= 500:
+            return _Retryable(message, BUSY_NOTICE, retry_after(error.response.headers))
+        if status == 401:
+            return LLMRejected(message, notice=KEY_NOTICE)
+        if status == 403:
+            return LLMRejected(message, notice=FORBIDDEN_NOTICE)
+        if status == 404:
+            return LLMRejected(
+                message,
+                notice=(
+                    f"The AI provider doesn't offer the model {model!r} — answers are extractive until an admin "
+                    "fixes LLM_MODEL or OPENAI_BASE_URL."
+                ),
+            )
+        return LLMRejected(
+            message,
+            notice=f"The AI provider refused the request (HTTP {status}), so this answer is quoted from the sources.",
+        )
+    # Anything else came from reading the reply: a body that isn't a completion.
+    return _Retryable(redact(f"malformed reply: {type(error).__name__}: {error}"), MALFORMED_NOTICE)
+
+
+def backoff(attempt: int, base_s: float = BACKOFF_BASE_S) -> float:
+    """Exponential backoff with jitter: about base·2^(n-1), spread over its upper half."""
+    ceiling = min(BACKOFF_CAP_S, base_s * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    raise TypeError(f"unexpected content type {type(content).__name__}")
+
+
+def as_messages(system: str, history: Sequence[tuple[str, str]], user: str) -> list[BaseMessage]:
+    """System prompt, earlier turns (role "user" or "assistant"), then the new user message."""
+    messages: list[BaseMessage] = [SystemMessage(system)]
+    for role, text in history:
+        messages.append(AIMessage(text) if role in ("assistant", "ai", "bot") else HumanMessage(text))
+    messages.append(HumanMessage(user))
+    return messages
+
+
+class LLM:
+    """Chat completions with retries inside a time budget, cost accounting and structured output."""
+
+    def __init__(self, settings: Settings, prices: PriceTable | None = None, backoff_base_s: float = BACKOFF_BASE_S):
+        self.settings = settings
+        self.model = settings.llm_model
+        self.prices = prices or PriceTable()
+        self.backoff_base_s = backoff_base_s
+        self._chat: Any = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.llm_enabled
+
+    @property
+    def chat(self) -> Any:
+        """The ChatOpenAI client, built on first use (no network until then)."""
+        if self._chat is None:
+            from langchain_openai import ChatOpenAI
+
+            self._chat = ChatOpenAI(
+                api_key=self.settings.openai_api_key,  # type: ignore[arg-type]
+                base_url=self.settings.openai_base_url,
+                model=self.model,
+                timeout=self.settings.llm_timeout_s,
+                max_retries=0,
+                # Low temperature keeps answers close to the sources; reasoning models (o1, o3, gpt-5…)
+                # accept only their default and reject the request otherwise.
+                temperature=None if re.match(r"^(o\d|gpt-5)", self.model) else 0.1,
+                stream_usage=True,
+            )
+        return self._chat
+
+    def complete(
+        self, messages: Sequence[BaseMessage], *, on_delta: OnDelta | None = None, max_tokens: int | None = None
+    ) -> Completion:
+        """One reply to `messages`, streamed to `on_delta` if given; raises LLMError subclasses."""
+
+        def attempt(timeout_s: float, streamed: list[bool]) -> Completion:
+            kwargs: dict[str, Any] = {"timeout": timeout_s}
+            if max_tokens:
+                kwargs["max_tokens"] = max_tokens
+            if on_delta is None:
+                message = self.chat.invoke(list(messages), **kwargs)
+                return self._completion(_text(message.content), message.usage_metadata, messages)
+            deadline = time.monotonic() + timeout_s
+            parts: list[str] = []
+            usage = None
+            for chunk in self.chat.stream(list(messages), **kwargs):
+                delta = _text(chunk.content)
+                if delta:
+                    parts.append(delta)
+                    streamed[0] = True
+                    on_delta(delta)
+                usage = chunk.usage_metadata or usage
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the stream outlasted its time budget")
+            return self._completion("".join(parts), usage, messages)
+
+        return self._with_retries(attempt)
+
+    def structured(
+        self,
+        prompt_name: str,
+        variables: Mapping[str, object],
+        schema: type[T],
+        *,
+        system: str = STRUCTURED_SYSTEM,
+    ) -> T:
+        """Render the prompt <prompt_name> (values redacted) and parse the reply into `schema` (JSON schema output).
+
+        `system` names the system prompt; raises PromptError for a missing template or variable, and
+        LLMError subclasses when the endpoint fails or the reply doesn't fit the schema.
+        """
+        if not self.enabled:
+            raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE)
+        user = prompts.load(prompt_name).render(**{name: redact(str(value)) for name, value in variables.items()})
+        messages = as_messages(prompts.load(system).render(), [], user)
+        runnable = self.chat.with_structured_output(schema, method="json_schema", include_raw=True)
+        parsed: list[T] = []
+
+        def attempt(timeout_s: float, streamed: list[bool]) -> Completion:
+            result = runnable.invoke(messages, timeout=timeout_s)
+            if result.get("parsing_error") is not None or not isinstance(result.get("parsed"), schema):
+                raise ValueError(f"reply doesn't fit {schema.__name__}: {result.get('parsing_error')}")
+            raw = result["raw"]
+            completion = self._completion(_text(raw.content) or "{}", raw.usage_metadata, messages)
+            parsed.append(result["parsed"])
+            return completion
+
+        self._with_retries(attempt)
+        return parsed[-1]
+
+    def _completion(self, text: str, usage: Any, messages: Sequence[BaseMessage]) -> Completion:
+        if not text.strip():
+            raise ValueError("empty completion")
+        if usage:
+            tokens_in, tokens_out = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+        else:
+            # Some OpenAI-compatible servers report no usage; count it ourselves.
+            tokens_in = sum(count_tokens(_text(message.content)) + 4 for message in messages)
+            tokens_out = count_tokens(text)
+        return Completion(
+            text=text,
+            model=self.model,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=self.prices.cost(self.model, tokens_in, tokens_out),
+        )
+
+    def _with_retries(self, attempt: Callable[[float, list[bool]], Completion]) -> Completion:
+        if not self.enabled:
+            raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE)
+        started = time.monotonic()
+        deadline = started + self.settings.llm_budget_s
+        attempts = 0
+        while True:
+            attempts += 1
+            remaining = deadline - time.monotonic()
+            streamed = [False]
+            try:
+                completion = attempt(min(self.settings.llm_timeout_s, remaining), streamed)
+            except (
+                openai.OpenAIError,
+                TimeoutError,
+                ValueError,
+                TypeError,
+                KeyError,
+                AttributeError,
+                ValidationError,
+            ) as error:
+                outcome = classify(error, self.model)
+            else:
+                completion.attempts = attempts
+                completion.latency_ms = round((time.monotonic() - started) * 1000, 1)
+                return completion
+            if isinstance(outcome, LLMError):
+                log.warning("LLM rejected the request, not retrying: %s", outcome)
+                raise outcome
+            if streamed[0]:
+                # Text already reached the reader; a second attempt would repeat it.
+                raise LLMUnavailable(f"stream broke off: {outcome}", notice=outcome.notice)
+            if attempts > self.settings.llm_max_retries:
+                raise LLMUnavailable(f"gave up after {attempts} attempts: {outcome}", notice=outcome.notice)
+            wait = (
+                outcome.retry_after_s if outcome.retry_after_s is not None else backoff(attempts, self.backoff_base_s)
+            )
+            left = deadline - time.monotonic()
+            if wait + MIN_ATTEMPT_S > left:
+                raise LLMUnavailable(
+                    f"no time left to retry ({left:.1f} s left, {wait:.1f} s to wait): {outcome}",
+                    notice=outcome.notice,
+                )
+            log.info("LLM attempt %d failed (%s); retrying in %.2f s", attempts, outcome, wait)
+            time.sleep(wait)

@@ -1,0 +1,1 @@
+"""Pasted errors parsed, matched to the error catalog and explained."""

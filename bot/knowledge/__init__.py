@@ -1,0 +1,1 @@
+"""The knowledge base: files loaded and chunked, embedded, indexed, and retrieved."""

@@ -1,0 +1,1 @@
+"""Running the bot: the HTTP/Socket Mode server, the scheduled reindex and the doctor checks."""

@@ -1,0 +1,1 @@
+"""Measuring the bot: the golden-set answer eval and the BEIR retrieval eval."""

@@ -1,0 +1,1 @@
+"""The Slack surface: the Bolt app, access rules, Block Kit formatting, threads, feedback, manifest."""
