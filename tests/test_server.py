@@ -212,7 +212,13 @@ def test_manifest_without_a_url_is_for_socket_mode() -> None:
 
 
 def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
-    modules = ("slack/app.py", "slack/threads.py", "slack/access.py")
+    modules = (
+        "slack/app.py",
+        "slack/surface.py",
+        *(f"slack/listeners/{name}.py" for name in ("commands", "actions", "mentions", "assistant")),
+        "slack/threads.py",
+        "slack/access.py",
+    )
     source = "\n".join((ROOT / "bot" / name).read_text() for name in modules)
     used_by = {
         "app_mentions:read": "app_mention",

@@ -21,8 +21,8 @@ import pytest
 from bot.answers.answer import answer_question
 from bot.core.store import RedisStore
 from bot.slack.access import EXTERNAL_REFUSAL, GUEST_REFUSAL, UNKNOWN_REFUSAL
-from bot.slack.app import NOT_YOURS
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
+from bot.slack.listeners.actions import NOT_YOURS
 from bot.slack.threads import ThreadMemory
 from bot.wiring import Deps
 from tests.conftest import BUILTIN, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from bot.slack.app import COMMAND
+from bot.slack.listeners.commands import COMMAND
 
 BOT_SCOPES = [
     "app_mentions:read",
