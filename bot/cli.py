@@ -225,7 +225,7 @@ def reindex(ctx: click.Context, full: bool, dry_run: bool, knowledge: Path | Non
 
 @cli.group(name="eval")
 def eval_group() -> None:
-    """Measure retrieval or answer quality."""
+    """Measure retrieval, answer or eval-draft quality."""
 
 
 @eval_group.command(name="retrieval")
@@ -349,6 +349,39 @@ def eval_answers(ctx: click.Context, golden: Path, calibrate: bool, as_json: boo
             click.echo(f"| {key} | {value} |")
     if report["misses"]:
         click.echo(f"\nMissed: {', '.join(report['misses'])}")
+
+
+@eval_group.command(name="drafts")
+@click.option(
+    "--marks",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("tests/devsets/drafts/marks.yaml"),
+    show_default=True,
+    help="The marks file (YAML: docs with outcomes, questions, template prompts, states, metrics).",
+)
+@click.option("--half", type=click.Choice(["tune", "check"]), help="Only the documents of one half.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object, per half and per doc.")
+@click.pass_context
+def eval_drafts(ctx: click.Context, marks: Path, half: str | None, as_json: bool) -> None:
+    """Eval-plan drafts against PRDs marked by hand: outcomes carried, template prompts, false gaps, metric fit.
+
+    Deterministic offline; LLM-written when OPENAI_API_KEY (and OPENAI_BASE_URL) point at an endpoint.
+
+    \b
+    Examples:
+      pm-copilot eval drafts
+      pm-copilot eval drafts --half check --json
+    """
+    from bot.copilot import Copilot
+
+    try:
+        report = Copilot(_deps(ctx)).score_drafts(marks, half)
+    except PMCopilotError as error:
+        raise CliError(str(error)) from error
+    if as_json:
+        _emit(report.as_dict())
+        return
+    click.echo(report.table())
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -19,6 +20,7 @@ from bot.core.redact import redact
 from bot.evalplans.draft import draft_evals
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
+from bot.quality import drafts
 
 if TYPE_CHECKING:
     from bot.explain.catalog import ErrorCatalog
@@ -203,6 +205,10 @@ class Copilot:
                 content=plan.as_markdown(),
             ),
         )
+
+    def score_drafts(self, marks: Path, half: str | None = None) -> drafts.DraftsReport:
+        """Draft a plan for every document of a marks file (or of one half of it) and score it."""
+        return drafts.evaluate(self.deps, drafts.load_marks(marks), half)
 
     def stats(self) -> Reply:
         return Reply(kind="stats", markdown=stats_report(self.deps.store))
