@@ -246,7 +246,7 @@ class ErrorCatalog:
         return {i: s for i, s in scores.items() if s > 0}, kinds
 
     def closest(self, text: str, limit: int = 3) -> list[CatalogMatch]:
-        """The entries whose words overlap most with `text` (weighted by rarity); cheap, no model."""
+        """The entries that best match the words of `text` (BM25); cheap, no model."""
         return [
             CatalogMatch(
                 provider=self.items[i].provider,
