@@ -13,71 +13,27 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bot.knowledge.keyword import bm25_index
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
-_STOPWORDS = frozenset(
-    {
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "with",
-        "this",
-        "that",
-        "not",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "from",
-        "into",
-        "when",
-        "what",
-        "which",
-        "will",
-        "can",
-        "could",
-        "should",
-        "would",
-        "may",
-        "might",
-        "does",
-        "did",
-        "our",
-        "its",
-        "they",
-        "them",
-        "their",
-        "there",
-        "then",
-        "than",
-        "but",
-        "all",
-        "any",
-        "per",
-        "use",
-        "used",
-        "using",
-        "traceback",
-        "file",
-        "line",
-        "most",
-        "recent",
-        "call",
-        "last",
-        "self",
-        "return",
-        "raise",
-        "error",
-        "errors",
-        "exception",
-    }
-)
+# English stop words (bm25s's list) and the words every traceback carries.
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
+    "traceback",
+    "file",
+    "line",
+    "most",
+    "recent",
+    "call",
+    "last",
+    "self",
+    "return",
+    "raise",
+    "error",
+    "errors",
+    "exception",
+}
 
 
 def _words(text: str) -> list[str]:
