@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from bot.answers.types import Answer
 from bot.copilot import Reply
 from bot.core.redact import redact
+from bot.core.text import shorten, squash
 
 SECTION_CHARS = 3000
 MESSAGE_CHARS = 4000
@@ -326,8 +327,7 @@ def _block_chars(block: Block) -> int:
 def fallback_text(markdown: str, limit: int = FALLBACK_CHARS) -> str:
     """Plain notification text (push notifications, screen readers) for a reply."""
     plain = re.sub(r"[*_`>#~]+", "", re.sub(r"\[([^\[\]]*)\]\([^)\[]*\)", r"\1", markdown))
-    plain = re.sub(r"\s+", " ", plain).strip()
-    return escape(plain if len(plain) <= limit else plain[: limit - 1].rsplit(" ", 1)[0] + "…")
+    return escape(shorten(squash(plain), limit))
 
 
 def pack_messages(blocks: list[Block], text: str) -> list[SlackMessage]:
