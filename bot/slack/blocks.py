@@ -13,6 +13,15 @@ import re
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
 from bot.answers.types import Answer
 from bot.copilot import Reply
 from bot.core.redact import redact
@@ -238,20 +247,15 @@ def split_text(text: str, limit: int = SECTION_CHARS) -> list[str]:
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_CHARS]}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:SECTION_CHARS])]).to_dict()
 
 
-def _button(label: str, action_id: str, value: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label, "emoji": True},
-        "action_id": action_id,
-        "value": value,
-    }
+def _button(label: str, action_id: str, value: str) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=label, emoji=True), action_id=action_id, value=value)
 
 
 def sources_block(reply: Reply) -> Block | None:
@@ -287,7 +291,7 @@ def footer_blocks(reply: Reply, reply_id: str | None = None, *, shareable: bool 
             ]
         if shareable:
             buttons.append(_button("Share in channel", SHARE, reply_id))
-        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
+        blocks.append(ActionsBlock(block_id=ACTIONS_BLOCK, elements=buttons).to_dict())
     return blocks
 
 
