@@ -313,12 +313,7 @@ class LLM:
             # Give up when the next attempt would start with less than MIN_ATTEMPT_S of the budget left.
             stop=tenacity.stop_after_attempt(self.settings.llm_max_retries + 1)
             | tenacity.stop_before_delay(self.settings.llm_budget_s - MIN_ATTEMPT_S),
-            before_sleep=lambda state: log.info(
-                "LLM attempt %d failed (%s); retrying in %.2f s",
-                state.attempt_number,
-                state.outcome.exception() if state.outcome else None,
-                state.upcoming_sleep,
-            ),
+            before_sleep=tenacity.before_sleep_log(log, logging.INFO),
         )
         try:
             completion = retrying(once)
