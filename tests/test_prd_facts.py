@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evalplans.prd_facts import MAX_TEXT_CHARS, durations, money, parse_prd
+from bot.evalplans.prd.facts import MAX_TEXT_CHARS, parse_prd
+from bot.evalplans.prd.numbers import durations, money
 
 
 @pytest.mark.parametrize(
