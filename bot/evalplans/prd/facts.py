@@ -175,6 +175,7 @@ def _sections(lines: list[str], blocks: list[Block]) -> list[Section]:
     headings = _top_headings(blocks)
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
+    position = 0  # blocks come in document order: one walk hands each section its own
     for index, heading in enumerate(headings):
         start = heading.lines[1]
         end = headings[index + 1].lines[0] if index + 1 < len(headings) else len(lines)
@@ -182,8 +183,13 @@ def _sections(lines: list[str], blocks: list[Block]) -> list[Section]:
             stack.pop()
         kind = section_kind(heading.text) or (stack[-1][1] if stack else "other")
         stack.append((heading.level, kind))
-        inside = tuple(block for block in blocks if start <= block.lines[0] < end)
-        sections.append(Section(heading.text.strip(), kind, "\n".join(lines[start:end]).strip(), inside))
+        while position < len(blocks) and blocks[position].lines[0] < start:
+            position += 1
+        first = position
+        while position < len(blocks) and blocks[position].lines[0] < end:
+            position += 1
+        body = "\n".join(lines[start:end]).strip()
+        sections.append(Section(heading.text.strip(), kind, body, tuple(blocks[first:position])))
     return sections
 
 
