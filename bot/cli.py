@@ -526,8 +526,8 @@ def draft_evals(ctx: click.Context, feature: str, prd_file: Path | None, output_
       pm-copilot draft-evals "Help center answers" --prd prd.docx --format yaml > eval-plan.yaml
       pm-copilot draft-evals "Ticket routing" --prd prd.pdf --format promptfoo > promptfooconfig.yaml
     """
-    from bot.evalplans.draft import draft_evals as draft
-    from bot.evalplans.draft import read_prd
+    from bot.evalplans import draft_evals as draft
+    from bot.evalplans import read_prd
 
     settings = _settings(ctx)
     try:

@@ -17,7 +17,7 @@ from bot.answers.answer import OnToken, answer_question, clean_question
 from bot.answers.types import Answer, Conversation, Source
 from bot.core.metrics import stats_report
 from bot.core.redact import redact
-from bot.evalplans.draft import draft_evals
+from bot.evalplans import draft_evals
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
 from bot.quality import drafts

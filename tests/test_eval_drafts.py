@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.core.llm import LLM
-from bot.evalplans.draft import MIN_EVAL_SET, NO_PRD_NOTICE, PER_LANGUAGE, draft_evals, read_prd
+from bot.evalplans import draft_evals, read_prd
+from bot.evalplans.draft import MIN_EVAL_SET, NO_PRD_NOTICE, PER_LANGUAGE
 from bot.evalplans.feature_types import infer_feature_type
 from bot.evalplans.metric_catalog import CATALOG_PATH, MetricCatalog
 from bot.evalplans.plan import EvalDraft, EvalPlan

@@ -17,6 +17,7 @@ from bot.core.llm import OFF_NOTICE, Completion, as_messages
 from bot.core.metrics import AnswerRecord, Fallback
 from bot.core.prompts import Prompt, combined_version
 from bot.core.redact import redact
+from bot.core.text import sentences, shorten, squash
 from bot.core.tokens import trim_history, truncate
 from bot.exceptions import InputError, LLMError
 from bot.knowledge.keyword import tokenize
@@ -52,7 +53,6 @@ replaces whatever was shown.
 # A question longer than this many times MAX_QUESTION_CHARS is refused before any pattern reads it;
 # whitespace padding up to that still collapses to a question of the allowed length.
 RAW_QUESTION_FACTOR = 4
-_WHITESPACE = re.compile(r"\s+")
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -60,7 +60,7 @@ def clean_question(question: str, max_chars: int) -> str:
     question = question or ""
     if len(question) > RAW_QUESTION_FACTOR * max_chars:
         raise InputError(f"That question is {len(question):,} characters; keep it under {max_chars:,}.")
-    text = _WHITESPACE.sub(" ", question).strip()
+    text = squash(question)
     if not text:
         raise InputError("Ask a question, e.g. `What should we measure before launching an AI summarizer?`")
     if len(text) > max_chars:
@@ -80,32 +80,26 @@ def distinct(passages: Iterable[Passage]) -> list[Passage]:
     return kept
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*_\[-])|\n+")
-
-
 def best_excerpt(text: str, question: str, limit: int = QUOTE_CHARS) -> str:
     """The run of consecutive sentences that shares the most terms with the question, within `limit`."""
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    if not sentences:
+    parts = sentences(text)
+    if not parts:
         return ""
     wanted = set(tokenize([question])[0])
-    overlap = [len(wanted & set(tokens)) for tokens in tokenize(sentences)]
+    overlap = [len(wanted & set(tokens)) for tokens in tokenize(parts)]
     best, best_score = (0, 1), -1.0
-    for start in range(len(sentences)):
+    for start in range(len(parts)):
         length = 0
         shared = 0  # a running sum: summing the window afresh for each end is cubic in short sentences
-        for end in range(start, len(sentences)):
-            length += len(sentences[end]) + 1
+        for end in range(start, len(parts)):
+            length += len(parts[end]) + 1
             if length > limit and end > start:
                 break
             shared += overlap[end]
             score = shared - 0.01 * (end - start)
             if score > best_score:
                 best, best_score = (start, end + 1), score
-    excerpt = " ".join(sentences[best[0] : best[1]])
-    if len(excerpt) > limit:
-        excerpt = excerpt[:limit].rsplit(" ", 1)[0] + "…"
-    return excerpt
+    return shorten(" ".join(parts[best[0] : best[1]]), limit)
 
 
 def extractive_answer(question: str, passages: list[Passage], note: str = EXTRACTIVE_NOTE) -> str:
@@ -167,27 +161,12 @@ def numbered_sources(passages: list[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def cut_at_space(text: str, limit: int) -> str:
-    """`text` cut to about `limit` characters at whitespace, marked with " …" when cut.
-
-    Cutting at whitespace drops a secret that runs past the limit whole, not as a fragment redaction
-    might not recognise.
-    """
-    if len(text) <= limit:
-        return text
-    end = limit
-    while end > 0 and not text[end].isspace():
-        end -= 1
-    kept = text[:end].rstrip()
-    return f"{kept} …" if kept else "…"
-
-
 def prompt_history(history: list[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
     """The turns the prompt carries: each cut to TURN_CHARS, the latest that fit `budget` tokens, redacted.
 
     Trimming comes before redaction, so turns that don't make it into the prompt cost nothing.
     """
-    kept = trim_history([(role, cut_at_space(text, TURN_CHARS)) for role, text in history], budget)
+    kept = trim_history([(role, shorten(text, TURN_CHARS, " …")) for role, text in history], budget)
     return [(role, redact(text)) for role, text in kept]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 
 from bot.answers.types import Answer
 from bot.core.store import Store
+from bot.core.text import squash
 
 if TYPE_CHECKING:
     from bot.answers.types import Conversation
@@ -33,8 +33,7 @@ NAMESPACE = "answer"
 def normalise(question: str) -> str:
     """Case, Unicode form, whitespace and trailing punctuation don't make a new question."""
     text = unicodedata.normalize("NFKC", question).casefold()
-    text = re.sub(r"\s+", " ", text).strip()
-    return text.rstrip(" ?!.。？！")
+    return squash(text).rstrip(" ?!.。？！")
 
 
 class AnswerCache:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from bot.core.redact import redact
 from bot.exceptions import LLMError, PMCopilotError
-from bot.explain.catalog import ErrorCatalog, ErrorExplanation
+from bot.explain.catalog import ErrorCatalog
+from bot.explain.explanation import ErrorExplanation
 
 if TYPE_CHECKING:
     from bot.wiring import Deps

@@ -26,7 +26,7 @@ from croniter import croniter
 
 from bot.core.logs import request_id
 from bot.exceptions import ConfigError, IndexBusy, PMCopilotError
-from bot.knowledge.index import ReindexReport
+from bot.knowledge.reindex import ReindexReport
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from bot.evalplans.prd_facts import durations, money
+from bot.evalplans.prd.numbers import durations, money
 
 if TYPE_CHECKING:
     from bot.evalplans.plan import EvalDraft
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 MAX_EDGE_TESTS = 3
 MAX_RULE_TESTS = 3
 
-# The vars each type's prompt uses; RAG uses promptfoo's own names so context-faithfulness works.
-_INPUT_VARS = {"rag": ("query", "context")}
 _PROMPT_TASK = {
     "classification": "Classify the input. Reply with the label only.",
     "extraction": "Extract the fields from the input. Reply with one JSON object.",
