@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bot.evalplans.draft import draft_evals, read_prd
+from bot.evalplans.generate import draft_evals
+from bot.evalplans.inputs import read_prd
 from bot.exceptions import InputError
 
 if TYPE_CHECKING:
