@@ -326,7 +326,10 @@ def build_draft(
     eval_set = _eval_set(facts, guess)
     guardrails, degradation = _guardrails(facts, guess)
     questions = [OpenQuestion(question=q, origin="prd") for q in facts.open_questions]
-    questions += [OpenQuestion(question=q, origin="gap") for q in prd_gaps(facts, guess, catalog, metrics, eval_set)]
+    questions += [
+        OpenQuestion(question=gap.question, origin="gap", key=gap.key, looked_for=gap.looked_for)
+        for gap in prd_gaps(facts, guess, catalog, metrics, eval_set)
+    ]
     p50, p95 = facts.latency("p50"), facts.response_p95()
     return EvalDraft(
         feature=name,
