@@ -151,10 +151,10 @@ def test_the_catalog_parses_every_metric_of_the_playbook(catalog: MetricCatalog)
     names = [metric.name for metric in catalog.metrics]
     text = (BUILTIN / CATALOG_PATH).read_text(encoding="utf-8")
     assert names == re.findall(r"^### (.+)$", text, re.M)
-    assert {metric.category for metric in catalog.metrics} == {"quality", "operations", "trust"}
+    assert {metric.category for metric in catalog.metrics} == {"quality", "operations", "trust", "business"}
     for metric in catalog.metrics:
         assert metric.definition and metric.how_to_measure and metric.threshold and metric.watch_out_for
-        assert metric.applies_to
+        assert metric.applies_to or metric.kinds
     groundedness, latency = catalog.get("groundedness"), catalog.get("latency")
     assert groundedness is not None and groundedness.applies_to == ("rag", "summarization")
     assert latency is not None and latency.category == "operations"

@@ -6,9 +6,10 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.evalplans.feature_types import PROFILES
-from bot.evalplans.plan import Metric, Origin, SuccessCriterion
+from bot.evalplans.plan import Metric, NotApplicable, Origin, SuccessCriterion
 
 if TYPE_CHECKING:
+    from bot.evalplans.feature_kinds import FeatureKind
     from bot.evalplans.feature_types import FeatureTypeGuess
     from bot.evalplans.metric_catalog import CatalogMetric, MetricCatalog
     from bot.evalplans.prd.facts import PrdFacts
@@ -57,6 +58,18 @@ _ROW_METRIC: tuple[tuple[str | None, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+# Words that name groups of people whose results could differ (a fairness gap needs them).
+_GROUPS = re.compile(
+    r"\b(?:fairness|unfair\w*|demograph\w*|gender|geslacht|geschlecht|leeftijd|age|alter|ethnic\w*|accessib\w*|"
+    r"disab\w*|dialects?|accents?|regions?|segments?|customers|patients|patiënten|veterans|citizens|applicants|"
+    r"students?|comments?|klanten|kunden|bürger\w*|users|gebruikers|nutzer)\b",
+    re.I,
+)
+MIN_GROUP_CUES = 3
+_LLM = re.compile(
+    r"\b(?:llms?|gpt[\w.-]*|tokens?|prompts?|claude|gemini|openai|language models?|genai|generative)\b", re.I
+)
+
 # Non-functional requirement kinds that give a metric its PRD context.
 _NFR_METRIC = {
     "latency": "latency",
@@ -79,9 +92,13 @@ def outcome_metric(text: str) -> str | None:
 
 
 def catalog_metrics(
-    catalog: MetricCatalog, facts: PrdFacts, guess: FeatureTypeGuess
-) -> tuple[list[Metric], list[str], list[SuccessCriterion]]:
-    """Catalog metrics for the type (plus any the PRD sets a target for), with PRD targets as thresholds."""
+    catalog: MetricCatalog, facts: PrdFacts, guess: FeatureTypeGuess, kind: FeatureKind | None = None
+) -> tuple[list[Metric], list[NotApplicable], list[SuccessCriterion]]:
+    """Catalog metrics for the type and kind (plus any the PRD sets a target for), with PRD targets as thresholds.
+
+    Returns the metrics, the catalog metrics left out with the reason, and the PRD's outcomes as
+    success criteria (each with the metric that stands for it, where one does).
+    """
     by_metric: dict[str, list[str]] = {}
     outcomes: list[SuccessCriterion] = []
     for outcome in facts.outcomes:
@@ -99,19 +116,33 @@ def catalog_metrics(
             )
         )
     context: dict[str, list[str]] = {}
-    for kind, key in _NFR_METRIC.items():
-        if facts.nfr.get(kind):
-            context.setdefault(key, []).append(facts.nfr[kind])
+    for nfr, key in _NFR_METRIC.items():
+        if facts.nfr.get(nfr):
+            context.setdefault(key, []).append(facts.nfr[nfr])
 
     profile = PROFILES[guess.primary]
     metrics: list[Metric] = []
-    skipped: list[str] = []
+    skipped: list[NotApplicable] = []
+    text = facts.content_text or facts.text
     for entry in catalog.metrics:
-        if not entry.applies(guess.all) and entry.key not in by_metric:
-            skipped.append(entry.name)
+        reason = None if entry.key in by_metric else entry.not_applicable(guess.all, kind)
+        if reason is None and entry.key not in by_metric:
+            reason = _prd_unfit(entry.key, facts, text)
+        if reason is not None:
+            skipped.append(NotApplicable(metric=entry.name, reason=reason))
             continue
         metrics.append(_metric(entry, by_metric.get(entry.key, []), context.get(entry.key, []), facts, profile.measure))
     return metrics, skipped, outcomes
+
+
+def _prd_unfit(key: str, facts: PrdFacts, text: str) -> str | None:
+    """Why a metric the type allows still doesn't fit what the PRD describes, or None when it fits."""
+    text = text[:200_000]
+    if key == "fairness-gap" and len(facts.languages) < 2 and len(_GROUPS.findall(text)) < MIN_GROUP_CUES:
+        return "the PRD names no groups of people (languages, regions, segments) whose results could differ"
+    if key == "token-efficiency" and not _LLM.search(text):
+        return "the PRD names no LLM or prompt whose tokens could be counted"
+    return None
 
 
 def _metric(

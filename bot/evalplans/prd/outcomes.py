@@ -55,13 +55,13 @@ _UNIT = (
     r"%|×|x\b|ms\b|s\b|sec(?:onds?)?\b|seconden\b|sekunden\b|min(?:utes?)?\b|minuten\b|hours?\b|uur\b|stunden\b|"
     r"days?\b|dagen\b|tage\b|weeks?\b|months?\b|maanden\b|monate\b"
 )
-_AMOUNT = r"[-+~]?\$?\d++(?:[.,]\d++)?(?:\s*+[-–]\s*+\d++(?:[.,]\d++)?)?(?:\s*+(?:" + _UNIT + r"))?\+?"
+_AMOUNT = r"[-+~]?\$?(?<!\d)\d++(?:[.,]\d++)?(?:\s*+[-–]\s*+\d++(?:[.,]\d++)?)?(?:\s*+(?:" + _UNIT + r"))?\+?"
 _COMPARATOR = (
     r"(?:[<>≤≥~]=?\s*+|\b(?:under|below|over|above|at least|at most|less than|more than|within|by|unter|über|"
     r"mindestens|höchstens|onder|boven|minimaal|maximaal|binnen|minimum|maximum)\s++)"
 )
 _TARGET = re.compile(_COMPARATOR + "?" + _AMOUNT, re.I)
-_COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|" + r"\d++(?:[.,]\d++)?\s*+(?:%|×)\+?", re.I)
+_COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|(?<![\d.,])\d++(?:[.,]\d++)?\s*+(?:%|×)\+?", re.I)
 _FROM_TO = re.compile(
     r"\b(?:from|von|van)\s++(?P<baseline>[^,;:]{1,40}?)\s++(?:to|auf|naar)\s++(?P<target>[^,;.]{1,40})", re.I
 )
