@@ -164,7 +164,7 @@ class Copilot:
         return None
 
     def is_admin(self, user: str) -> bool:
-        return user in self.deps.settings.admins
+        return user in self.deps.settings.pm_admins
 
     def run(self, request: Request, *, user: str, conversation: Conversation | None = None) -> Reply:
         """Carry out any request except `help` (each surface words its own help)."""

@@ -76,7 +76,7 @@ def check_settings(settings: Settings) -> Check:
         problems.append(("SLACK_BOT_TOKEN isn't a bot token", "use the Bot User OAuth Token (xoxb-…)"))
     if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
         problems.append(("SLACK_APP_TOKEN isn't an app-level token", "create one with connections:write (xapp-…)"))
-    bad_admins = sorted(user for user in settings.admins if not _USER_ID.match(user))
+    bad_admins = sorted(user for user in settings.pm_admins if not _USER_ID.match(user))
     if bad_admins:
         problems.append(
             (f"PM_ADMINS has entries that aren't Slack user IDs: {', '.join(bad_admins)}", "use IDs like U012AB3CD")
