@@ -20,6 +20,7 @@ from bot.answers.types import Conversation
 from bot.core.metrics import all_windows, stats_report
 from bot.core.redact import redact
 from bot.core.reply import Attachment, Reply, ReplyKind, Source
+from bot.core.text import squash
 from bot.evalplans import draft_evals, read_prd
 from bot.evalplans.inputs import MAX_PRD_CHARS
 from bot.exceptions import IndexBusy, InputError
@@ -47,7 +48,6 @@ MAX_ERROR_CHARS = 8000
 # A question longer than this many times MAX_QUESTION_CHARS is refused before any pattern reads it;
 # whitespace padding up to that still collapses to a question of the allowed length.
 RAW_QUESTION_FACTOR = 4
-_WHITESPACE = re.compile(r"\s+")
 
 # Possessive `\s++` so a long run of spaces is read once, not once per way to split it between
 # neighbouring `\s*`; and only the head of a request is matched, where these phrasings are.
@@ -109,7 +109,7 @@ def validate(request: Request, max_chars: int, prd: str | None = None) -> Reques
     if verb == "ask":
         if len(argument) > RAW_QUESTION_FACTOR * max_chars:
             raise InputError(f"That question is {len(argument):,} characters; keep it under {max_chars:,}.")
-        argument = _WHITESPACE.sub(" ", argument).strip()
+        argument = squash(argument)
         if not argument:
             raise InputError("Ask a question, e.g. `What should we measure before launching an AI summarizer?`")
         if len(argument) > max_chars:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.reply import Reply
-
-# TODO(architecture): the former name of Reply, still imported by bot.slack.blocks; remove with it.
-Answer = Reply
-
 
 @dataclass
 class Conversation:

@@ -59,8 +59,3 @@ class Reply(BaseModel):
             "sources": [source.model_dump() for source in self.sources],
             "latency_ms": self.latency_ms,
         }
-
-    @classmethod
-    def of(cls, reply: Reply) -> Reply:
-        # TODO(architecture): bot.slack.blocks still converts `Reply | Answer` with this; drop it with that union.
-        return reply
