@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.copilot import MAX_ERROR_CHARS, Copilot, Request, mentions_evals, parse_request, validate
-from bot.evalplans.draft import MAX_PRD_CHARS
+from bot.evalplans.inputs import MAX_PRD_CHARS
 from bot.exceptions import InputError
 from tests.conftest import HashingEmbeddings, MakeDeps, write
 
