@@ -73,7 +73,7 @@ def build_deps(
         # A new user's missing ./knowledge is fine (the built-in playbook answers); a folder they named isn't.
         require_root=knowledge_dir is not None or "knowledge_dir" in settings.model_fields_set,
     )
-    prices = PriceTable.from_json(settings.llm_prices)
+    prices = PriceTable(settings.llm_prices)
     return Deps(
         settings=settings,
         store=store,

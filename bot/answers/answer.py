@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING
 
 from bot.answers.cache import AnswerCache
 from bot.answers.citations import CitationFilter
-from bot.answers.types import Answer, Conversation, Source
+from bot.answers.types import Conversation
 from bot.core import prompts
 from bot.core.llm import OFF_NOTICE, Completion, as_messages
 from bot.core.metrics import AnswerRecord, Fallback
 from bot.core.prompts import Prompt, combined_version
 from bot.core.redact import redact
-from bot.core.text import sentences, shorten, squash
+from bot.core.reply import Reply, Source
+from bot.core.text import sentences, shorten
 from bot.core.tokens import trim_history, truncate
-from bot.exceptions import InputError, LLMError
+from bot.exceptions import LLMError
 from bot.knowledge.keyword import tokenize
 from bot.knowledge.retrieval import Passage
 
@@ -45,27 +46,20 @@ OnToken = Callable[[str], None]
 """Receives answer text as it is produced, for surfaces that stream (assistant pane, CLI).
 
 Citations are checked on the way, so the pieces add up to the final answer's text. A cached
-answer arrives in one piece. If generation breaks off midway, the returned (extractive) Answer
+answer arrives in one piece. If generation breaks off midway, the returned (extractive) Reply
 replaces whatever was shown.
 """
 
 
-# A question longer than this many times MAX_QUESTION_CHARS is refused before any pattern reads it;
-# whitespace padding up to that still collapses to a question of the allowed length.
-RAW_QUESTION_FACTOR = 4
-
-
-def clean_question(question: str, max_chars: int) -> str:
-    """Collapse whitespace; refuse empty or oversized questions with a usage hint."""
-    question = question or ""
-    if len(question) > RAW_QUESTION_FACTOR * max_chars:
-        raise InputError(f"That question is {len(question):,} characters; keep it under {max_chars:,}.")
-    text = squash(question)
-    if not text:
-        raise InputError("Ask a question, e.g. `What should we measure before launching an AI summarizer?`")
-    if len(text) > max_chars:
-        raise InputError(f"That question is {len(text):,} characters; keep it under {max_chars:,}.")
-    return text
+def cite(passage: Passage) -> Source:
+    """A retrieved passage as a cited source; its snippet redacted."""
+    return Source(
+        path=passage.path,
+        title=passage.title,
+        section=passage.section,
+        score=passage.score,
+        snippet=redact(passage.snippet()),
+    )
 
 
 def distinct(passages: Iterable[Passage]) -> list[Passage]:
@@ -139,7 +133,7 @@ TURN_CHARS = 12_000
 class _Outcome:
     """An answer with what it took: the LLM completion, if any, and why it fell back, if it did."""
 
-    answer: Answer
+    answer: Reply
     completion: Completion | None = None
     fallback: Fallback | None = None
     cacheable: bool = True
@@ -203,12 +197,13 @@ def generate(
     text = citations.text.strip()
     if re.match(r"(?i)\s*(i don't know|i do not know)\b", text) and not citations.grounded:
         # The model found the sources wanting: a decline, with the closest sources for orientation.
-        declined = Answer(
+        declined = Reply(
+            kind="answer",
             question=question,
             answered=False,
-            answer=text,
+            markdown=text,
             mode="generated",
-            sources=[Source.of(p) for p in passages[:3]],
+            sources=[cite(p) for p in passages[:3]],
         )
         return _Outcome(declined, completion, citations_dropped=citations.dropped)
     unverified = not citations.grounded
@@ -218,35 +213,38 @@ def generate(
             on_token(UNVERIFIED_WARNING)
     if citations.dropped:
         log.info("dropped %d citation(s) to sources that weren't retrieved", citations.dropped)
-    answer = Answer(
+    answer = Reply(
+        kind="answer",
         question=question,
         answered=True,
-        answer=text,
+        markdown=text,
         mode="generated",
-        sources=[Source.of(passages[index]) for index in citations.cited],
+        sources=[cite(passages[index]) for index in citations.cited],
         unverified=unverified,
     )
     return _Outcome(answer, completion, citations_dropped=citations.dropped)
 
 
-def _decline(question: str, passages: list[Passage]) -> Answer:
-    return Answer(
+def _decline(question: str, passages: list[Passage]) -> Reply:
+    return Reply(
+        kind="answer",
         question=question,
         answered=False,
-        answer=decline_answer(passages),
+        markdown=decline_answer(passages),
         mode="extractive",
-        sources=[Source.of(p) for p in passages[:3]],
+        sources=[cite(p) for p in passages[:3]],
     )
 
 
-def _extractive(question: str, passages: list[Passage], note: str, notice: str) -> Answer:
+def _extractive(question: str, passages: list[Passage], note: str, notice: str) -> Reply:
     cited = passages[:MAX_QUOTES]
-    return Answer(
+    return Reply(
+        kind="answer",
         question=question,
         answered=True,
-        answer=extractive_answer(question, cited, note),
+        markdown=extractive_answer(question, cited, note),
         mode="extractive",
-        sources=[Source.of(p) for p in cited],
+        sources=[cite(p) for p in cited],
         notice=notice,
     )
 
@@ -292,10 +290,12 @@ def answer_question(
     doctypes: Iterable[str] | None = None,
     conversation: Conversation | None = None,
     on_token: OnToken | None = None,
-) -> Answer:
-    """Serve from the answer cache, or retrieve, then decline, generate with citations, or quote."""
+) -> Reply:
+    """Serve from the answer cache, or retrieve, then decline, generate with citations, or quote.
+
+    `question` is as the façade's validation left it (bot.copilot): whitespace collapsed, within MAX_QUESTION_CHARS.
+    """
     started = time.perf_counter()
-    question = clean_question(question, deps.settings.max_question_chars)
     k = k or deps.settings.top_k
     generating = deps.llm.enabled
     prompt_version = combined_version(*answer_prompts(conversation)) if generating else "extractive"
@@ -316,14 +316,14 @@ def answer_question(
         hit.question, hit.cached = question, True
         hit.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         if on_token is not None:
-            on_token(hit.answer)
+            on_token(hit.markdown)
         fallback: Fallback | None = None if hit.mode == "generated" or not hit.answered else "off"
         _record(deps, _Outcome(hit, fallback=fallback), model, prompt_version)
         return hit
     outcome = _compose(deps, question, k, doctypes, conversation, on_token)
     answer = outcome.answer
     # Quotes come straight from the documents, which may hold a pasted key: never reply or cache one.
-    answer.answer = redact(answer.answer)
+    answer.markdown = redact(answer.markdown)
     answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if outcome.cacheable:
         cache.put(key, answer)
@@ -336,7 +336,7 @@ def _record(deps: Deps, outcome: _Outcome, model: str, prompt_version: str) -> N
     deps.metrics.record(
         AnswerRecord(
             latency_ms=answer.latency_ms,
-            mode=answer.mode,
+            mode=answer.mode or "extractive",
             declined=not answer.answered,
             cached=answer.cached,
             fallback=outcome.fallback,

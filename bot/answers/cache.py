@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.answers.types import Answer
+from bot.core.reply import Reply
 from bot.core.store import Store
 from bot.core.text import squash
 
@@ -74,7 +74,7 @@ class AnswerCache:
         digest = hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
         return f"{NAMESPACE}:{scope}:{digest}"
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: str) -> Reply | None:
         if not self.enabled:
             return None
 
@@ -82,13 +82,13 @@ class AnswerCache:
         if raw is None:
             return None
         try:
-            return Answer.model_validate_json(raw)
+            return Reply.model_validate_json(raw)
         except ValidationError:
             log.warning("dropping an unreadable cached answer (%s)", key)
             self.store.delete(key)
             return None
 
-    def put(self, key: str, answer: Answer) -> None:
+    def put(self, key: str, answer: Reply) -> None:
         if self.enabled:
             self.store.set(key, answer.model_dump_json(), ttl_s=self.ttl_s)
 

@@ -69,7 +69,7 @@ def infer_kind(text: str, guess: FeatureTypeGuess) -> FeatureKind | None:
     ai = ai_cues(text)
     for kind in ("infrastructure", "marketing"):
         if counts[kind] >= MIN_CUES and ai < counts[kind] // 4 + 1:
-            return kind  # type: ignore[return-value]
+            return kind
     if counts["recommendation"] >= MIN_CUES * 2:
         return "recommendation"
     if guess.primary == "classification" and counts["router"] >= MIN_CUES:

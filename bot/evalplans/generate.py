@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from bot.core.llm import LLM
 from bot.evalplans.draft import build_draft
 from bot.evalplans.grounding import hold_to_prd
-from bot.evalplans.inputs import check_inputs
 from bot.evalplans.metric_catalog import MetricCatalog
 from bot.evalplans.plan import EvalDraft, EvalPlan
 from bot.evalplans.prd.facts import PrdFacts, parse_prd
@@ -142,8 +141,8 @@ def draft_evals(deps: Deps, feature: str, prd: str | None = None) -> EvalDraft:
 
     With an LLM configured, the plan is written by the LLM as structured output on top of the
     deterministic draft; if the LLM fails, the deterministic draft comes back with a notice.
+    The inputs are checked by the façade (`bot.copilot.validate`) before they get here.
     """
-    check_inputs(feature, prd, deps.settings.max_question_chars)
     catalog = MetricCatalog.load(deps.knowledge_dir)
     has_prd = bool(prd and prd.strip())
     facts = parse_prd(prd or "") if has_prd else parse_prd(feature)

@@ -8,7 +8,8 @@ from pathlib import Path
 from bot.evalplans.prd.facts import MAX_TEXT_CHARS, PrdFacts
 from bot.evalplans.prd.markdown import plain
 from bot.exceptions import InputError
-from bot.knowledge.loaders import LOADERS, SkipFile
+from bot.knowledge.documents import SkipFile
+from bot.knowledge.loaders import LOADERS
 
 MAX_PRD_CHARS = MAX_TEXT_CHARS
 MAX_FEATURE_NAME = 120
@@ -27,18 +28,6 @@ def feature_name(feature: str, facts: PrdFacts) -> str:
     if len(first) > MAX_FEATURE_NAME:
         first = first[:MAX_FEATURE_NAME].rsplit(" ", 1)[0] + "…"
     return first
-
-
-def check_inputs(feature: str, prd: str | None, max_feature_chars: int) -> None:
-    if not (feature or "").strip() and not (prd or "").strip():
-        raise InputError('Describe the feature, e.g. `draft-evals "Summarise long support tickets for agents"`.')
-    if len(feature or "") > max_feature_chars:
-        raise InputError(
-            f"That feature description is {len(feature):,} characters; keep it under {max_feature_chars:,} "
-            "or pass the PRD as a file."
-        )
-    if prd and len(prd) > MAX_PRD_CHARS:
-        raise InputError(f"That PRD is {len(prd):,} characters; the limit is {MAX_PRD_CHARS:,}.")
 
 
 def read_prd(path: Path, max_bytes: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from bot.core.text import shorten, squash
 from bot.evalplans.feature_types import PROFILES
 from bot.evalplans.plan import Metric, NotApplicable, Origin, SuccessCriterion
 
@@ -81,8 +82,8 @@ _NFR_METRIC = {
 
 
 def short(text: str, limit: int = 240) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    """`text` on one line, cut between words to at most `limit` characters."""
+    return shorten(squash(text), limit)
 
 
 def outcome_metric(text: str) -> str | None:

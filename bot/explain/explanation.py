@@ -19,7 +19,7 @@ class CatalogMatch(BaseModel):
 class ErrorExplanation(BaseModel):
     """What a pasted error means.
 
-    `model_dump()` is exactly the `explain-error` JSON of DESIGN.md. The fields marked
+    `model_dump()` is exactly the `explain-error --json` output (a stable contract). The fields marked
     `exclude=True` (`closest`, `provider_name`, `score`, `redacted_input`) are for people and for callers
     in this package: read them as attributes, or call `model_dump(include=...)` to get them.
     `closest` holds the nearest entries when nothing matched, and the runners-up when something did.

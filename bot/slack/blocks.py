@@ -22,7 +22,6 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.answers.types import Answer
 from bot.copilot import Reply
 from bot.core.redact import redact
 from bot.core.text import shorten, squash
@@ -296,7 +295,7 @@ def footer_blocks(reply: Reply, reply_id: str | None = None, *, shareable: bool 
 
 
 def as_slack_blocks(
-    reply: Reply | Answer,
+    reply: Reply,
     reply_id: str | None = None,
     *,
     shareable: bool = False,
@@ -308,8 +307,6 @@ def as_slack_blocks(
     shareable: add the "Share in channel" button (ephemeral replies).
     shared_by: the Slack user id who shared it; shown with the question above the answer.
     """
-    if isinstance(reply, Answer):
-        reply = Reply.of(reply)
     blocks: list[Block] = []
     if shared_by is not None:
         asked = f": _{escape(redact(reply.question))[:300]}_" if reply.question else ""
@@ -352,14 +349,12 @@ def pack_messages(blocks: list[Block], text: str) -> list[SlackMessage]:
 
 
 def as_slack_messages(
-    reply: Reply | Answer,
+    reply: Reply,
     reply_id: str | None = None,
     *,
     shareable: bool = False,
     shared_by: str | None = None,
 ) -> list[SlackMessage]:
     """A reply as one or more messages within Slack's limits; the buttons end the last one."""
-    if isinstance(reply, Answer):
-        reply = Reply.of(reply)
     blocks = as_slack_blocks(reply, reply_id, shareable=shareable, shared_by=shared_by)
     return pack_messages(blocks, fallback_text(reply.markdown))

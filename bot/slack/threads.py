@@ -27,7 +27,8 @@ from bot.answers.types import Conversation
 from bot.core.redact import redact
 from bot.core.store import Store
 from bot.core.text import clip
-from bot.knowledge.loaders import LOADERS, ParseLimits, SkipFile, load_text
+from bot.knowledge.documents import ParseLimits, SkipFile
+from bot.knowledge.loaders import LOADERS, load_text
 
 log = logging.getLogger(__name__)
 

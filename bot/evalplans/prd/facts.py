@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.core.text import sentences
 from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, plain, read_blocks, tables
 from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money, percentages
 from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions
@@ -37,7 +38,6 @@ from bot.evalplans.prd.words import (
 # less; with every pattern linear, this bounds the work of one call.
 MAX_TEXT_CHARS = 200_000
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"'(])")
 _META = re.compile(r"\*{1,2}([^*\n:]+?):\*{1,2}\s*+([^*\n]+?)(?<=\S)(?=\s*+(?:(?:;\s*+)?\*{1,2}[^*\n]+?:\*{1,2}|$))")
 _PLAIN_META = re.compile(r"^\s*+(?:[-*•]\s++)?([A-Za-zÄÖÜäöüß][\w \-]{1,28}):\s++(\S.*)$")  # value: .strip() it
 _CASE_NUMBER = re.compile(r"\(\d++\)")  # "(1) triage, (2) drafting and (3) search"
@@ -288,8 +288,8 @@ def _sentences(text: str) -> list[str]:
         if not stripped or stripped.startswith(("|", "#")):
             continue
         bullet = BULLET.match(stripped)
-        out.extend(_SENTENCE.split(plain(bullet.group(1) if bullet else stripped)))
-    return [sentence.strip() for sentence in out if sentence.strip()]
+        out.extend(sentences(plain(bullet.group(1) if bullet else stripped)))
+    return out
 
 
 def _nfr(lines: list[str]) -> dict[str, str]:

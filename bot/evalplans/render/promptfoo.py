@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from bot.core.text import shorten
 from bot.evalplans.prd.numbers import durations, money
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ _PROMPT_TASK = {
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(text, limit)
 
 
 def _canary(feature: str) -> str:
