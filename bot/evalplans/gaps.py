@@ -71,6 +71,8 @@ _ROLLOUT = re.compile(
 )
 _COST_HEADING = re.compile(r"cost|kosten|price|preis|prijs|pricing", re.I)
 _MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
+_SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n\s*+\n")
+_DURATION = re.compile(r"\d\s*+(?:ms|s|sec\w*|seconds?|sekunden|seconden|min\w*)\b", re.I)
 _ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
 
 
@@ -96,9 +98,21 @@ def _cost_stated(facts: PrdFacts) -> bool:
 
 
 def _languages_stated(facts: PrdFacts, text: str) -> bool:
-    return bool(facts.languages) or any(
-        _ONLY_LANGUAGE.search(line) and languages_named(line) for line in text.splitlines()
-    )
+    """Languages named as the launch languages: a language line, "English only", or a line naming two or more."""
+    if facts.languages:
+        return True
+    for sentence in _SENTENCE.split(text):
+        named = languages_named(sentence)
+        if len(named) >= 2 or (named and _ONLY_LANGUAGE.search(sentence)):
+            return True
+    return False
+
+
+def _latency_stated(facts: PrdFacts, text: str) -> bool:
+    """A latency target anywhere: the parser's, an outcome's, or a line about response time with a duration."""
+    if facts.latencies or _outcome_with_number(facts, "latency"):
+        return True
+    return any(outcome_metric(line) == "latency" and _DURATION.search(line) for line in text.splitlines())
 
 
 def prd_gaps(
@@ -159,7 +173,7 @@ def prd_gaps(
             'a line naming the launch languages (or "English only")',
         )
     latency, cost = catalog.get("latency"), catalog.get("cost-per-query")
-    if not facts.latencies and not _outcome_with_number(facts, "latency"):
+    if not _latency_stated(facts, text):
         default = f" (playbook default: {latency.threshold.rstrip('.')})" if latency else ""
         gap(
             "latency",
