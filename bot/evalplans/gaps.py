@@ -71,7 +71,7 @@ _ROLLOUT = re.compile(
 )
 _COST_HEADING = re.compile(r"cost|kosten|price|preis|prijs|pricing", re.I)
 _MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
-_SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n\s*+\n")
+_SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n[ \t]*+\n")
 _DURATION = re.compile(r"\d\s*+(?:ms|s|sec\w*|seconds?|sekunden|seconden|min\w*)\b", re.I)
 _ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
 

@@ -25,6 +25,8 @@ def _variants(token: str) -> set[str]:
     found = {token, token.replace(",", ".")}
     if _THOUSANDS.match(token):
         found.add(re.sub(r"[.,]", "", token))
+    elif len(re.findall(r"[.,]", token)) > 1:
+        found |= set(re.split(r"[.,]", token))  # a list written without spaces: "1,2,3"
     for value in list(found):
         if "." in value and value.count(".") == 1:
             found.add(value.rstrip("0").rstrip("."))
