@@ -273,8 +273,12 @@ def score_plan(doc: MarkedDoc, plan: EvalDraft) -> DocScore:
             continue
         score.outcomes_carried.append(outcome.text)
         if outcome.target is not None:
+            # Any criterion that carries the outcome may carry its target (a list names it, a table sets it).
+            carrying = [c for c in criteria if fit(c) >= OUTCOME_COVERAGE]
             score.targets_marked += 1
-            score.targets_kept += _value_kept(outcome.target, criterion, "target", "statement", "baseline")
+            score.targets_kept += any(
+                _value_kept(outcome.target, c, "target", "statement", "baseline") for c in carrying
+            )
         if outcome.metric is not None:
             score.metrics_marked += 1
             named = str(getattr(criterion, "metric", None) or "")

@@ -55,16 +55,17 @@ _UNIT = (
     r"%|×|x\b|ms\b|s\b|sec(?:onds?)?\b|seconden\b|sekunden\b|min(?:utes?)?\b|minuten\b|hours?\b|uur\b|stunden\b|"
     r"days?\b|dagen\b|tage\b|weeks?\b|months?\b|maanden\b|monate\b"
 )
-_AMOUNT = r"[-+~]?\$?(?<!\d)\d++(?:[.,]\d++)?(?:\s*+[-–]\s*+\d++(?:[.,]\d++)?)?(?:\s*+(?:" + _UNIT + r"))?\+?"
+_AMOUNT = r"[-+~]?\$?(?<![\dA-Za-z])\d++(?:[.,]\d++)?(?:\s*+[-–]\s*+\d++(?:[.,]\d++)?)?(?:\s*+(?:" + _UNIT + r"))?\+?"
 _COMPARATOR = (
-    r"(?:[<>≤≥~]=?\s*+|\b(?:under|below|over|above|at least|at most|less than|more than|within|by|unter|über|"
-    r"mindestens|höchstens|onder|boven|minimaal|maximaal|binnen|minimum|maximum)\s++)"
+    r"(?<![A-Za-z])(?:[<>≤≥]=?\s*+|\b(?:under|below|over|above|at least|at most|less than|more than|within|by|"
+    r"unter|über|mindestens|höchstens|onder|boven|minimaal|maximaal|binnen|minimum|maximum)\s++)"
 )
 _TARGET = re.compile(_COMPARATOR + "?" + _AMOUNT, re.I)
-_COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|(?<![\d.,])\d++(?:[.,]\d++)?\s*+(?:%|×)\+?", re.I)
+_COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|(?<![\d.,A-Za-z])\d++(?:[.,]\d++)?\s*+(?:%|×)\+?", re.I)
 _FROM_TO = re.compile(
     r"\b(?:from|von|van)\s++(?P<baseline>[^,;:]{1,40}?)\s++(?:to|auf|naar)\s++(?P<target>[^,;.]{1,40})", re.I
 )
+_ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
 _TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel", re.I)
 _BASELINE_COLUMN = re.compile(r"baseline|ausgang|uitgang|current|today|heute|huidig|nulmeting|ist\b", re.I)
 
@@ -110,11 +111,13 @@ def _target(text: str) -> tuple[str | None, str | None]:
         return span.group("baseline").strip(), span.group("target").strip()
     label, colon, value = text.partition(":")
     if colon and len(label) <= 80:
-        found = _TARGET.search(value)
+        found = _TARGET.match(value.strip())  # "Helpful rate: 70%+", not the "4" of a "GPT-4o" further on
         if found:
             return None, found.group(0).strip()
     found = _COMPARED.search(text)
-    return None, found.group(0).strip() if found else None
+    if found:
+        return None, found.group(0).strip()
+    return None, "0" if _ZERO.match(text) else None
 
 
 def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | None:
