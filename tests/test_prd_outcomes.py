@@ -120,6 +120,11 @@ def test_targets_and_baselines_are_read_as_written() -> None:
     }
 
 
+def test_a_title_with_success_words_does_not_make_the_whole_prd_outcomes() -> None:
+    text = "# KPI dashboard for support leads\n\nLeads see queue health.\n\n## Success metrics\n\n- Weekly leads: 40+\n"
+    assert [outcome.text for outcome in parse_prd(text).outcomes] == ["Weekly leads: 40+"]
+
+
 def test_a_goal_line_and_a_stated_change_in_the_body_are_outcomes() -> None:
     text = """\
 # Support assistant

@@ -92,10 +92,15 @@ def is_template(block: Block) -> bool:
     )
 
 
-def _success_depth(path: tuple[str, ...]) -> int | None:
-    """The depth of the innermost success heading above a block, unless a heading below it says otherwise."""
+def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | None:
+    """The depth of the innermost success heading above a block, unless a heading below it says otherwise.
+
+    The document's title doesn't count: a PRD called "KPI dashboard" is not all outcomes.
+    """
     found = None
     for depth, heading in enumerate(path):
+        if depth == 0 and heading == title:
+            continue
         text = plain(heading)
         if _NOT_SUCCESS_HEADING.search(text) or text.rstrip(" *_").endswith("?"):
             found = None
@@ -141,6 +146,7 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
 
 def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     """The outcomes a PRD states, in document order, each once."""
+    title = next((block.text for block in blocks if block.kind == "heading" and block.level == 1), None)
     content = [
         block
         for block in blocks
@@ -153,7 +159,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     for block in content:
         path = block.heading_path
         section = plain(path[-1]) if path else ""
-        if _success_depth(path) is not None:
+        if _success_depth(path, title) is not None:
             if block.kind == "table_row":
                 if block.header:
                     headers[path] = block
