@@ -120,6 +120,7 @@ def test_every_gap_says_what_it_looked_for() -> None:
     gaps = [q for q in plan.open_questions if q.origin == "gap"]
     assert {"users", "outcome", "latency", "rollout"} <= {q.key for q in gaps}
     assert all(q.key and q.looked_for for q in gaps)
+    assert f"(looked for: {gaps[0].looked_for})" in plan.as_markdown()
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,9 @@ def full_markdown(draft: EvalDraft) -> str:
     if asked:
         out += ["### Asked in the PRD", ""] + [f"- {q.question}" for q in asked] + [""]
     if gaps:
-        out += ["### Gaps the PRD leaves", ""] + [f"- {q.question}" for q in gaps] + [""]
+        out += ["### Gaps the PRD leaves", ""]
+        out += [f"- {q.question}" + (f" _(looked for: {q.looked_for})_" if q.looked_for else "") for q in gaps]
+        out.append("")
     if not draft.open_questions:
         out += ["None found.", ""]
 
