@@ -175,6 +175,11 @@ def test_a_gap_without_a_key_is_keyed_by_its_wording(text: str, key: str) -> Non
     assert gap_key(OpenQuestion(question=text, origin="gap")) == key
 
 
+def test_a_gap_that_names_its_key_is_taken_at_its_word() -> None:
+    question = OpenQuestion(question="Who owns the launch gates?", origin="gap", key="rollout", looked_for="phases")
+    assert gap_key(question) == "rollout"
+
+
 def test_metric_fit_names_missing_and_inappropriate_metrics() -> None:
     doc = marked(
         metrics_expected=("Accuracy", "Latency"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from bot.core.text import sentences
 from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, plain, read_blocks, tables
 from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money, percentages
-from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions
+from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions, table_value
 from bot.evalplans.prd.words import (
     CASE_JOINERS,
     CLASS_COUNT,
@@ -372,7 +372,7 @@ def parse_prd(text: str) -> PrdFacts:
     )
     stated = {outcome.text.lower() for outcome in facts.outcomes}
     facts.outcomes += [
-        Outcome(row.name, _value(row.baseline), _value(row.target))
+        Outcome(row.name, table_value(row.baseline), table_value(row.target))
         for row in facts.success_rows
         if row.name.lower() not in stated
     ]
@@ -386,11 +386,6 @@ def parse_prd(text: str) -> PrdFacts:
     counts = [int(match.group(1)) for match in CLASS_COUNT.finditer(facts.scoped_text)]
     facts.class_count = max(counts) if counts else None
     return facts
-
-
-def _value(cell: str) -> str | None:
-    """A table cell as a baseline or target: None when it is empty, a dash or "n/a"."""
-    return cell if cell.strip("–—- ") and cell.lower() not in ("n/a", "tbd", "?") else None
 
 
 def _numbers(facts: PrdFacts) -> None:

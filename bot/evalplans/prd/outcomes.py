@@ -125,6 +125,12 @@ def _target(text: str) -> tuple[str | None, str | None]:
     return None, "0" if _ZERO.match(text) else None
 
 
+def table_value(cell: str) -> str | None:
+    """A table cell as a baseline or target: None when it is empty, a dash, "n/a", "tbd" or "?"."""
+    value = cell.strip()
+    return value if value.strip("–—- ") and value.lower() not in ("n/a", "tbd", "?") else None
+
+
 def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | None:
     cells = list(row.cells)
     if not cells or not cells[0]:
@@ -134,8 +140,7 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     baseline = next((i for i, name in enumerate(names) if _BASELINE_COLUMN.search(name)), None)
 
     def cell(index: int | None) -> str | None:
-        value = cells[index].strip() if index is not None and index < len(cells) else ""
-        return value if value.strip("–-— ") and value.lower() not in ("n/a", "tbd", "?") else None
+        return table_value(cells[index]) if index is not None and index < len(cells) else None
 
     if target is None and baseline is None:
         text = " | ".join(cell for cell in cells if cell)
