@@ -26,7 +26,7 @@ from bot.evalplans.inputs import MAX_PRD_CHARS
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
 from bot.quality import answers as answer_eval
-from bot.quality import beir
+from bot.quality import beir, drafts
 
 if TYPE_CHECKING:
     from bot.evalplans.plan import EvalDraft
@@ -295,6 +295,10 @@ class Copilot:
     def measure_answers(self, golden: Path) -> dict[str, Any]:
         """Answer quality on a golden set (YAML: id, question, answerable, expected_sources)."""
         return answer_eval.evaluate(self.deps, answer_eval.load_golden(golden)).as_dict()
+
+    def measure_drafts(self, marks: Path, half: str | None = None) -> drafts.DraftsReport:
+        """Draft a plan for every document of a marks file (or of one half of it) and score it against the marks."""
+        return drafts.evaluate(self.deps, drafts.load_marks(marks), half)
 
     def calibrate(self, golden: Path) -> tuple[dict[str, Any], str]:
         """How well decline thresholds separate answerable.txt from unanswerable.txt (beside the golden set).

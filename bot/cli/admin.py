@@ -12,7 +12,7 @@ from bot.cli.common import copilot_for, emit, progress_bar, refresh_index, setti
 
 @click.group(name="eval")
 def eval_group() -> None:
-    """Measure retrieval or answer quality."""
+    """Measure retrieval, answer or eval-draft quality."""
 
 
 @eval_group.command(name="retrieval")
@@ -54,6 +54,34 @@ def eval_retrieval(ctx: click.Context, beir_dir: Path, split: str, modes: tuple[
     click.echo("|" + "---|" * len(keys))
     for row in rows:
         click.echo("| " + " | ".join(str(row[key]) for key in keys) + " |")
+
+
+@eval_group.command(name="drafts")
+@click.option(
+    "--marks",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("tests/devsets/drafts/marks.yaml"),
+    show_default=True,
+    help="The marks file (YAML: docs with outcomes, questions, template prompts, states, metrics).",
+)
+@click.option("--half", type=click.Choice(["tune", "check"]), help="Only the documents of one half.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object, per half and per doc.")
+@click.pass_context
+def eval_drafts(ctx: click.Context, marks: Path, half: str | None, as_json: bool) -> None:
+    """Eval-plan drafts against PRDs marked by hand: outcomes carried, template prompts, false gaps, metric fit.
+
+    Deterministic offline; LLM-written when OPENAI_API_KEY (and OPENAI_BASE_URL) point at an endpoint.
+
+    \b
+    Examples:
+      pm-copilot eval drafts
+      pm-copilot eval drafts --half check --json
+    """
+    report = copilot_for(ctx).measure_drafts(marks, half)
+    if as_json:
+        emit(report.as_dict())
+        return
+    click.echo(report.table())
 
 
 @eval_group.command(name="answers")

@@ -14,6 +14,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from bot.evalplans.feature_kinds import NON_AI_KINDS, infer_kind
 from bot.evalplans.feature_types import PROFILES, FeatureTypeGuess, infer_feature_type
 from bot.evalplans.gaps import ADVERSARIAL_WORDS, CONFIDENCE_WORDS, FALLBACK_WORDS, prd_gaps
 from bot.evalplans.inputs import feature_name
@@ -322,11 +323,15 @@ def build_draft(
     """The deterministic draft: the catalog tailored to the feature type and filled with the PRD's facts."""
     name = feature_name(feature, facts)
     guess = infer_feature_type(f"{feature}\n{facts.text}", facts.declared_type)
-    metrics, skipped, outcomes = catalog_metrics(catalog, facts, guess)
+    kind = infer_kind(f"{feature}\n{facts.content_text or facts.text}", guess)
+    metrics, skipped, outcomes = catalog_metrics(catalog, facts, guess, kind)
     eval_set = _eval_set(facts, guess)
     guardrails, degradation = _guardrails(facts, guess)
     questions = [OpenQuestion(question=q, origin="prd") for q in facts.open_questions]
-    questions += [OpenQuestion(question=q, origin="gap") for q in prd_gaps(facts, guess, catalog, metrics, eval_set)]
+    questions += [
+        OpenQuestion(question=gap.question, origin="gap", key=gap.key, looked_for=gap.looked_for)
+        for gap in prd_gaps(facts, guess, catalog, metrics, eval_set, ai=kind not in NON_AI_KINDS)
+    ]
     p50, p95 = facts.latency("p50"), facts.response_p95()
     return EvalDraft(
         feature=name,
@@ -340,7 +345,9 @@ def build_draft(
         success_criteria=_success_criteria(facts, outcomes, name),
         non_negotiables=_non_negotiables(facts),
         metrics=metrics,
-        metrics_not_applicable=skipped,
+        metrics_not_applicable=[item.metric for item in skipped],
+        metrics_not_applicable_reasons=skipped,
+        feature_kind=kind,
         eval_set=eval_set,
         guardrails=guardrails,
         degradation=degradation,

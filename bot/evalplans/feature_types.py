@@ -136,6 +136,9 @@ _CUE_WORDS: dict[FeatureType, tuple[str, ...]] = {
         r"book(?:s|ing)? (?:a|the)? ?(?:meeting|flight|appointment)",
         r"executes?\b|ausführ\w*|uitvoer\w*",
         r"workflow automation|workflow-automati\w*",
+        # A chatbot skill that signs the user in and calls a backend acts for them, even without documents.
+        r"\bchatbot skills?\b|\bskills?\b|\bintents?\b|utterances?",
+        r"authenticat\w*|sign(?:s|ed)? (?:in|on)\b",
     ),
 }
 

@@ -7,12 +7,14 @@ eval set, say). The cue words cover English, German and Dutch.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from bot.evalplans.feature_types import FeatureTypeGuess
 from bot.evalplans.metric_catalog import MetricCatalog
+from bot.evalplans.metrics import outcome_metric
 from bot.evalplans.plan import EvalSet, Metric
 from bot.evalplans.prd.facts import PrdFacts
-from bot.evalplans.prd.words import LANGUAGE_OF_CODE
+from bot.evalplans.prd.words import LANGUAGE_OF_CODE, languages_named
 
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"
@@ -31,12 +33,15 @@ _UNANSWERABLE = re.compile(
 )
 _MONITORING = re.compile(
     r"drift|monitor\w*|retrain\w*|hertrain\w*|nachtrain\w*|überwach\w*|bewak\w*|audit\w*|steekproef|stichprobe\w*|"
-    r"sampl\w*|weekly review|wöchentlich|wekelijks",
+    r"sampl\w*|weekly review|wöchentlich|wekelijks|spot.?check\w*|auswert\w*|observ\w*|review (?:logs|cycle)|"
+    r"weekly report",
     re.I,
 )
 _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|per taal|tussen talen", re.I)
 _RETRAINING = re.compile(
-    r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*", re.I
+    r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
+    r"re-?test\w*",
+    re.I,
 )
 _EVAL_QUESTION = re.compile(r"eval|golden|label|gelabel|annotat", re.I)
 _MISSING_EVAL = re.compile(
@@ -45,82 +50,222 @@ _MISSING_EVAL = re.compile(
 )
 FALLBACK_WORDS = re.compile(
     r"fall(?:s)?\s?back|degrad\w*|unavailable|\bausfall|rückfall|terugval\w*|vall\w* terug|\buitval|"
-    r"non-ai|bisherige|manuelle (?:prüfung|erfassung)|retried|wiederhol\w*|opnieuw",
+    r"non-ai|bisherige|manuelle (?:prüfung|erfassung)|retried|wiederhol\w*|opnieuw|escalat\w*|eskalier\w*|"
+    r"gracefully",
     re.I,
 )
 CONFIDENCE_WORDS = re.compile(r"confiden\w*|konfidenz\w*|threshold|schwellenwert|drempel\w*|zekerheid", re.I)
 
 
+_USER_STORY = re.compile(r"\b(?:as an?|als (?:een |eine?r? )?)\s*+[\w -]{1,40}?,?\s++(?:i|ich|ik)\b", re.I)
+_PEOPLE = re.compile(
+    r"\b(?:users?|customers?|veterans?|patients?|employees?|agents?|moderators?|admins?|operators?|traders?|"
+    r"recipients?|subscribers?|clinicians?|students?|nutzer\w*|kunden|empfänger\w*|mitarbeiter\w*|gebruikers?|"
+    r"klanten|patiënten|medewerkers|zorgprofessionals?|verpleegkundigen|doelgroep\w*|zielgruppe\w*)\b",
+    re.I,
+)
+_ROLLOUT = re.compile(
+    r"\bpilot\w*|\bbeta\b|canary|staged|\bphases?\b|\bfase\b|testnet|feature gate|feature flag|roll-?out|"
+    r"roll out|uitrol|einführung|small subset|internal users|dogfood\w*|a/b.test\w*|gradual\w*|launch to",
+    re.I,
+)
+_COST_HEADING = re.compile(r"cost|kosten|price|preis|prijs|pricing", re.I)
+_MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
+_SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n[ \t]*+\n")
+_DURATION = re.compile(r"\d\s*+(?:ms|s|sec\w*|seconds?|sekunden|seconden|min\w*)\b", re.I)
+_ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
+
+
+class Gap(NamedTuple):
+    """Something an eval plan needs that the PRD doesn't say: the question to ask, and what was looked for."""
+
+    key: str
+    question: str
+    looked_for: str
+
+
+def _outcome_with_number(facts: PrdFacts, key: str) -> bool:
+    return any(
+        outcome_metric(outcome.text) == key and re.search(r"\d", outcome.target or outcome.text)
+        for outcome in facts.outcomes
+    )
+
+
+def _cost_stated(facts: PrdFacts) -> bool:
+    if facts.cost is not None or _outcome_with_number(facts, "cost-per-query"):
+        return True
+    return any(_COST_HEADING.search(section.heading) and _MONEY.search(section.body) for section in facts.sections)
+
+
+def _languages_stated(facts: PrdFacts, text: str) -> bool:
+    """Languages named as the launch languages: a language line, "English only", or a line naming two or more."""
+    if facts.languages:
+        return True
+    for sentence in _SENTENCE.split(text):
+        named = languages_named(sentence)
+        if len(named) >= 2 or (named and _ONLY_LANGUAGE.search(sentence)):
+            return True
+    return False
+
+
+def _latency_stated(facts: PrdFacts, text: str) -> bool:
+    """A latency target anywhere: the parser's, an outcome's, or a line about response time with a duration."""
+    if facts.latencies or _outcome_with_number(facts, "latency"):
+        return True
+    return any(outcome_metric(line) == "latency" and _DURATION.search(line) for line in text.splitlines())
+
+
 def prd_gaps(
-    facts: PrdFacts, guess: FeatureTypeGuess, catalog: MetricCatalog, metrics: list[Metric], eval_set: EvalSet
-) -> list[str]:
-    """Open questions for what the PRD leaves out; skipped when the PRD already asks them."""
-    text = facts.scoped_text
+    facts: PrdFacts,
+    guess: FeatureTypeGuess,
+    catalog: MetricCatalog,
+    metrics: list[Metric],
+    eval_set: EvalSet,
+    *,
+    ai: bool = True,
+) -> list[Gap]:
+    """What the PRD leaves out, each gap saying what it looked for; skipped when the PRD already asks it.
+
+    `ai` is False for a change with no model in it (infrastructure, a newsletter): the model's gaps
+    (eval set, confidence, attacks, retraining …) don't apply there.
+    """
+    text = facts.content_text or facts.scoped_text
     asked = " ".join(facts.open_questions)
-    gaps: list[str] = []
-    if not facts.users:
-        gaps.append("Who are the users, and what does each group need from the feature? The eval set covers each.")
-    if not facts.success_rows and not facts.goals:
-        gaps.append(
-            "Which outcome must this feature change, from which baseline to which target? Fix it before the build."
+    gaps: list[Gap] = []
+
+    def gap(key: str, question: str, looked_for: str) -> None:
+        gaps.append(Gap(key, question, looked_for))
+
+    if not facts.users and not _USER_STORY.search(text) and not _PEOPLE.search(text):
+        gap(
+            "users",
+            "Who are the users, and what does each group need from the feature? The eval set covers each.",
+            'a users, personas or target-group section, user stories ("As a …"), or the people it serves named',
         )
-    if not facts.eval_set_notes:
+    if not facts.outcomes and not facts.goals:
+        gap(
+            "outcome",
+            "Which outcome must this feature change, from which baseline to which target? Fix it before the build.",
+            'a success, goals, KPI or metrics section (Erfolgsmessung, Succescriteria …) or a "Goal:" line',
+        )
+    if ai and not facts.eval_set_notes:
         if not _EVAL_QUESTION.search(asked):
-            gaps.append(
+            gap(
+                "eval_set",
                 f"No labelled eval set is named: who labels about {eval_set.size} real examples"
                 + (f" ({eval_set.per_language} per language)" if len(eval_set.languages) > 1 else "")
-                + ", from which data, and by when?"
+                + ", from which data, and by when?",
+                "a golden, eval, test or benchmark set, labelled data, or an out-of-sample/backtest validation",
             )
-    elif any(_MISSING_EVAL.search(note) for note in facts.eval_set_notes) and not _EVAL_QUESTION.search(asked):
-        gaps.append("The PRD says part of the eval set isn't labelled yet: who labels it before the first gate?")
-    if not facts.languages:
+    elif ai and any(_MISSING_EVAL.search(note) for note in facts.eval_set_notes) and not _EVAL_QUESTION.search(asked):
+        gap(
+            "eval_set",
+            "The PRD says part of the eval set isn't labelled yet: who labels it before the first gate?",
+            "an eval set that is labelled already",
+        )
+    if ai and not _languages_stated(facts, text):
         written = LANGUAGE_OF_CODE[facts.language]
         hint = f" The PRD is written in {written}: is that the only launch language?" if facts.language != "en" else ""
-        gaps.append(
+        gap(
+            "languages",
             f"Which languages must it support at launch? Each needs at least {eval_set.per_language} eval "
-            f"examples.{hint}"
+            f"examples.{hint}",
+            'a line naming the launch languages (or "English only")',
         )
     latency, cost = catalog.get("latency"), catalog.get("cost-per-query")
-    if not facts.latencies:
+    if not _latency_stated(facts, text):
         default = f" (playbook default: {latency.threshold.rstrip('.')})" if latency else ""
-        gaps.append(f"What p50 and p95 latency must it meet? No latency target is set{default}.")
-    if facts.cost is None:
+        gap(
+            "latency",
+            f"What p50 and p95 latency must it meet? No latency target is set{default}.",
+            "a latency, response-time or processing-time target with a number",
+        )
+    if ai and not _cost_stated(facts):
         default = f" (playbook default: {cost.threshold.rstrip('.')})" if cost else ""
-        gaps.append(f"What may one request cost? No cost target is set{default}.")
+        gap(
+            "cost",
+            f"What may one request cost? No cost target is set{default}.",
+            "a cost per request, per token or per item, or a cost section with prices",
+        )
     if not FALLBACK_WORDS.search(text):
-        gaps.append("What happens when the model is down, slow or unsure? No fallback is defined.")
-    if guess.primary in ("classification", "extraction", "rag") and not CONFIDENCE_WORDS.search(text):
-        gaps.append("Which confidence threshold separates auto-apply, suggestion and fallback?")
-    if guess.primary == "rag" and not _UNANSWERABLE.search(text):
-        gaps.append("What does the feature say when the sources don't answer the question?")
-    if not _OVERRIDE.search(text):
-        gaps.append("How do users correct or reject an output, and is every override logged?")
-    if not ADVERSARIAL_WORDS.search(text):
-        gaps.append("Which attacks must it withstand (prompt injection, data leaks)? No adversarial cases are named.")
-    elif guess.primary != "classification" and not re.search(r"injection|injectie", text, re.I):
-        gaps.append("Inputs can carry instructions to the model (prompt injection): which adversarial cases test that?")
+        gap(
+            "fallback",
+            "What happens when the model is down, slow or unsure? No fallback is defined.",
+            "a fallback, degraded mode, escalation or retry",
+        )
+    if ai and guess.primary in ("classification", "extraction", "rag") and not CONFIDENCE_WORDS.search(text):
+        gap(
+            "confidence_threshold",
+            "Which confidence threshold separates auto-apply, suggestion and fallback?",
+            "a confidence threshold",
+        )
+    if ai and guess.primary == "rag" and not _UNANSWERABLE.search(text):
+        gap(
+            "unanswerable",
+            "What does the feature say when the sources don't answer the question?",
+            "what it answers when its sources don't (\"I don't know\", no answer, contact support)",
+        )
+    if ai and not _OVERRIDE.search(text):
+        gap(
+            "override",
+            "How do users correct or reject an output, and is every override logged?",
+            "how users edit, correct, reject or give feedback on an output",
+        )
+    if ai and not ADVERSARIAL_WORDS.search(text):
+        gap(
+            "adversarial",
+            "Which attacks must it withstand (prompt injection, data leaks)? No adversarial cases are named.",
+            "attacks, misuse, prompt injection, leaks or red-teaming",
+        )
+    elif ai and guess.primary != "classification" and not re.search(r"injection|injectie", text, re.I):
+        gap(
+            "prompt_injection",
+            "Inputs can carry instructions to the model (prompt injection): which adversarial cases test that?",
+            "prompt-injection cases",
+        )
     if len(facts.languages) > 1 and not (
         any(m.name == "Fairness gap" and m.threshold_source == "prd" for m in metrics) or _PER_LANGUAGE.search(text)
     ):
-        gaps.append(
+        gap(
+            "per_language_target",
             f"It supports {len(facts.languages)} languages but sets no per-language quality target: "
-            "what gap between languages is acceptable (playbook: at most 5 points)?"
+            "what gap between languages is acceptable (playbook: at most 5 points)?",
+            "a quality target per language, or a fairness-gap target",
         )
     if (
-        guess.primary in ("classification", "extraction", "rag")
+        ai
+        and guess.primary in ("classification", "extraction", "rag")
         and CONFIDENCE_WORDS.search(text)
         and not re.search(r"calibrat|kalibr|\bece\b", text, re.I)
     ):
-        gaps.append("Confidence thresholds only work on calibrated scores: how is calibration measured (ECE)?")
-    if not _RETRAINING.search(text):
-        gaps.append("What triggers re-evaluation or retraining after launch (drift, new inputs, a model upgrade)?")
-    if not facts.rollout:
-        gaps.append(
-            "How does it roll out (internal, a beta share, general availability), and what must pass at each gate?"
+        gap(
+            "calibration",
+            "Confidence thresholds only work on calibrated scores: how is calibration measured (ECE)?",
+            "how confidence calibration is measured (calibration plots, ECE)",
+        )
+    if ai and not _RETRAINING.search(text):
+        gap(
+            "retraining",
+            "What triggers re-evaluation or retraining after launch (drift, new inputs, a model upgrade)?",
+            "drift, retraining, re-evaluation, re-tuning or re-testing after launch",
+        )
+    if not facts.rollout and not _ROLLOUT.search(text):
+        gap(
+            "rollout",
+            "How does it roll out (internal, a beta share, general availability), and what must pass at each gate?",
+            "a rollout table or rollout, pilot, beta, phase, feature-gate or A/B-test wording",
         )
     if not facts.gate_owner:
         owner = f" Is it {facts.owner.split(',')[0]}?" if facts.owner else ""
-        gaps.append(f"Who owns the launch gates and can say no?{owner}")
+        gap(
+            "gate_owner",
+            f"Who owns the launch gates and can say no?{owner}",
+            "a named owner or sign-off for the launch gates",
+        )
     if not _MONITORING.search(text):
-        gaps.append("Who reviews sampled production outputs after launch, and how often?")
+        gap(
+            "monitoring",
+            "Who reviews sampled production outputs after launch, and how often?",
+            "monitoring, audits, sampled reviews, spot checks or a review cadence after launch",
+        )
     return gaps

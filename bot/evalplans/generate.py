@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.llm import LLM
 from bot.evalplans.draft import build_draft
+from bot.evalplans.grounding import hold_to_prd
 from bot.evalplans.metric_catalog import MetricCatalog
 from bot.evalplans.plan import EvalDraft, EvalPlan
 from bot.evalplans.prd.facts import PrdFacts, parse_prd
@@ -38,6 +39,24 @@ def _prompt_variables(draft: EvalDraft, facts: PrdFacts, catalog: MetricCatalog,
         "prd": prd,
         "catalog": catalog.as_text(),
         "draft": plan_yaml(scaffold).strip(),
+        "facts": plan_yaml(_facts(draft)).strip(),
+    }
+
+
+def _facts(draft: EvalDraft) -> dict[str, object]:
+    """What the parser read from the PRD, for the model to build on rather than rediscover."""
+    return {
+        "feature_kind": draft.feature_kind or "an AI feature of its type",
+        "outcomes_stated_in_the_prd": [
+            criterion.model_dump(exclude={"source"}, exclude_none=True)
+            for criterion in draft.success_criteria
+            if criterion.source == "prd"
+        ],
+        "questions_the_prd_asks": [q.question for q in draft.open_questions if q.origin == "prd"],
+        "what_the_prd_lacks": [
+            {"gap": q.key, "looked_for": q.looked_for} for q in draft.open_questions if q.origin == "gap"
+        ],
+        "metrics_not_applicable": [item.model_dump() for item in draft.metrics_not_applicable_reasons],
     }
 
 
@@ -62,11 +81,18 @@ def _merge(base: EvalDraft, plan: EvalPlan) -> EvalDraft:
         if known.origin == "prd" and all(q.question != known.question for q in plan.open_questions)
     ]
     questions = [*dropped, *plan.open_questions]
+    # The PRD's own outcomes stay, each once, whatever the model did with them.
+    written = {criterion.statement for criterion in plan.success_criteria}
+    outcomes = [c for c in base.success_criteria if c.source == "prd" and c.statement not in written]
+    criteria = [*outcomes, *plan.success_criteria]
     declared = base.feature_type_basis.startswith("declared")
     return EvalDraft(
-        **plan.model_dump(exclude={"metrics", "open_questions", "feature", "feature_type", "secondary_types"}),
+        **plan.model_dump(
+            exclude={"metrics", "open_questions", "success_criteria", "feature", "feature_type", "secondary_types"}
+        ),
         metrics=metrics,
         open_questions=questions,
+        success_criteria=criteria,
         feature=base.feature,
         feature_type=base.feature_type if declared else plan.feature_type,
         secondary_types=base.secondary_types if declared else plan.secondary_types,
@@ -77,6 +103,10 @@ def _merge(base: EvalDraft, plan: EvalPlan) -> EvalDraft:
         metrics_not_applicable=[
             name for name in base.metrics_not_applicable if not any(m.name == name for m in metrics)
         ],
+        metrics_not_applicable_reasons=[
+            item for item in base.metrics_not_applicable_reasons if not any(m.name == item.metric for m in metrics)
+        ],
+        feature_kind=base.feature_kind,
         sources=base.sources,
         p50_ms=base.p50_ms,
         p95_ms=base.p95_ms,
@@ -131,4 +161,14 @@ def draft_evals(deps: Deps, feature: str, prd: str | None = None) -> EvalDraft:
         log.warning("eval draft: the LLM's plan has no metrics, returning the deterministic draft")
         draft.notice = _fallback_notice(LLMError("no metrics in the reply"))
         return draft
-    return _merge(draft, plan)
+    merged = _merge(draft, plan)
+    demoted = hold_to_prd(merged, draft, facts.text) if has_prd else []
+    if demoted:
+        log.warning("eval draft: %d numbers the LLM gave as the PRD's are not in it", len(demoted))
+        merged.notice = (
+            "Some numbers the model gave as the PRD's are not in the PRD, so they are not shown as the PRD's: "
+            + "; ".join(demoted[:5])
+            + ("; …" if len(demoted) > 5 else "")
+            + "."
+        )
+    return merged

@@ -4,13 +4,18 @@ The built-in page ships with the package; a team's KNOWLEDGE_DIR/playbook/ai-met
 
 The page has a fixed shape that admins keep when they edit it:
 
-    ## Quality metrics | ## Operational metrics | ## Trust metrics
+    ## Quality metrics | ## Operational metrics | ## Trust metrics | ## Business metrics
     ### <Metric name>
     - **Definition:** …
     - **How to measure:** …
     - **Typical launch threshold:** …
     - **Applies to:** all | classification, generation, rag, summarization, extraction, agent
+                      (and feature kinds: router, search, recommendation, marketing, infrastructure)
+    - **Not for:** <kinds>: <why> (optional)
     - **Watch out for:** …
+
+"all" means every AI feature type; a change with no model in it (marketing, infrastructure) gets only
+the metrics that name its kind.
 
 A metric without a definition or a threshold is skipped with a warning rather than failing a draft.
 """
@@ -24,15 +29,16 @@ from pathlib import Path
 from typing import Literal
 
 from bot.builtin import knowledge_file
-from bot.evalplans.feature_types import FEATURE_TYPES, FeatureType
+from bot.evalplans.feature_kinds import FEATURE_KINDS, KIND_LABELS, NON_AI_KINDS, FeatureKind
+from bot.evalplans.feature_types import FEATURE_TYPES, LABELS, FeatureType
 from bot.exceptions import KnowledgeError
 
 log = logging.getLogger(__name__)
 
 CATALOG_PATH = "playbook/ai-metrics.md"
 
-Category = Literal["quality", "operations", "trust"]
-CATEGORIES: tuple[Category, ...] = ("quality", "operations", "trust")
+Category = Literal["quality", "operations", "trust", "business"]
+CATEGORIES: tuple[Category, ...] = ("quality", "operations", "trust", "business")
 
 _FIELDS = {
     "definition": "definition",
@@ -40,6 +46,7 @@ _FIELDS = {
     "typical launch threshold": "threshold",
     "launch threshold": "threshold",
     "applies to": "applies_to",
+    "not for": "not_for",
     "watch out for": "watch_out_for",
 }
 _BULLET = re.compile(r"^\s*[-*]\s+\*\*(?P<label>[^*:]+):?\*\*:?\s*(?P<text>.*)$")
@@ -56,14 +63,30 @@ class CatalogMetric:
     threshold: str
     applies_to: tuple[FeatureType, ...]
     watch_out_for: str
+    kinds: tuple[FeatureKind, ...] = ()
+    not_for: tuple[FeatureKind, ...] = ()
+    not_for_reason: str = ""
 
     @property
     def key(self) -> str:
         """A stable slug of the name, e.g. `hallucination-rate`."""
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
 
-    def applies(self, types: tuple[FeatureType, ...]) -> bool:
-        return any(kind in self.applies_to for kind in types)
+    def applies(self, types: tuple[FeatureType, ...], kind: FeatureKind | None = None) -> bool:
+        return self.not_applicable(types, kind) is None
+
+    def not_applicable(self, types: tuple[FeatureType, ...], kind: FeatureKind | None = None) -> str | None:
+        """Why the metric doesn't fit a feature of these types and kind, or None when it does."""
+        if kind in self.not_for:
+            return f"not for a {KIND_LABELS[kind]}" + (f": {self.not_for_reason}" if self.not_for_reason else "")
+        if kind is not None and kind in self.kinds:
+            return None
+        if kind in NON_AI_KINDS:
+            return f"a {KIND_LABELS[kind]} has no model output for it to measure"
+        if any(feature_type in self.applies_to for feature_type in types):
+            return None
+        named = [LABELS[t] for t in self.applies_to] + [KIND_LABELS[k] for k in self.kinds]
+        return f"for {', '.join(named)} features, not {' + '.join(LABELS[t] for t in types)}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +100,7 @@ class MetricCatalog:
     def as_text(self) -> str:
         """The catalog as compact plain text, one metric per paragraph (for a prompt)."""
         return "\n\n".join(
-            f"{metric.name} ({metric.category}; applies to: {', '.join(metric.applies_to)})\n"
+            f"{metric.name} ({metric.category}; applies to: {', '.join([*metric.applies_to, *metric.kinds])})\n"
             f"Definition: {metric.definition}\nHow to measure: {metric.how_to_measure}\n"
             f"Typical launch threshold: {metric.threshold}\nWatch out for: {metric.watch_out_for}"
             for metric in self.metrics
@@ -146,6 +169,8 @@ def _category(heading: str) -> Category | None:
         return "operations"
     if "trust" in heading:
         return "trust"
+    if "business" in heading or "growth" in heading:
+        return "business"
     return None
 
 
@@ -155,6 +180,8 @@ def _metric(name: str, category: Category, fields: dict[str, str]) -> CatalogMet
         return None
     words = set(re.findall(r"[a-z]+", fields.get("applies_to", "all").lower()))
     types = FEATURE_TYPES if "all" in words else tuple(kind for kind in FEATURE_TYPES if kind in words)
+    not_for, _, reason = fields.get("not_for", "").partition(":")
+    excluded = set(re.findall(r"[a-z]+", not_for.lower()))
     return CatalogMetric(
         name=name,
         category=category,
@@ -163,4 +190,7 @@ def _metric(name: str, category: Category, fields: dict[str, str]) -> CatalogMet
         threshold=fields["threshold"],
         applies_to=types,
         watch_out_for=fields.get("watch_out_for", ""),
+        kinds=tuple(kind for kind in FEATURE_KINDS if kind in words),
+        not_for=tuple(kind for kind in FEATURE_KINDS if kind in excluded),
+        not_for_reason=reason.strip().rstrip("."),
     )

@@ -7,34 +7,70 @@ from typing import TYPE_CHECKING
 
 from bot.core.text import shorten, squash
 from bot.evalplans.feature_types import PROFILES
-from bot.evalplans.plan import Metric, Origin, SuccessCriterion
+from bot.evalplans.plan import Metric, NotApplicable, Origin, SuccessCriterion
 
 if TYPE_CHECKING:
+    from bot.evalplans.feature_kinds import FeatureKind
     from bot.evalplans.feature_types import FeatureTypeGuess
     from bot.evalplans.metric_catalog import CatalogMetric, MetricCatalog
     from bot.evalplans.prd.facts import PrdFacts
 
-# PRD success-metric rows → catalog metrics, checked in this order (a "gap in accuracy between
-# languages" is a fairness gap, not accuracy).
-_ROW_METRIC: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+# A PRD's outcome or success-metric row → the catalog metric that stands for it, checked in this order
+# (a "gap in accuracy between languages" is a fairness gap, not accuracy; "not able to answer" is a
+# fallback before "able to answer" is task success). `None` marks outcomes no catalog metric measures
+# (time a person spends is not the system's latency).
+_ROW_METRIC: tuple[tuple[str | None, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in (
-        ("fairness-gap", r"\bgap\b|verschil|unterschied|between (?:english|languages)|tussen talen|fairness|\bbias"),
+        (None, r"completion time|time spent|time saved|tijdsbesparing|zeitersparnis|entry time|time to insight"),
+        ("fairness-gap", r"\bgap\b|verschil|unterschied|between (?:english|languages)|tussen talen|fairness|\bbias\b"),
         ("confidence-calibration", r"calibrat|kalibr|\bece\b"),
-        ("hallucination-rate", r"hallucinat|halluzin"),
-        ("groundedness", r"grounded|supported by|belegt|onderbouwd|faithful"),
-        ("relevance", r"relevan|ndcg|\bmrr\b"),
-        ("human-override-rate", r"overrid|übersteuer|overschrijv|overrul|dismissed"),
-        ("latency", r"\bp(?:50|90|95|99)\b|latenc|latenz"),
-        ("cost-per-query", r"\bcost|kosten"),
+        (
+            "groundedness",
+            r"grounded|supported by|belegt|onderbouwd|faithful|citation|cited|source-backed|bronvermelding",
+        ),
+        ("hallucination-rate", r"hallucinat|halluzin|unsupported|i don.t know"),
+        ("relevance", r"relevan|ndcg|\bmrr\b|findab|vindbaar|auffindbar"),
+        ("human-override-rate", r"overrid|übersteuer|overschrijv|overrul|dismissed|\bneemt\b.{0,40}signal"),
+        (
+            "latency",
+            r"\bp(?:50|90|95|99)\b|latenc|latenz|response time|time.to.(?:answer|first)|processing time|"
+            r"load time|inference time|antwortzeit|responstijd|laadtijd",
+        ),
+        ("cost-per-query", r"\bcost|kosten|\bprice|\bpreis|\bprijs"),
         ("token-efficiency", r"\btokens?\b"),
-        ("fallback-rate", r"fallback|terugval|rückfall"),
-        ("safety-violation-rate", r"safety|toxic|moderation|red.?team|veiligheid"),
-        ("task-success-rate", r"task success|aufgabenerfolg|taaksucces"),
+        (
+            "fallback-rate",
+            r"fallback|fall back|terugval|rückfall|interrupt|not able to answer|unable to answer|"
+            r"speak (?:with|to) a human|human agent|escalat|pipeline errors|api failures",
+        ),
+        ("safety-violation-rate", r"safety|toxic|harmful|moderation|red.?team|veiligheid|schädlich|schadelijk"),
+        (
+            "task-success-rate",
+            r"task success|task completion|aufgabenerfolg|taaksucces|successful+y|helpful|answer(?:ed)? (?:your|the|a) "
+            r"question|did that answer|resolution|resolved|deflect|self-serve|answer acceptance|acceptance rate",
+        ),
+        ("user-satisfaction", r"\bcsat\b|satisf|zufriedenheit|tevredenheid|\bnps\b"),
         ("tone-consistency", r"\btone\b|tonalität|\btoon\b"),
-        ("accuracy", r"accura|genauigkeit|nauwkeurigheid|precision|\brecall\b|\bf1\b|macro-f1|exact match"),
+        (
+            "accuracy",
+            r"accura|genauigkeit|nauwkeurigheid|precision|\brecall\b|\bf1\b|macro-f1|exact match|\bauc\b|"
+            r"false (?:negative|positive|signal)|tag quality|correctly",
+        ),
     )
 )
+# Words that name groups of people whose results could differ (a fairness gap needs them).
+_GROUPS = re.compile(
+    r"\b(?:fairness|unfair\w*|demograph\w*|gender|geslacht|geschlecht|leeftijd|age|alter|ethnic\w*|accessib\w*|"
+    r"disab\w*|dialects?|accents?|regions?|segments?|customers|patients|patiënten|veterans|citizens|applicants|"
+    r"students?|comments?|klanten|kunden|bürger\w*|users|gebruikers|nutzer)\b",
+    re.I,
+)
+MIN_GROUP_CUES = 3
+_LLM = re.compile(
+    r"\b(?:llms?|gpt[\w.-]*|tokens?|prompts?|claude|gemini|openai|language models?|genai|generative)\b", re.I
+)
+
 # Non-functional requirement kinds that give a metric its PRD context.
 _NFR_METRIC = {
     "latency": "latency",
@@ -50,44 +86,64 @@ def short(text: str, limit: int = 240) -> str:
     return shorten(squash(text), limit)
 
 
-def _row_metric(name: str) -> str | None:
-    lowered = name.lower()
+def outcome_metric(text: str) -> str | None:
+    """The catalog key of the metric that stands for an outcome, or None when none does."""
+    lowered = text.lower()[:1000]
     return next((key for key, pattern in _ROW_METRIC if pattern.search(lowered)), None)
 
 
 def catalog_metrics(
-    catalog: MetricCatalog, facts: PrdFacts, guess: FeatureTypeGuess
-) -> tuple[list[Metric], list[str], list[SuccessCriterion]]:
-    """Catalog metrics for the type (plus any the PRD sets a target for), with PRD targets as thresholds."""
+    catalog: MetricCatalog, facts: PrdFacts, guess: FeatureTypeGuess, kind: FeatureKind | None = None
+) -> tuple[list[Metric], list[NotApplicable], list[SuccessCriterion]]:
+    """Catalog metrics for the type and kind (plus any the PRD sets a target for), with PRD targets as thresholds.
+
+    Returns the metrics, the catalog metrics left out with the reason, and the PRD's outcomes as
+    success criteria (each with the metric that stands for it, where one does).
+    """
     by_metric: dict[str, list[str]] = {}
     outcomes: list[SuccessCriterion] = []
-    for row in facts.success_rows:
-        key = _row_metric(row.name)
-        if key and catalog.get(key):
-            by_metric.setdefault(key, []).append(f"{row.name}: {row.target}")
-        else:
-            outcomes.append(
-                SuccessCriterion(
-                    statement=row.name,
-                    baseline=row.baseline if row.baseline.strip("–- ") and row.baseline != "n/a" else None,
-                    target=row.target,
-                    source="prd",
-                )
+    for outcome in facts.outcomes:
+        key = outcome_metric(outcome.text)
+        entry = catalog.get(key) if key else None
+        if entry and outcome.target:
+            by_metric.setdefault(entry.key, []).append(short(f"{outcome.text}: {outcome.target}", 200))
+        outcomes.append(
+            SuccessCriterion(
+                statement=outcome.text,
+                baseline=outcome.baseline,
+                target=outcome.target,
+                source="prd",
+                metric=entry.name if entry else None,
             )
+        )
     context: dict[str, list[str]] = {}
-    for kind, key in _NFR_METRIC.items():
-        if facts.nfr.get(kind):
-            context.setdefault(key, []).append(facts.nfr[kind])
+    for nfr, key in _NFR_METRIC.items():
+        if facts.nfr.get(nfr):
+            context.setdefault(key, []).append(facts.nfr[nfr])
 
     profile = PROFILES[guess.primary]
     metrics: list[Metric] = []
-    skipped: list[str] = []
+    skipped: list[NotApplicable] = []
+    text = facts.content_text or facts.text
     for entry in catalog.metrics:
-        if not entry.applies(guess.all) and entry.key not in by_metric:
-            skipped.append(entry.name)
+        reason = None if entry.key in by_metric else entry.not_applicable(guess.all, kind)
+        if reason is None and entry.key not in by_metric:
+            reason = _prd_unfit(entry.key, facts, text)
+        if reason is not None:
+            skipped.append(NotApplicable(metric=entry.name, reason=reason))
             continue
         metrics.append(_metric(entry, by_metric.get(entry.key, []), context.get(entry.key, []), facts, profile.measure))
     return metrics, skipped, outcomes
+
+
+def _prd_unfit(key: str, facts: PrdFacts, text: str) -> str | None:
+    """Why a metric the type allows still doesn't fit what the PRD describes, or None when it fits."""
+    text = text[:200_000]
+    if key == "fairness-gap" and len(facts.languages) < 2 and len(_GROUPS.findall(text)) < MIN_GROUP_CUES:
+        return "the PRD names no groups of people (languages, regions, segments) whose results could differ"
+    if key == "token-efficiency" and not _LLM.search(text):
+        return "the PRD names no LLM or prompt whose tokens could be counted"
+    return None
 
 
 def _metric(

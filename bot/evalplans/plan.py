@@ -41,6 +41,7 @@ class SuccessCriterion(BaseModel):
     baseline: str | None = None
     target: str | None = None
     source: Origin
+    metric: str | None = Field(default=None, description="The catalog metric that stands for it, if one fits.")
 
 
 class Point(BaseModel):
@@ -82,6 +83,15 @@ class Monitoring(BaseModel):
 class OpenQuestion(BaseModel):
     question: str
     origin: Literal["prd", "gap"] = Field(description="prd: asked in the PRD; gap: something the PRD leaves out.")
+    key: str | None = Field(default=None, description="For a gap: what is missing (users, latency, rollout …).")
+    looked_for: str | None = Field(default=None, description="For a gap: what was looked for in the PRD and not found.")
+
+
+class NotApplicable(BaseModel):
+    """A catalog metric left out of the plan, and why."""
+
+    metric: str
+    reason: str
 
 
 class PlaybookSource(BaseModel):
@@ -128,6 +138,10 @@ class EvalDraft(EvalPlan):
     feature_type_basis: str = ""
     prd_title: str | None = None
     metrics_not_applicable: list[str] = Field(default_factory=list)
+    metrics_not_applicable_reasons: list[NotApplicable] = Field(default_factory=list)
+    feature_kind: str | None = Field(
+        default=None, description="What the feature is beyond its AI type: router, search, marketing, infrastructure …"
+    )
     sources: list[PlaybookSource] = Field(default_factory=list)
     p50_ms: float | None = None
     p95_ms: float | None = Field(default=None, description="The PRD's p95 for one complete model response.")

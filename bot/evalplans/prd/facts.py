@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.core.text import sentences
 from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, plain, read_blocks, tables
 from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money, percentages
+from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions, table_value
 from bot.evalplans.prd.words import (
     CASE_JOINERS,
     CLASS_COUNT,
@@ -100,6 +101,8 @@ class PrdFacts:
     requirements: list[str] = field(default_factory=list)
     nfr: dict[str, str] = field(default_factory=dict)
     success_rows: list[TargetRow] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    content_text: str = ""  # the text minus template guidance and non-goals, for cue-word checks
     rollout: list[Phase] = field(default_factory=list)
     gate_owner: str | None = None
     risks: list[Risk] = field(default_factory=list)
@@ -358,15 +361,21 @@ def parse_prd(text: str) -> PrdFacts:
     # "Gate owner: X; sign-off: Y" → "X; sign-off: Y" (the label is the field's name).
     facts.gate_owner = _GATE_LABEL.sub("", owner_line) if owner_line else None
     facts.risks = [_risk(item) for item in bullets(facts.section_text("risks"))]
-    questions = [plain(item) for item in bullets(facts.section_text("open_questions"))]
-    if not questions:
-        heading_lines = {heading.lines[0] for heading in headings}
-        questions = [
-            plain(BULLET.sub(r"\1", line)).strip()
-            for number, line in enumerate(lines)
-            if line.strip().endswith("?") and number not in heading_lines
-        ]
+    questions = prd_questions(blocks)
     facts.open_questions = questions
+    facts.outcomes = prd_outcomes(blocks)
+    facts.content_text = "\n".join(
+        block.text
+        for block in blocks
+        if (block.kind == "heading" or not is_template(block))
+        and not any(section_kind(heading) == "non_goals" for heading in block.heading_path)
+    )
+    stated = {outcome.text.lower() for outcome in facts.outcomes}
+    facts.outcomes += [
+        Outcome(row.name, table_value(row.baseline), table_value(row.target))
+        for row in facts.success_rows
+        if row.name.lower() not in stated
+    ]
     facts.languages = _languages(facts.scoped_text)
 
     _numbers(facts)

@@ -97,7 +97,7 @@ NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 EVAL_SET = re.compile(
     r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|labell?(?:ed|ing)|gelabel\w*|"
-    r"annotat\w*|to label\b",
+    r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|hold-?out|out-of-sample|walk-forward|backtest\w*",
     re.I,
 )
 MONTHLY = re.compile(r"per month|a month|pro monat|im monat|per maand|monthly|monatlich|maandelijks", re.I)

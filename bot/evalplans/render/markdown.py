@@ -16,7 +16,7 @@ SUMMARY_LIMIT = 2_800
 SUMMARY_METRICS = 7
 SUMMARY_QUESTIONS = 3
 
-_CATEGORY_TITLES = {"quality": "Quality", "operations": "Operations", "trust": "Trust"}
+_CATEGORY_TITLES = {"quality": "Quality", "operations": "Operations", "trust": "Trust", "business": "Business"}
 _SOURCE = {"prd": "PRD", "playbook": "playbook default"}
 
 
@@ -156,7 +156,11 @@ def full_markdown(draft: EvalDraft) -> str:
             out += [f"### {_CATEGORY_TITLES[category]}", ""]
             for metric in chosen:
                 out += _metric_block(metric)
-    if draft.metrics_not_applicable:
+    if draft.metrics_not_applicable_reasons:
+        out += ["**Not used here:**", ""]
+        out += [f"- {item.metric}: {item.reason}." for item in draft.metrics_not_applicable_reasons]
+        out.append("")
+    elif draft.metrics_not_applicable:
         out += [
             f"_Not used for {draft.type_label} (the catalog applies them to other types): "
             f"{', '.join(draft.metrics_not_applicable)}._",
@@ -204,7 +208,9 @@ def full_markdown(draft: EvalDraft) -> str:
     if asked:
         out += ["### Asked in the PRD", ""] + [f"- {q.question}" for q in asked] + [""]
     if gaps:
-        out += ["### Gaps the PRD leaves", ""] + [f"- {q.question}" for q in gaps] + [""]
+        out += ["### Gaps the PRD leaves", ""]
+        out += [f"- {q.question}" + (f" _(looked for: {q.looked_for})_" if q.looked_for else "") for q in gaps]
+        out.append("")
     if not draft.open_questions:
         out += ["None found.", ""]
 

@@ -1,0 +1,79 @@
+"""What a feature is beyond its AI type: a router, a search, a recommender, a marketing or infrastructure change.
+
+The six feature types say how a model's output is judged; the kind says which measures the product
+around it needs. A classifier that routes tickets needs accuracy per destination and the cost of a
+wrong one; a search needs the share of queries with no result; a newsletter or a storage migration has
+no model in it at all, so the model's metrics don't apply and its own (attribution and a guard
+against novelty effects; failure rates and resource use) do. Cues are counted in English, German and
+Dutch, each pattern linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, get_args
+
+from bot.evalplans.feature_types import FeatureTypeGuess
+
+FeatureKind = Literal["router", "search", "recommendation", "marketing", "infrastructure"]
+FEATURE_KINDS: tuple[FeatureKind, ...] = get_args(FeatureKind)
+NON_AI_KINDS: frozenset[FeatureKind] = frozenset({"marketing", "infrastructure"})
+KIND_LABELS: dict[FeatureKind, str] = {
+    "router": "router",
+    "search": "search",
+    "recommendation": "recommender",
+    "marketing": "marketing or growth change",
+    "infrastructure": "infrastructure change",
+}
+
+MIN_CUES = 3  # cue words a kind needs before it is named
+MAX_CUE_CHARS = 200_000
+
+_AI = re.compile(
+    r"\b(?:ai|ki|ml|llms?|gpt[\w.-]*|models?|modell\w*|prompt\w*|classifiers?|klassifizierer\w*|chatbots?|"
+    r"machine learning|nlp|embeddings?|inference|neural|openai|claude|gemini|virtual agent)\b",
+    re.I,
+)
+_CUES: dict[FeatureKind, re.Pattern[str]] = {
+    "router": re.compile(
+        r"\b(?:rout(?:e|es|ed|ing|er)|dispatch\w*|queues?|weiterleit\w*|routeer\w*|routering|triage\w*|"
+        r"tag(?:s|ging|ged)?|tickets?|wachtrij\w*|warteschlange\w*)\b",
+        re.I,
+    ),
+    "search": re.compile(r"\b(?:search\w*|such(?:e|en|ergebnis\w*)|zoek\w*|findab\w*|vindbaar\w*)\b", re.I),
+    "recommendation": re.compile(r"\b(?:recommend\w*|personali[sz]\w*|empfehl\w*|aanbevel\w*)", re.I),
+    "marketing": re.compile(
+        r"\b(?:newsletters?|campaigns?|kampagne\w*|campagne\w*|open rates?|öffnungsrate\w*|openrate\w*|"
+        r"click-through|ctr|subscri\w*|abonn\w*|lead.?magnet\w*|nurture|utm|mailings?|sequenz\w*|landing pages?|"
+        r"brevo|mailchimp|calendly)\b",
+        re.I,
+    ),
+    "infrastructure": re.compile(
+        r"\b(?:kubernetes|clusters?|controllers?|api.?servers?|etcd|kubelet|nodes?|infrastructure|slis?|slos?|"
+        r"feature gates?|storage|databases?|crds?|migrations?)\b",
+        re.I,
+    ),
+}
+_ANSWERS = re.compile(r"\b(?:chatbot|virtual agent|assistant|generated answers?|answers? questions?)\b", re.I)
+
+
+def ai_cues(text: str) -> int:
+    """How often the text names a model, an LLM or an AI feature."""
+    return len(_AI.findall(text[:MAX_CUE_CHARS]))
+
+
+def infer_kind(text: str, guess: FeatureTypeGuess) -> FeatureKind | None:
+    """The kind of feature the text describes, or None for a plain AI feature of its type."""
+    text = text[:MAX_CUE_CHARS]
+    counts = {kind: len(pattern.findall(text)) for kind, pattern in _CUES.items()}
+    ai = ai_cues(text)
+    for kind in ("infrastructure", "marketing"):
+        if counts[kind] >= MIN_CUES and ai < counts[kind] // 4 + 1:
+            return kind
+    if counts["recommendation"] >= MIN_CUES * 2:
+        return "recommendation"
+    if guess.primary == "classification" and counts["router"] >= MIN_CUES:
+        return "router"
+    if guess.primary == "rag" and counts["search"] >= MIN_CUES * 3 and not _ANSWERS.search(text):
+        return "search"
+    return None

@@ -1,0 +1,214 @@
+"""What a PRD says success is, and the questions its authors really ask, read from its Markdown structure.
+
+Outcomes are the items of the sections that state success, whatever the PRD calls them ("Success
+metrics", "Measuring Success", "KPIs", "Goals", "Outcome Summary", "What to watch for", "Erfolgsmessung",
+"Zielwerte", "Succescriteria", "Primaire Doelen" …), plus an explicit "Goal:" line and sentences that
+state a change with a number ("cuts per-token cost by ~84%"). Abort criteria, undesired outcomes and
+non-goals are not outcomes.
+
+Template guidance is never content: block-quoted prompts, lines in emphasis only, `🎯 Doel` / `📘
+Toelichting` / `💡` hint lines, HTML comments (the parser keeps them out of the blocks), question-shaped
+headings of a questionnaire and unfilled fields (`Desired date: ?`). A real open question is a line of the
+body that asks, or any item under an "Open questions" / "Offene Punkte" / "Open vragen" heading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.evalplans.prd.markdown import Block, plain
+
+# Heading words of the sections that state success (EN / DE / NL), and of those that look like them
+# but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
+_SUCCESS_HEADING = re.compile(
+    r"success|measur|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
+    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek",
+    re.I,
+)
+_NOT_SUCCESS_HEADING = re.compile(
+    r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
+    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard",
+    re.I,
+)
+_QUESTION_HEADING = re.compile(
+    r"open (?:questions|issues|points)|offene (?:fragen|punkte)|open (?:vragen|punten)|"
+    r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
+)
+_TEMPLATE_MARK = re.compile(r"^\s*+(?:🎯|📘|💡|ℹ️|✏️|👉)")
+_UNFILLED = re.compile(r":\s*+(?:\?|tbd|tbc|n/?a|xx+|_{2,}|\.{3}|…|<[^<>]{0,40}>|\[[^\[\]]{0,40}\])\s*+$", re.I)
+_LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
+_GOAL_LINE = re.compile(r"^(?:goal|objective|ziel|doel)\s*+:\s*+(?=\w)", re.I)
+_QUOTE_MARKS = re.compile(r"[\"“”„«»]")  # a question in quotation marks is someone's words, not the authors'
+_LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
+
+# A sentence that states a change with a number: "cuts per-token cost by ~84%", "~6× cost reduction".
+_CHANGE_VERB = re.compile(
+    r"\b(?:reduc\w*|cut(?:s|ting)?|lower\w*|decreas\w*|increas\w*|improv\w*|rais\w*|boost\w*|halv\w*|doubl\w*|"
+    r"senk\w*|steiger\w*|reduzier\w*|erhöh\w*|verbesser\w*|verminder\w*|verhoog\w*|verbeter\w*|verlaag\w*)\b",
+    re.I,
+)
+_CHANGE_NUMBER = re.compile(r"\d(?:[.,]\d++)?\s*+(?:%|×|x\b)|\bby\s++~?\d")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-ZÄÖÜ\"'(])")
+
+_UNIT = (
+    r"%|×|x\b|ms\b|s\b|sec(?:onds?)?\b|seconden\b|sekunden\b|min(?:utes?)?\b|minuten\b|hours?\b|uur\b|stunden\b|"
+    r"days?\b|dagen\b|tage\b|weeks?\b|months?\b|maanden\b|monate\b"
+)
+_AMOUNT = r"[-+~]?\$?(?<![\dA-Za-z])\d++(?:[.,]\d++)?(?:\s*+[-–]\s*+\d++(?:[.,]\d++)?)?(?:\s*+(?:" + _UNIT + r"))?\+?"
+_COMPARATOR = (
+    r"(?<![A-Za-z])(?:[<>≤≥]=?\s*+|\b(?:under|below|over|above|at least|at most|less than|more than|within|by|"
+    r"unter|über|mindestens|höchstens|onder|boven|minimaal|maximaal|binnen|minimum|maximum)\s++)"
+)
+_TARGET = re.compile(_COMPARATOR + "?" + _AMOUNT, re.I)
+_COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|(?<![\d.,A-Za-z])\d++(?:[.,]\d++)?\s*+(?:%|×)\+?", re.I)
+_FROM_TO = re.compile(
+    r"\b(?:from|von|van)\s++(?P<baseline>[^,;:]{1,40}?)\s++(?:to|auf|naar)\s++(?P<target>[^,;.]{1,40})", re.I
+)
+_ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
+_TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel", re.I)
+_BASELINE_COLUMN = re.compile(r"baseline|ausgang|uitgang|current|today|heute|huidig|nulmeting|ist\b", re.I)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome the PRD states, with the baseline and target it gives."""
+
+    text: str
+    baseline: str | None = None
+    target: str | None = None
+    section: str = ""
+
+
+def is_template(block: Block) -> bool:
+    """Template guidance left in the PRD: block-quoted, all emphasis, a hint marker, or an unfilled field."""
+    text = block.plain
+    return (
+        block.quoted
+        or block.emphasis_only
+        or bool(_TEMPLATE_MARK.match(block.text))
+        or bool(_UNFILLED.search(text))
+        or not text
+    )
+
+
+def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | None:
+    """The depth of the innermost success heading above a block, unless a heading below it says otherwise.
+
+    The document's title doesn't count: a PRD called "KPI dashboard" is not all outcomes.
+    """
+    found = None
+    for depth, heading in enumerate(path):
+        if depth == 0 and heading == title:
+            continue
+        text = plain(heading)
+        if _NOT_SUCCESS_HEADING.search(text) or text.rstrip(" *_").endswith("?"):
+            found = None
+        elif _SUCCESS_HEADING.search(text):
+            found = depth
+    return found
+
+
+def _target(text: str) -> tuple[str | None, str | None]:
+    """(baseline, target) as written: "from 3 minutes to <30 seconds", "Helpful rate: 70%+", "<5% …"."""
+    span = _FROM_TO.search(text)
+    if span and re.search(r"\d", span.group("target")):
+        return span.group("baseline").strip(), span.group("target").strip()
+    label, colon, value = text.partition(":")
+    if colon and len(label) <= 80:
+        found = _TARGET.match(value.strip())  # "Helpful rate: 70%+", not the "4" of a "GPT-4o" further on
+        if found:
+            return None, found.group(0).strip()
+    found = _COMPARED.search(text)
+    if found:
+        return None, found.group(0).strip()
+    return None, "0" if _ZERO.match(text) else None
+
+
+def table_value(cell: str) -> str | None:
+    """A table cell as a baseline or target: None when it is empty, a dash, "n/a", "tbd" or "?"."""
+    value = cell.strip()
+    return value if value.strip("–—- ") and value.lower() not in ("n/a", "tbd", "?") else None
+
+
+def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | None:
+    cells = list(row.cells)
+    if not cells or not cells[0]:
+        return None
+    names = header.cells if header else ()
+    target = next((i for i, name in enumerate(names) if _TARGET_COLUMN.search(name)), None)
+    baseline = next((i for i, name in enumerate(names) if _BASELINE_COLUMN.search(name)), None)
+
+    def cell(index: int | None) -> str | None:
+        return table_value(cells[index]) if index is not None and index < len(cells) else None
+
+    if target is None and baseline is None:
+        text = " | ".join(cell for cell in cells if cell)
+        base, goal = _target(text)
+        return Outcome(text, base, goal, section)
+    return Outcome(cells[0], cell(baseline), cell(target), section)
+
+
+def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
+    """The outcomes a PRD states, in document order, each once."""
+    title = next((block.text for block in blocks if block.kind == "heading" and block.level == 1), None)
+    content = [
+        block
+        for block in blocks
+        if block.kind != "heading" and not is_template(block) and not _LINK_ONLY.match(block.text)
+    ]
+    # A success section with bullets or a table states its outcomes there; its prose only introduces them.
+    itemised = {block.heading_path for block in content if block.kind in ("list_item", "table_row")}
+    found: list[Outcome] = []
+    headers: dict[tuple[str, ...], Block] = {}
+    for block in content:
+        path = block.heading_path
+        section = plain(path[-1]) if path else ""
+        if _success_depth(path, title) is not None:
+            if block.kind == "table_row":
+                if block.header:
+                    headers[path] = block
+                elif outcome := _row_outcome(block, headers.get(path), section):
+                    found.append(outcome)
+            elif (block.kind == "list_item" or path not in itemised) and not _LABEL_ONLY.match(block.plain):
+                found.append(Outcome(block.plain, *_target(block.plain), section=section))
+        elif _GOAL_LINE.match(block.plain):
+            found.append(Outcome(block.plain, *_target(block.plain), section=section))
+        elif block.kind in ("paragraph", "list_item"):
+            for sentence in _SENTENCE_END.split(block.plain):
+                if _CHANGE_VERB.search(sentence) and _CHANGE_NUMBER.search(sentence):
+                    found.append(Outcome(sentence.strip(), *_target(sentence), section=section))
+    unique: dict[str, Outcome] = {}
+    for outcome in found:
+        unique.setdefault(outcome.text.lower(), outcome)
+    return list(unique.values())
+
+
+def _asks(line: str) -> bool:
+    stripped = line.strip()
+    if _TEMPLATE_MARK.match(stripped) or (stripped[:1] in "*_" and stripped[-1:] in "*_"):
+        return False  # a hint line, or an italic instruction inside a paragraph
+    return plain(stripped).rstrip(" *_").endswith("?") and not _UNFILLED.search(plain(stripped))
+
+
+def _answers_questionnaire(path: tuple[str, ...]) -> bool:
+    """Under a heading that is itself a question, the text answers a questionnaire: its sub-prompts are template."""
+    return bool(path) and plain(path[-1]).rstrip(" *_").endswith("?")
+
+
+def prd_questions(blocks: list[Block]) -> list[str]:
+    """The questions the PRD's authors ask: every item of an open-questions section, and body lines that ask."""
+    questions: list[str] = []
+    for block in blocks:
+        if block.kind not in ("paragraph", "list_item") or is_template(block):
+            continue
+        if any(_QUESTION_HEADING.search(plain(heading).lower()) for heading in block.heading_path):
+            if not _LABEL_ONLY.match(block.plain):
+                questions.append(block.plain)
+        elif _success_depth(block.heading_path) is None and not _answers_questionnaire(block.heading_path):
+            if block.kind == "paragraph":
+                # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
+                questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
+            elif _asks(first := _SENTENCE_END.split(block.text, maxsplit=1)[0]) and not _QUOTE_MARKS.search(first):
+                questions.append(block.plain)  # "Does X support Y? Currently, …": the question and its context
+    return list(dict.fromkeys(questions))

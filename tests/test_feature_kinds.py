@@ -1,0 +1,162 @@
+"""Metrics chosen from the kind of feature and what its PRD says; gaps only for what the PRD really lacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evalplans.draft import build_draft
+from bot.evalplans.feature_kinds import infer_kind
+from bot.evalplans.feature_types import infer_feature_type
+from bot.evalplans.metric_catalog import MetricCatalog
+from bot.evalplans.plan import EvalDraft
+from bot.evalplans.prd.facts import parse_prd
+from tests.conftest import BUILTIN
+
+DEVSET = Path(__file__).parent / "devsets" / "drafts" / "docs"
+
+ROUTER = """\
+# Ticket router
+
+Incoming support tickets are classified by an LLM and routed to one of 12 queues (billing, refunds, outages …).
+Each ticket gets a tag; agents move misrouted tickets to the right queue and the correction is logged.
+
+## Success metrics
+| Metric | Target |
+|---|---|
+| Tickets routed to the right queue | >= 92 % |
+"""
+NEWSLETTER = """\
+# Platform newsletter
+
+We launch a monthly newsletter to platform teams by e-mail and a Slack post; subscribers sign up on the docs site.
+
+## Success criteria
+- >15 subscribers in the first month
+- Open rate above 40 % per mailing, click-through rate on links above 10 %
+- UTM-tagged links on every mailing so each campaign can be compared
+"""
+MIGRATION = """\
+# Storage migration controller
+
+Move the storage version migration controller in-tree. Cluster admins trigger a migration of stored objects;
+the controller lists resources from the API server and rewrites them to etcd.
+
+## Goals
+- Admins trigger a storage migration without manual steps
+- Operators see migration status on the node and cluster dashboards
+"""
+CHATBOT = """\
+# Help center chatbot
+
+Customers ask the chatbot questions; it answers from our help-center articles with citations, in English
+and German, and says it doesn't know when no article answers.
+
+## Measuring Success
+- Share of users answering yes to "did that answer your question?": from 41% to 60%
+- CSAT for chatbot conversations: 4.2 or higher
+- Fewer fallbacks to a human agent: below 10% of conversations
+"""
+
+
+def draft(text: str, feature: str = "Feature") -> EvalDraft:
+    return build_draft(feature, parse_prd(text), MetricCatalog.load(BUILTIN), BUILTIN)
+
+
+def names(plan: EvalDraft) -> set[str]:
+    return {metric.name for metric in plan.metrics}
+
+
+def test_a_router_gets_accuracy_per_class_and_misroute_cost_not_tone() -> None:
+    plan = draft(ROUTER, "Ticket router")
+    assert plan.feature_type == "classification" and plan.feature_kind == "router"
+    assert {"Routing accuracy per class", "Misroute cost", "Accuracy"} <= names(plan)
+    assert not {"Tone consistency", "Groundedness", "Hallucination rate"} & names(plan)
+    reasons = {item.metric: item.reason for item in plan.metrics_not_applicable_reasons}
+    assert "classification" in reasons["Tone consistency"]
+
+
+def test_a_marketing_change_gets_attribution_and_a_novelty_guard_and_no_model_metrics() -> None:
+    plan = draft(NEWSLETTER, "Platform newsletter")
+    assert plan.feature_kind == "marketing"
+    assert {"Attribution", "Novelty-effect guard", "Open and click-through rate"} <= names(plan)
+    assert not {"Hallucination rate", "Tone consistency", "Latency", "Fairness gap", "Token efficiency"} & names(plan)
+    reasons = {item.metric: item.reason for item in plan.metrics_not_applicable_reasons}
+    assert reasons["Hallucination rate"] == "a marketing or growth change has no model output for it to measure"
+    # No model, so no model gaps: nobody needs a labelled eval set or prompt-injection cases for a newsletter.
+    assert not {"eval_set", "adversarial", "retraining", "confidence_threshold"} & {
+        q.key for q in plan.open_questions if q.origin == "gap"
+    }
+
+
+def test_an_infrastructure_change_gets_its_own_operational_metrics() -> None:
+    plan = draft(MIGRATION, "Storage migration controller")
+    assert plan.feature_kind == "infrastructure"
+    assert names(plan) == {"Latency", "Fallback rate", "Operation failure rate", "Resource headroom"}
+
+
+def test_a_chatbots_outcomes_map_to_the_playbook_metrics_that_stand_for_them() -> None:
+    plan = draft(CHATBOT, "Help center chatbot")
+    criteria = {c.statement: c for c in plan.success_criteria}
+    assert all(c.source == "prd" for c in plan.success_criteria)
+    answered = criteria['Share of users answering yes to "did that answer your question?": from 41% to 60%']
+    assert (answered.metric, answered.baseline, answered.target) == ("Task success rate", "41%", "60%")
+    assert criteria["CSAT for chatbot conversations: 4.2 or higher"].metric == "User satisfaction"
+    assert criteria["Fewer fallbacks to a human agent: below 10% of conversations"].metric == "Fallback rate"
+    assert plan.metric("Fallback rate").threshold_source == "prd"  # type: ignore[union-attr]
+    # The outcome is stated, the unanswerable case too: no gap for either.
+    gaps = {q.key for q in plan.open_questions if q.origin == "gap"}
+    assert not {"outcome", "unanswerable", "users", "languages"} & gaps
+
+
+def test_metric_sets_differ_by_kind() -> None:
+    sets = [frozenset(names(draft(text))) for text in (ROUTER, NEWSLETTER, MIGRATION, CHATBOT)]
+    assert len(set(sets)) == 4
+
+
+def test_every_gap_says_what_it_looked_for() -> None:
+    plan = draft("# Summaries\n\nSummarise long support threads.\n")
+    gaps = [q for q in plan.open_questions if q.origin == "gap"]
+    assert {"users", "outcome", "latency", "rollout"} <= {q.key for q in gaps}
+    assert all(q.key and q.looked_for for q in gaps)
+    assert f"(looked for: {gaps[0].looked_for})" in plan.as_markdown()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("As an employee, I want to upload receipts so that expenses fill themselves in.", "users"),
+        ("Audience: a pilot with 10-20 internal users before everyone.", "rollout"),
+        ("Median time-to-answer: under 30 seconds.", "latency"),
+        ("If support is insufficient the bot answers 'I don't know' and gives escalation steps.", "fallback"),
+        ("It is designed only for English speakers.", "languages"),
+        ("Spot-check the first ~50 tickets under the new model.", "monitoring"),
+        ("Re-tune the thresholds if the confidence distribution shifts.", "retraining"),
+        ("Walk-forward validation / out-of-sample testing before going live.", "eval_set"),
+    ],
+)
+def test_a_gap_is_not_reported_when_the_prd_states_the_thing(text: str, key: str) -> None:
+    gaps = {q.key for q in draft(f"# Feature\n\nAn AI model drafts replies.\n\n{text}\n").open_questions}
+    assert key not in gaps
+
+
+def test_template_guidance_does_not_count_as_stating_something() -> None:
+    text = "# Feature\n\nAn AI model drafts replies.\n\n> *Describe the rollout: beta, pilot, phases.*\n"
+    assert "rollout" in {q.key for q in draft(text).open_questions if q.origin == "gap"}
+
+
+@pytest.mark.parametrize(
+    ("doc", "kind"),
+    [
+        ("kep-4192-storage-version-migrator", "infrastructure"),
+        ("de-lead-magnet-sequenz", "marketing"),
+        ("ticket-classifier-model-upgrade", "router"),
+        ("toxicity-moderation", None),
+        ("support-kb-chatbot", None),
+    ],
+)
+def test_kinds_of_the_tuning_documents(doc: str, kind: str | None) -> None:
+    text = (DEVSET / f"{doc}.md").read_text(encoding="utf-8")
+    facts = parse_prd(text)
+    assert infer_kind(facts.content_text, infer_feature_type(text)) == kind

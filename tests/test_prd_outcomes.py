@@ -1,0 +1,191 @@
+"""A PRD's own outcomes and real open questions, read from its Markdown structure (template guidance left out)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.evalplans.prd.facts import parse_prd
+
+TEMPLATE_PRD = """\
+# Ratings skill
+
+## Problem
+> What is the problem and who is affected?
+
+Veterans ask the chatbot "What is my rating?" and get no answer today.
+
+<!--
+## Desired User Outcomes
+- *Why would a user want to use this?*
+- Do we keep the old flow?
+-->
+
+## Measuring Success
+
+### Key Performance Indicators (KPIs)
+> 💡 *Identify balancing metrics to ensure you're not bringing about undesired outcomes.*
+
+* **Task completion:** Percentage of users that successfully view their ratings
+* **Usage:** How many users - unique and returning - come to the chatbot for ratings?
+* **Flow interruptions:** How many times is the ratings flow interrupted?
+
+## Undesired Business Outcomes
+- Channels are not connected
+
+## Discovery
+### Assumptions/Risks
+> *Indicate how you'll validate/test against these risks.*
+
+- **Value risks**:
+  - Will Veterans use the ratings feature?
+- **Organizational Viability Risks/Constraints**: Will there be a positive organizational impact?:
+  - Yes, usability testing says so.
+
+*Describe the launch plan here?*
+
+Desired date: ?
+
+```
+# not a heading
+Is this code a question?
+```
+"""
+
+
+def test_outcomes_come_from_the_success_sections_and_skip_template_guidance() -> None:
+    facts = parse_prd(TEMPLATE_PRD)
+    texts = [outcome.text for outcome in facts.outcomes]
+    assert texts == [
+        "Task completion: Percentage of users that successfully view their ratings",
+        "Usage: How many users - unique and returning - come to the chatbot for ratings?",
+        "Flow interruptions: How many times is the ratings flow interrupted?",
+    ]
+    assert not any("balancing" in text or "Channels" in text for text in texts)
+
+
+def test_template_prompts_comments_quotes_and_kpis_are_not_open_questions() -> None:
+    facts = parse_prd(TEMPLATE_PRD)
+    # Only the authors' own question: not the block-quoted or italic prompts, the question inside an
+    # HTML comment, the quoted utterance, the KPIs asked as questions, the unfilled field or the code.
+    assert facts.open_questions == ["Will Veterans use the ratings feature?"]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Success metrics",
+        "## 2) Goals (What success looks like)",
+        "## What to watch for",
+        "## Erfolgsmessung",
+        "### Realistische Zielwerte",
+        "## 6. Succescriteria",
+        "### Primaire Doelen",
+        "## Bedrijfsresultaten & KPI's",
+    ],
+)
+def test_success_sections_are_found_whatever_they_are_called(heading: str) -> None:
+    text = (
+        f"# Feature\n\n{heading}\n\n- Fewer fallbacks: under 5%\n- Satisfaction rates\n\n## Scope\n\n- Not an outcome\n"
+    )
+    facts = parse_prd(text)
+    assert [outcome.text for outcome in facts.outcomes] == ["Fewer fallbacks: under 5%", "Satisfaction rates"]
+    assert facts.outcomes[0].target == "under 5%"
+
+
+def test_targets_and_baselines_are_read_as_written() -> None:
+    text = """\
+# Receipts
+
+## Success Metrics
+
+- **Data Entry Time**: Reduce from 3 minutes to <30 seconds per expense
+- **Accuracy Rate**: 90% accurate OCR + LLM extraction
+- Win rate >50% over 3 maanden (minimum 15 trades sample)
+
+| Kennzahl | Ausgangswert | Zielwert |
+|---|---|---|
+| Öffnungsrate Mail 1 | 38 % | > 50 % |
+| Tatsächliche Buchung | – | 0,5–2 % der Empfänger |
+
+### Red Flags (Abort Criteria)
+- Win rate below 35% after 20 trades
+"""
+    outcomes = {outcome.text: (outcome.baseline, outcome.target) for outcome in parse_prd(text).outcomes}
+    assert outcomes == {
+        "Data Entry Time: Reduce from 3 minutes to <30 seconds per expense": ("3 minutes", "<30 seconds per expense"),
+        "Accuracy Rate: 90% accurate OCR + LLM extraction": (None, "90%"),
+        "Win rate >50% over 3 maanden (minimum 15 trades sample)": (None, ">50%"),
+        "Öffnungsrate Mail 1": ("38 %", "> 50 %"),
+        "Tatsächliche Buchung": (None, "0,5–2 % der Empfänger"),
+    }
+
+
+def test_a_title_with_success_words_does_not_make_the_whole_prd_outcomes() -> None:
+    text = "# KPI dashboard for support leads\n\nLeads see queue health.\n\n## Success metrics\n\n- Weekly leads: 40+\n"
+    assert [outcome.text for outcome in parse_prd(text).outcomes] == ["Weekly leads: 40+"]
+
+
+def test_a_goal_line_and_a_stated_change_in_the_body_are_outcomes() -> None:
+    text = """\
+# Support assistant
+
+## Overview
+Goal: Reduce time-to-first-response and deflect routine queries.
+
+## Motivation
+- Net result of this change: ~6× cost reduction per classified ticket.
+- The team meets every Monday.
+"""
+    texts = [outcome.text for outcome in parse_prd(text).outcomes]
+    assert texts == [
+        "Goal: Reduce time-to-first-response and deflect routine queries.",
+        "Net result of this change: ~6× cost reduction per classified ticket.",
+    ]
+
+
+def test_open_question_sections_keep_statements_and_body_questions_stay() -> None:
+    text = """\
+# Klassifizierer
+
+## Offene Punkte
+- Modell-Wahl pro Sub-Agent: heute alle gemma4:26b.
+- Ob es einen Combo-Klassifizierer braucht
+
+## Design
+- _Open question for this approach_:
+    - Does Streaming List support inconsistent lists? Currently, with chunked lists, we get inconsistent lists.
+- Pattern identification: "Wat werkte? Wat niet?"
+
+###### How can this feature be enabled / disabled in a live cluster?
+- [ ] Other
+  - Will enabling the feature require downtime of the control plane?
+"""
+    assert parse_prd(text).open_questions == [
+        "Modell-Wahl pro Sub-Agent: heute alle gemma4:26b.",
+        "Ob es einen Combo-Klassifizierer braucht",
+        "Does Streaming List support inconsistent lists? Currently, with chunked lists, we get inconsistent lists.",
+    ]
+
+
+def test_a_thread_without_markdown_still_asks_its_questions_line_by_line() -> None:
+    thread = "Refund summaries for agents\nTarget: under 4 s\nWho signs off on the pilot?\nShould it handle Dutch?"
+    assert parse_prd(thread).open_questions == ["Who signs off on the pilot?", "Should it handle Dutch?"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# T\n\n## Success metrics\n\n" + "> " * 400 + "What?\n",
+        "# T\n\n<!-- " + "- Is this a question?\n" * 2000,
+        "# T\n\n## Goals\n\n" + "".join(f"{'  ' * depth}- level {depth}?\n" for depth in range(300)),
+        "# T\n\n## KPIs\n\n|" + "a|" * 3000 + "\n|" + "-|" * 3000 + "\n|" + "1 %|" * 3000 + "\n",
+        "# T\n\n" + "?" * 50_000,
+        "# T\n\n## Success\n\n- " + "from 1 to " * 5000 + "\n",
+    ],
+    ids=["deep-quotes", "unclosed-comment", "deep-list", "wide-table", "question-marks", "from-to-run"],
+)
+def test_odd_markdown_is_read_without_inventing_outcomes_or_questions(text: str) -> None:
+    facts = parse_prd(text)
+    assert all(len(outcome.text) <= len(text) for outcome in facts.outcomes)
+    assert not any("Is this a question?" in question for question in facts.open_questions)
+    assert "What?" not in facts.open_questions
