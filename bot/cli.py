@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.config import Settings, load_settings
@@ -220,6 +221,8 @@ def reindex(ctx: click.Context, full: bool, dry_run: bool, knowledge: Path | Non
         return
     for skipped in report.skipped:
         stderr.print(f"[yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+    for warning in report.warnings:
+        stderr.print(f"[yellow]warning[/yellow] {escape(warning)}")
     click.echo(report.summary())
 
 

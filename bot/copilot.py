@@ -6,6 +6,7 @@ Nothing here knows Slack. A surface parses the user's text with `parse_request`,
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -19,6 +20,7 @@ from bot.core.redact import redact
 from bot.evalplans.draft import draft_evals
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
+from bot.knowledge.scopes import ChannelScopes, Scope
 
 if TYPE_CHECKING:
     from bot.explain.catalog import ErrorCatalog
@@ -26,9 +28,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Verb = Literal["ask", "eval", "error", "stats", "reindex", "help"]
-VERBS: tuple[Verb, ...] = ("ask", "eval", "error", "stats", "reindex", "help")
-ReplyKind = Literal["answer", "evals", "error", "stats", "reindex", "help", "usage", "refusal"]
+Verb = Literal["ask", "eval", "error", "stats", "reindex", "help", "scope"]
+VERBS: tuple[Verb, ...] = ("ask", "eval", "error", "stats", "reindex", "help", "scope")
+ReplyKind = Literal[
+    "answer", "evals", "error", "stats", "reindex", "help", "usage", "refusal", "scope", "digest", "saved"
+]
 
 # Pasted errors can carry a stack trace or a JSON body; Slack caps a command's text near this anyway.
 MAX_ERROR_CHARS = 8000
@@ -72,7 +76,7 @@ def parse_request(text: str) -> Request:
     rest = rest.strip()
     if verb in ("ask", "eval", "error"):
         return Request(verb, rest)  # type: ignore[arg-type]
-    if verb in ("stats", "reindex", "help") and not rest:
+    if verb in ("stats", "reindex", "help", "scope") and not rest:
         return Request(verb, "")  # type: ignore[arg-type]
     # "help me pick a metric" is a question, not a request for the usage text.
     return Request("ask", text)
@@ -166,13 +170,17 @@ class Copilot:
     def is_admin(self, user: str) -> bool:
         return user in self.deps.settings.admins
 
-    def run(self, request: Request, *, user: str, conversation: Conversation | None = None) -> Reply:
-        """Carry out any request except `help` (each surface words its own help)."""
+    def run(
+        self, request: Request, *, user: str, conversation: Conversation | None = None, scope: Scope | None = None
+    ) -> Reply:
+        """Carry out any request except `help` (each surface words its own help); `scope`: the channel's."""
         usage = self.check(request)
         if usage is not None:
             return usage
         if request.verb == "ask":
-            return self.ask(request.argument, conversation=conversation)
+            return self.ask(request.argument, conversation=conversation, scope=scope)
+        if request.verb == "scope":
+            return self.describe_scope(scope or self.scope_of(None))
         if request.verb == "eval":
             return self.draft_evals(request.argument, prd=conversation.context if conversation else None)
         if request.verb == "error":
@@ -183,8 +191,17 @@ class Copilot:
             return self.reindex(user)
         raise ValueError(f"no action for {request.verb!r}")
 
-    def ask(self, question: str, *, conversation: Conversation | None = None, on_token: OnToken | None = None) -> Reply:
-        return Reply.of(answer_question(self.deps, question, conversation=conversation, on_token=on_token))
+    def ask(
+        self,
+        question: str,
+        *,
+        conversation: Conversation | None = None,
+        on_token: OnToken | None = None,
+        scope: Scope | None = None,
+    ) -> Reply:
+        folders = scope.folders if scope is not None else None
+        answer = answer_question(self.deps, question, conversation=conversation, on_token=on_token, folders=folders)
+        return Reply.of(answer)
 
     def explain_error(self, text: str) -> Reply:
         catalog = self.catalog if self.catalog is not None else load_catalog(self.deps)
@@ -220,4 +237,23 @@ class Copilot:
             return Reply(kind="reindex", markdown=f"A reindex is already running ({error}). Try again in a minute.")
         log.info("reindex by %s: %s", user, report.summary())
         skipped = "".join(f"\n• skipped `{item.path}`: {item.reason}" for item in report.skipped[:10])
-        return Reply(kind="reindex", markdown=f"Reindexed the knowledge base: {report.summary()}.{skipped}")
+        warnings = "".join(f"\n• :warning: {warning}" for warning in report.warnings[:10])
+        return Reply(kind="reindex", markdown=f"Reindexed the knowledge base: {report.summary()}.{skipped}{warnings}")
+
+    # -- Channel scopes --------------------------------------------------------------------------
+    @functools.cached_property
+    def scopes(self) -> ChannelScopes:
+        return ChannelScopes(self.deps.knowledge_dir)
+
+    def scope_of(self, channel: str | None, name: str | None = None) -> Scope:
+        """The knowledge a channel searches (`scopes.yaml`); None (DMs, the assistant pane) gets the default."""
+        return self.scopes.scope_for(channel, name)
+
+    def describe_scope(self, scope: Scope) -> Reply:
+        rules = self.scopes.rules()
+        if not rules.present:
+            text = "Every channel searches all of the knowledge (there is no `scopes.yaml` in the knowledge folder)."
+        else:
+            rule = {"default": "the default", "": "the default"}.get(scope.rule, f"the rule `{scope.rule}`")
+            text = f"Here I search {scope.describe()} ({rule} in `scopes.yaml`)."
+        return Reply(kind="scope", markdown=text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -50,10 +51,12 @@ from bot.knowledge.chunking import Chunk, split_document
 from bot.knowledge.embeddings import CachedEmbeddings
 from bot.knowledge.keyword import KeywordIndex
 from bot.knowledge.loaders import SkipFile, SkippedFile, candidate_files, load_document, read_file
+from bot.knowledge.scopes import SCOPES_FILE, check_scopes, load_scopes
 
 log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256
+LAST_REINDEX_KEY = "reindex:last:{name}"
 VERSION_KEY = "pmc_version"
 LOCK_TTL_S = 3600
 CHROMA_TIMEOUT_S = 5.0
@@ -137,6 +140,7 @@ class ReindexReport:
     seconds: float = 0.0
     version: int = 0
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +154,7 @@ class ReindexReport:
             "seconds": round(self.seconds, 3),
             "version": self.version,
             "dry_run": self.dry_run,
+            "warnings": list(self.warnings),
         }
 
     def summary(self) -> str:
@@ -398,6 +403,7 @@ class KnowledgeIndex:
     def files(self) -> list[tuple[Path, Path]]:
         """(root, path) of every file to index: the folder's, then the built-in ones it doesn't override."""
         files = [(self.root, path) for path in candidate_files(self.root)] if self.root.is_dir() else []
+        files = [(root, path) for root, path in files if path != self.root / SCOPES_FILE]  # settings, not knowledge
         if self.builtin is not None:
             taken = {path.relative_to(self.root).as_posix() for _, path in files}
             for folder in KNOWLEDGE_FOLDERS:
@@ -432,7 +438,24 @@ class KnowledgeIndex:
         report.seconds = time.perf_counter() - started
         for skipped in report.skipped:
             log.warning("skipped %s: %s", skipped.path, skipped.reason)
+        report.warnings = check_scopes(load_scopes(self.root), self.relpaths())
+        for warning in report.warnings:
+            log.warning("%s", warning)
+        if not dry_run:
+            self.store.set(LAST_REINDEX_KEY.format(name=self.name), json.dumps(report.as_dict() | {"at": time.time()}))
         return report
+
+    def relpaths(self) -> list[str]:
+        """The relative path of every file the reindex reads."""
+        return [path.relative_to(root).as_posix() for root, path in self.files()]
+
+    def last_reindex(self) -> dict[str, Any] | None:
+        """The last reindex's report (`ReindexReport.as_dict` and `at`, epoch seconds), whoever ran it."""
+        raw = self.store.get(LAST_REINDEX_KEY.format(name=self.name))
+        try:
+            return dict(json.loads(raw)) if raw else None
+        except (ValueError, TypeError):
+            return None
 
     def _reindex_locked(self, full: bool, dry_run: bool, progress: Progress | None) -> ReindexReport:
         report = ReindexReport(dry_run=dry_run)

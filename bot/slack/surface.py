@@ -21,8 +21,10 @@ from bot.copilot import MAX_ERROR_CHARS, Copilot, Reply, Request, parse_request
 from bot.core.logs import request_id
 from bot.core.redact import redact
 from bot.exceptions import InputError, PMCopilotError
+from bot.knowledge.scopes import Scope
 from bot.slack.access import Home, WorkspaceBoundary
 from bot.slack.blocks import SlackMessage
+from bot.slack.channels import ChannelNames
 from bot.slack.feedback import keep_reply
 from bot.slack.threads import FileReader, ThreadMemory, slack_to_text
 from bot.wiring import Deps
@@ -66,6 +68,7 @@ class Surface:
         self.copilot = copilot
         self.threads = ThreadMemory(deps.store, deps.settings.thread_cache_ttl_s)
         self.boundary = WorkspaceBoundary(deps.store, deps.settings)
+        self.channel_names = ChannelNames(deps.store)
         self.files = FileReader(
             client.token or "", deps.settings.slack_api_url, int(deps.settings.max_file_mb * 1_000_000)
         )
@@ -145,6 +148,13 @@ class Surface:
         if request.verb == "reindex" and not self.copilot.is_admin(user):
             return self.copilot.reindex(user)
         return None
+
+    def scope_of(self, client: WebClient, channel: str | None, name: str | None = None) -> Scope:
+        """The channel's knowledge scope; its name is looked up only when a rule matches by name. Never in an ack."""
+        rules = self.copilot.scopes.rules()
+        if name is None and channel and rules.needs_names and channel not in rules.by_id:
+            name = self.channel_names.name(client, channel)
+        return rules.scope_for(channel, name)
 
     def keep(self, reply: Reply, user: str, shareable: bool = False) -> str | None:
         if reply.wants_feedback or (shareable and reply.kind == "stats"):

@@ -51,7 +51,10 @@ class Mentions:
                 if request.verb == "help":
                     reply = Reply(kind="help", markdown=MENTION_HELP)
                 else:
-                    reply = self.surface.copilot.run(request, user=user, conversation=thread.conversation())
+                    scope = self.surface.scope_of(client, channel)
+                    reply = self.surface.copilot.run(
+                        request, user=user, conversation=thread.conversation(), scope=scope
+                    )
                 if unread:
                     reply = reply.model_copy(update={"markdown": f"{reply.markdown}\n\n_{unread}_"})
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
