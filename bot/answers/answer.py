@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import quote
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -372,6 +373,7 @@ def answer_question(
     if hit is not None:
         hit.question, hit.cached = question, True
         hit.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        link_sources(deps, hit)
         if on_token is not None:
             on_token(hit.answer)
         fallback: Fallback | None = None if hit.mode == "generated" or not hit.answered else "off"
@@ -384,8 +386,20 @@ def answer_question(
     answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if outcome.cacheable:
         cache.put(key, answer)
+    link_sources(deps, answer)
     _record(deps, outcome, model, prompt_version)
     return answer
+
+
+def link_sources(deps: Deps, answer: Answer) -> None:
+    """Give each source without a `url:` of its own the KNOWLEDGE_BASE_URL link to its file, if the team has it."""
+    base = deps.settings.knowledge_base_url
+    if not base:
+        return
+    for source in answer.sources:
+        # Built-in playbook pages aren't in the team's repository: only files of KNOWLEDGE_DIR get a link.
+        if source.url is None and (deps.knowledge_dir / source.path).is_file():
+            source.url = f"{base.rstrip('/')}/{quote(source.path)}"
 
 
 def _record(deps: Deps, outcome: _Outcome, model: str, prompt_version: str) -> None:

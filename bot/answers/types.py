@@ -12,13 +12,14 @@ from bot.knowledge.retrieval import Passage
 
 
 class Source(BaseModel):
-    """A cited knowledge chunk; `path` is relative to the knowledge folder."""
+    """A cited knowledge chunk; `path` is relative to the knowledge folder, `url` its web address if it has one."""
 
     path: str
     title: str
     section: str
     score: float
     snippet: str
+    url: str | None = None
 
     @classmethod
     def of(cls, passage: Passage) -> Source:
@@ -28,6 +29,7 @@ class Source(BaseModel):
             section=passage.section,
             score=passage.score,
             snippet=redact(passage.snippet()),
+            url=passage.url,
         )
 
 
@@ -45,7 +47,10 @@ class Answer(BaseModel):
     unverified: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return self.model_dump(include={"question", "answered", "answer", "mode", "sources", "latency_ms"})
+        # A source without a `url` leaves the key out (the field is an optional addition to the contract).
+        return self.model_dump(
+            include={"question", "answered", "answer", "mode", "sources", "latency_ms"}, exclude_none=True
+        )
 
 
 @dataclass

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from bot.knowledge.frontmatter import split_front_matter
 from bot.knowledge.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Document:
     markdown: str
     doctype: str
     sha256: str
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -422,10 +424,15 @@ def load_document(root: Path, path: Path, data: bytes, sha256: str, limits: Pars
     if not markdown.strip():
         raise SkipFile("no text content")
     relpath = path.relative_to(root).as_posix()
+    url = None
+    if path.suffix.lower() in (".md", ".markdown"):
+        front, markdown = split_front_matter(markdown)
+        title, url = front.title or _first_heading(markdown) or title, front.url
     return Document(
         path=relpath,
         title=(title or _title_from_name(path)).strip(),
         markdown=markdown,
         doctype=doctype_of(relpath),
         sha256=sha256,
+        url=url,
     )

@@ -40,6 +40,7 @@ class Passage:
     score: float
     similarity: float
     keyword: float
+    url: str | None = None
 
     def snippet(self, limit: int = 280) -> str:
         text = re.sub(r"\s+", " ", self.text).strip()
@@ -157,6 +158,7 @@ class Retriever:
             score=round(score, 4),
             similarity=round(similarity, 4),
             keyword=round(keyword, 4),
+            url=str(meta["url"]) if meta.get("url") else None,
         )
 
 
