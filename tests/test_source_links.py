@@ -86,7 +86,14 @@ def test_the_sources_block_links_each_title_to_its_url() -> None:
         kind="answer",
         markdown="Agents approve refunds over 50 euros [1].",
         sources=[
-            {"path": "prds/refunds.md", "title": "Refunds", "section": "Goals", "score": 1, "snippet": "", "url": "https://wiki.example.com/r?a=1&b=2"},  # noqa: E501
+            {
+                "path": "prds/refunds.md",
+                "title": "Refunds",
+                "section": "Goals",
+                "score": 1,
+                "snippet": "",
+                "url": "https://wiki.example.com/r?a=1&b=2",
+            },
             {"path": "playbook/trust.md", "title": "Trust", "section": "", "score": 1, "snippet": ""},
         ],
     )

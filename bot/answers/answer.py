@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from urllib.parse import quote
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from bot.answers.cache import AnswerCache
 from bot.answers.citations import CitationFilter
