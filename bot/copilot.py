@@ -17,6 +17,8 @@ from bot.answers.answer import OnToken, answer_question, clean_question
 from bot.answers.types import Answer, Conversation, Source
 from bot.core.metrics import stats_report
 from bot.core.redact import redact
+from bot.digest.digest import summarize_thread
+from bot.digest.types import Digest, ThreadMessage
 from bot.evalplans.draft import draft_evals
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
@@ -257,3 +259,8 @@ class Copilot:
             rule = {"default": "the default", "": "the default"}.get(scope.rule, f"the rule `{scope.rule}`")
             text = f"Here I search {scope.describe()} ({rule} in `scopes.yaml`)."
         return Reply(kind="scope", markdown=text)
+
+    # -- Thread digests --------------------------------------------------------------------------
+    def digest(self, messages: list[ThreadMessage], *, scope: str, title: str = "") -> Digest:
+        """Decisions, open questions, owners and action items, risks of a thread; each item names its message."""
+        return summarize_thread(self.deps, messages, scope=scope, title=title)
