@@ -15,13 +15,14 @@ from pydantic import BaseModel, Field
 
 from bot.answers.answer import OnToken, answer_question, clean_question
 from bot.answers.types import Answer, Conversation, Source
-from bot.core.metrics import stats_report
+from bot.core.metrics import WindowStats, stats_report, window_stats
 from bot.core.redact import redact
 from bot.digest.digest import summarize_thread
 from bot.digest.types import Digest, ThreadMessage
 from bot.evalplans.draft import draft_evals
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
+from bot.knowledge.overview import KnowledgeOverview, knowledge_overview
 from bot.knowledge.scopes import ChannelScopes, Scope
 
 if TYPE_CHECKING:
@@ -264,3 +265,12 @@ class Copilot:
     def digest(self, messages: list[ThreadMessage], *, scope: str, title: str = "") -> Digest:
         """Decisions, open questions, owners and action items, risks of a thread; each item names its message."""
         return summarize_thread(self.deps, messages, scope=scope, title=title)
+
+    # -- The App Home -----------------------------------------------------------------------------
+    def knowledge(self) -> KnowledgeOverview:
+        """The folders, documents and chunks indexed now, the index version and the last reindex."""
+        return knowledge_overview(self.deps.index)
+
+    def team_week(self) -> WindowStats:
+        """The team's figures over the last 7 days (as in `stats`)."""
+        return window_stats(self.deps.store, "7d", 7 * 86400)

@@ -26,6 +26,7 @@ from bot.slack.access import Home, WorkspaceBoundary
 from bot.slack.blocks import SlackMessage
 from bot.slack.channels import ChannelNames
 from bot.slack.feedback import keep_reply
+from bot.slack.home import RecentQuestions
 from bot.slack.threads import FileReader, ThreadMemory, slack_to_text
 from bot.wiring import Deps
 
@@ -69,6 +70,7 @@ class Surface:
         self.threads = ThreadMemory(deps.store, deps.settings.thread_cache_ttl_s)
         self.boundary = WorkspaceBoundary(deps.store, deps.settings)
         self.channel_names = ChannelNames(deps.store)
+        self.recent = RecentQuestions(deps.store)
         self.files = FileReader(
             client.token or "", deps.settings.slack_api_url, int(deps.settings.max_file_mb * 1_000_000)
         )
@@ -170,9 +172,11 @@ class Surface:
             log.info("%s failed: %s", method, error)
 
     @staticmethod
-    def post(client: WebClient, channel: str, thread_ts: str, messages: list[SlackMessage]) -> None:
+    def post(client: WebClient, channel: str, thread_ts: str, messages: list[SlackMessage]) -> str | None:
+        """Post the messages in the thread; returns the ts of the first."""
+        first = None
         for message in messages:
-            client.chat_postMessage(
+            posted = client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=message["text"],
@@ -180,6 +184,8 @@ class Surface:
                 unfurl_links=False,
                 unfurl_media=False,
             )
+            first = first or str(posted.get("ts") or "") or None
+        return first
 
     @staticmethod
     def upload_to_thread(client: WebClient, channel: str, thread_ts: str, reply: Reply) -> None:

@@ -127,6 +127,8 @@ class AssistantPane:
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
                 if reply.attachment is not None:
                     self.surface.upload_to_thread(client, channel, thread_ts, reply)
+            if reply.kind == "answer":
+                self.surface.recent.add(user, text, channel, thread_ts)
             if immediate is None:  # usage text and refusals stay out: a huge message must not weigh on every later one
                 thread.add_turn(text, reply.markdown, str(payload.get("ts") or ""))
             self.surface.threads.save(thread)

@@ -88,6 +88,8 @@ class Commands:
                     update={"markdown": f"{reply.markdown}\n\n_The full plan is on its way to your DMs as a file._"}
                 )
             self._respond(respond, reply, user)
+            if reply.kind == "answer":
+                self.surface.recent.add(user, request.argument)  # ephemeral: nothing to link to
             if reply.attachment is not None:
                 self._upload_to_dm(client, user, reply)
 

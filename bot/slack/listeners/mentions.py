@@ -57,7 +57,11 @@ class Mentions:
                     )
                 if unread:
                     reply = reply.model_copy(update={"markdown": f"{reply.markdown}\n\n_{unread}_"})
-                self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
+                posted = self.surface.post(
+                    client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user))
+                )
+                if reply.kind == "answer":
+                    self.surface.recent.add(user, question, channel, posted or thread_ts)
                 if reply.attachment is not None:
                     self.surface.upload_to_thread(client, channel, thread_ts, reply)
                 if not unread:  # a thread we couldn't read is read again next time
