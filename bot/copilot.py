@@ -23,6 +23,7 @@ from bot.evalplans.draft import draft_evals
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
 from bot.knowledge.overview import KnowledgeOverview, knowledge_overview
+from bot.knowledge.saved import SlackPRD, saved_root, write_prd
 from bot.knowledge.scopes import ChannelScopes, Scope
 
 if TYPE_CHECKING:
@@ -83,6 +84,20 @@ def parse_request(text: str) -> Request:
         return Request(verb, "")  # type: ignore[arg-type]
     # "help me pick a metric" is a question, not a request for the usage text.
     return Request("ask", text)
+
+
+# "save this PRD", "speichere dieses PRD", "PRD speichern", "sla deze PRD op", "PRD opslaan"
+_SAVE = re.compile(
+    r"\bsave\s++(?:this|the)\s++(?:prd|doc|document|thread)\b"
+    r"|\bspeicher\w*+\s++(?:dieses|das|den|diesen)\s++(?:prd|dokument|thread)\b|\b(?:prd|dokument)\s++speichern\b"
+    r"|\bsla\s++(?:deze|dit|de|het)\s++(?:prd|document|thread)\s++op\b|\b(?:prd|document)\s++opslaan\b",
+    re.I,
+)
+
+
+def asks_to_save(text: str) -> bool:
+    """True when a message asks to save its thread's PRD into the knowledge ("save this PRD", in en/de/nl)."""
+    return bool(_SAVE.search((text or "")[:_NATURAL_HEAD_CHARS]))
 
 
 def mentions_evals(text: str) -> bool:
@@ -274,3 +289,30 @@ class Copilot:
     def team_week(self) -> WindowStats:
         """The team's figures over the last 7 days (as in `stats`)."""
         return window_stats(self.deps.store, "7d", 7 * 86400)
+
+    # -- PRDs saved from Slack --------------------------------------------------------------------
+    def save_prd(self, prd: SlackPRD, *, user: str) -> Reply:
+        """Write the thread's PRD into DATA_DIR's `slack/` area and index just that document (author or admin only)."""
+        if user != prd.author and not self.is_admin(user):
+            return Reply(
+                kind="refusal",
+                markdown="Only the person who started this thread, or a PM Copilot admin, can save it as a PRD.",
+            )
+        relpath = write_prd(saved_root(self.deps.settings.data_dir), prd)
+        try:
+            report = self.deps.index.reindex_document(relpath)
+        except IndexBusy as error:
+            return Reply(
+                kind="saved",
+                markdown=f"Saved as `{relpath}`; a reindex is running ({error}), so it is searchable once that ends.",
+            )
+        if report.skipped:
+            return Reply(
+                kind="saved", markdown=f"Saved as `{relpath}`, but it couldn't be indexed: {report.skipped[0].reason}."
+            )
+        verb = "Updated" if report.updated else "Saved"
+        return Reply(
+            kind="saved",
+            markdown=f"{verb} this PRD as `{relpath}` and indexed it ({report.chunks} chunks): "
+            "questions can draw on it now.",
+        )

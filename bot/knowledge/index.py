@@ -51,6 +51,7 @@ from bot.knowledge.chunking import Chunk, split_document
 from bot.knowledge.embeddings import CachedEmbeddings
 from bot.knowledge.keyword import KeywordIndex
 from bot.knowledge.loaders import SkipFile, SkippedFile, candidate_files, load_document, read_file
+from bot.knowledge.saved import SAVED_FOLDER
 from bot.knowledge.scopes import SCOPES_FILE, check_scopes, load_scopes
 
 log = logging.getLogger(__name__)
@@ -237,6 +238,7 @@ class KnowledgeIndex:
         breaker: Breaker | None = None,
         builtin: Path | None = None,
         require_root: bool = True,
+        saved: Path | None = None,
     ) -> None:
         """`connect()` returns the Chroma client (`open_chroma`): called on first use, and again until it works.
 
@@ -247,6 +249,7 @@ class KnowledgeIndex:
         """
         self.root = root
         self.builtin = builtin
+        self.saved = saved  # DATA_DIR's area for PRDs saved from Slack (`bot.knowledge.saved`)
         self.require_root = require_root or builtin is None
         self.name = name
         self.embeddings = embeddings
@@ -404,8 +407,15 @@ class KnowledgeIndex:
         """(root, path) of every file to index: the folder's, then the built-in ones it doesn't override."""
         files = [(self.root, path) for path in candidate_files(self.root)] if self.root.is_dir() else []
         files = [(root, path) for root, path in files if path != self.root / SCOPES_FILE]  # settings, not knowledge
-        if self.builtin is not None:
+        if self.saved is not None and (self.saved / SAVED_FOLDER).is_dir():
             taken = {path.relative_to(self.root).as_posix() for _, path in files}
+            files += [
+                (self.saved, path)
+                for path in candidate_files(self.saved / SAVED_FOLDER)
+                if path.relative_to(self.saved).as_posix() not in taken
+            ]
+        if self.builtin is not None:
+            taken = {path.relative_to(root).as_posix() for root, path in files}
             for folder in KNOWLEDGE_FOLDERS:
                 files += [
                     (self.builtin, path)
@@ -497,6 +507,30 @@ class KnowledgeIndex:
             return report
         self._write(to_write, [indexed[path] for path in gone], report, progress)
         report.version = self._bump_version()
+        return report
+
+    def reindex_document(self, relpath: str) -> ReindexReport:
+        """Index one file (new or changed) without reading the others, under the reindex lock; the version moves."""
+        started = time.perf_counter()
+        with self.store.lock(f"reindex:{self.name}", ttl_s=LOCK_TTL_S):
+            report = ReindexReport()
+            found = next(((r, p) for r, p in self.files() if p.relative_to(r).as_posix() == relpath), None)
+            if found is None:
+                raise KnowledgeError(f"{relpath} isn't in the knowledge")
+            root, path = found
+            try:
+                data, sha = read_file(root, path, self.max_file_bytes)
+                chunks = split_document(load_document(root, path, data, sha))
+            except (SkipFile, OSError) as error:
+                report.skipped.append(SkippedFile(relpath, str(error)))
+                return report
+            held = self._guarded("read", lambda: self._collection().get(where={"path": relpath}, include=[]))
+            existing = set(held["ids"])
+            report.updated, report.added = (1, 0) if existing else (0, 1)
+            report.chunks = len(chunks)
+            self._write([(chunks, existing - {chunk.id for chunk in chunks})], [], report, None)
+            report.version = self._bump_version()
+        report.seconds = time.perf_counter() - started
         return report
 
     def write_chunks(self, chunks: list[Chunk], progress: Progress | None = None) -> int:

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.config import Settings
 from bot.copilot import Copilot
 from bot.slack.guard import DeliveryGuard
-from bot.slack.listeners import actions, assistant, commands, digests, home, mentions
+from bot.slack.listeners import actions, assistant, commands, digests, home, mentions, saving
 from bot.slack.surface import Surface
 from bot.wiring import Deps
 
@@ -65,6 +65,7 @@ def build_app(
     commands.register(app, surface)
     actions.register(app, surface)
     home.register(app, surface)
-    digests.register(app, surface)  # before `mentions`, which answers every other mention
+    saving.register(app, surface)  # these two before `mentions`, which answers every other mention
+    digests.register(app, surface)
     mentions.register(app, surface)
     return app
