@@ -65,7 +65,7 @@ def app_manifest(name: str = "PM Copilot", url: str | None = None) -> dict[str, 
     command: dict[str, Any] = {
         "command": COMMAND,
         "description": "Ask the PM playbook, draft eval criteria, explain an API error",
-        "usage_hint": "[question] | eval <feature> | error <message> | stats | help",
+        "usage_hint": "[question] | eval <feature> | error <message> | stats | scope | help",
         "should_escape": False,
     }
     subscriptions: dict[str, Any] = {"bot_events": BOT_EVENTS}

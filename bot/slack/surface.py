@@ -54,9 +54,11 @@ USAGE = """*PM Copilot* answers from your team's PRDs and the AI-PM playbook, wi
 • `/pm error <message>`: what an API error means, and what to do about it
 • `/pm stats`: usage and answer quality
 • `/pm reindex`: refresh the knowledge base (admins only)
+• `/pm scope`: which knowledge folders this channel searches
 • `/pm help`: this message
-Mention me under a PRD posted in a channel to ask about it (say _draft evals_ to get eval criteria for it), \
-or open PM Copilot in the assistant pane."""
+Mention me under a PRD posted in a channel to ask about it (say _draft evals_ to get eval criteria for it, \
+_summarize_ for a digest of the thread, _save this PRD_ to add it to the knowledge), \
+or open PM Copilot in the assistant pane. My Home tab shows what I know."""
 
 
 class Surface:

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 MENTION_HELP = (
     "Ask me something about this thread or the playbook, e.g. _What should we measure before launch?_, "
-    "or say _draft evals_ under a PRD to get eval criteria for it."
+    "or say _draft evals_ under a PRD to get eval criteria for it, _summarize_ for a digest of the thread, "
+    "or _save this PRD_ to add it to the knowledge."
 )
 
 
