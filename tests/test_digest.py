@@ -207,3 +207,32 @@ def test_a_60_message_thread_digest_has_each_section_and_every_item_links_to_a_r
     slack.wait_for("chat.postMessage", count=len(posts) + 1, timeout=30)
     last = slack.calls("conversations.replies")[-1]
     assert last.params["oldest"] == messages[-1]["ts"]
+
+
+def test_an_edited_message_is_read_afresh_by_the_next_digest(
+    make_slack_harness: MakeSlackHarness, slack: SlackAPI, tmp_path: Path, hashing_model: HashingEmbeddings
+) -> None:
+    write(tmp_path / "kb", "playbook/a.md", "# A\n\nText.")
+    harness = make_slack_harness(tmp_path / "kb", hashing_model)
+    thread_ts = "1800000100.000100"
+    messages = sixty_messages(thread_ts)[:12]
+    slack.script("conversations.replies", paged_replies(messages, page=200))
+    harness.event(mention("tl;dr", thread_ts=thread_ts, channel="C0PRD"))
+    slack.wait_for("chat.postMessage", timeout=30)
+    slack.settle()
+
+    before = messages[5]
+    after = {**before, "text": "Decision: the zebra pilot ships in June."}
+    event = {"type": "message", "subtype": "message_changed", "channel": "C0PRD", "channel_type": "channel"}
+    event |= {"hidden": True, "ts": "1800000200.000100", "event_ts": "1800000200.000100"}
+    event |= {"previous_message": before, "message": after}
+    assert harness.event(event).status_code == 200
+    messages[5] = after
+    slack.script("conversations.replies", paged_replies(messages, page=200))
+    posted = len(slack.calls("chat.postMessage"))
+    harness.event(mention("recap", thread_ts=thread_ts, channel="C0PRD"))
+    slack.wait_for("chat.postMessage", count=posted + 1, timeout=30)
+    slack.settle()
+    assert "oldest" not in slack.calls("conversations.replies")[-1].params  # read from the start again
+    text = json.dumps([call.json("blocks") for call in slack.calls("chat.postMessage")[posted:]])
+    assert "the zebra pilot ships in June." in text

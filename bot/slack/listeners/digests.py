@@ -40,10 +40,9 @@ class Digests:
             self.surface.react(client, "reactions_add", channel, ts)
             try:
                 messages = self.messages.read(client, team, channel, thread_ts, context.bot_user_id)
-                title = next((line.strip("*_# ") for line in messages[0].text.splitlines() if line.strip()), "")
-                digest = self.surface.copilot.digest(
-                    messages, scope=f"{team}:{channel}:{thread_ts}", title=title[:100] if messages else ""
-                )
+                root = messages[0].text if messages and messages[0].ts == thread_ts else ""
+                title = next((line.strip("*_# ") for line in root.splitlines() if line.strip()), "")[:100]
+                digest = self.surface.copilot.digest(messages, scope=f"{team}:{channel}:{thread_ts}", title=title)
                 self.surface.post(client, channel, thread_ts, digest_messages(digest, Permalinks(client, channel)))
             finally:
                 self.surface.react(client, "reactions_remove", channel, ts)
