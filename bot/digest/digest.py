@@ -1,7 +1,7 @@
 """`summarize_thread`: the digest of a thread's messages, written by the LLM when there is one, else extracted.
 
-Digests are cached in the store under the thread's scope and its newest message, so asking again costs nothing
-until someone posts; the LLM's digest is cached under its model and prompt version too.
+Digests are cached in the store under the thread's scope and its messages, so asking again costs nothing until
+someone posts or edits; the LLM's digest is cached under its model and prompt version too.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ FALLBACK_NOTICE = "The AI writer couldn't digest the thread just now, so these p
 
 
 def _key(deps: Deps, scope: str, messages: list[ThreadMessage]) -> str:
-    newest = messages[-1].ts if messages else ""
     how = f"{deps.llm.model}:{prompts.load(PROMPT).version}" if deps.llm.enabled else "extractive"
-    digest = hashlib.sha256(f"{scope}|{newest}|{len(messages)}|{how}".encode()).hexdigest()[:32]
-    return f"{NAMESPACE}:{digest}"
+    hashed = hashlib.sha256(f"{scope}|{how}".encode())
+    for message in messages:  # the text too: an edited message makes a new digest
+        hashed.update(f"\0{message.user}\0{message.ts}\0{message.text}".encode())
+    return f"{NAMESPACE}:{hashed.hexdigest()[:32]}"
 
 
 def summarize_thread(deps: Deps, messages: list[ThreadMessage], *, scope: str, title: str = "") -> Digest:
