@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.answers.cache import AnswerCache
+from bot.core.store import open_store
 from bot.knowledge.embeddings import EmbeddingModel
 from bot.knowledge.scopes import EVERYTHING, SCOPES_FILE, ChannelScopes, check_scopes, load_scopes, parse_scopes
 from tests.conftest import HashingEmbeddings, MakeSlackHarness, write
@@ -69,6 +71,17 @@ def test_scopes_are_read_again_when_the_file_changes(tmp_path: Path) -> None:
     assert scopes.scope_for("C0PAY") == EVERYTHING
     (tmp_path / SCOPES_FILE).write_text(SCOPES)
     assert scopes.scope_for("C0PAY").folders == ("playbook", "prds/payments")
+
+
+def test_the_answer_cache_keys_on_the_scope(tmp_path: Path) -> None:
+    cache = AnswerCache(open_store(None, tmp_path), 60)
+
+    def key(folders: tuple[str, ...] | None) -> str:
+        return cache.key("q", index_version=1, prompt_version="p", model="m", k=5, threshold=0.3, folders=folders)
+
+    keys = {key(None), key(()), key(("playbook",)), key(("playbook", "prds/payments"))}
+    assert len(keys) == 4
+    assert key(("prds/payments", "playbook")) == key(("playbook", "prds/payments"))  # the order of a rule's folders
 
 
 # -- Through the index and the Slack app ---------------------------------------------------------
