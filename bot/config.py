@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.redact import redact
 from bot.exceptions import ConfigError
+
+
+class ModelPrice(NamedTuple):
+    """USD per million tokens; LLM_PRICES gives it as `[input, output]` or `{"input": x, "output": y}`."""
+
+    input: float
+    output: float
 
 
 class Settings(BaseSettings):
@@ -59,7 +66,8 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0)
     # An eval plan is a few thousand tokens of structured output, far longer than an answer.
     eval_draft_budget_s: float = Field(default=90.0, gt=0)
-    llm_prices: str | None = None
+    # JSON adding to or overriding the built-in price table (bot.core.pricing).
+    llm_prices: Annotated[dict[str, ModelPrice], NoDecode] = Field(default_factory=dict)
     max_history_tokens: int = Field(default=1500, ge=0)
 
     # Caching, limits and operations
@@ -68,7 +76,7 @@ class Settings(BaseSettings):
     answer_cache_ttl_s: int = Field(default=24 * 3600, ge=1)
     thread_cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
     rate_limit_per_minute: int = Field(default=20, ge=0)
-    pm_admins: str = ""
+    pm_admins: Annotated[frozenset[str], NoDecode] = frozenset()  # Slack user IDs allowed to run /pm reindex
     # Who may get answers drawn from the knowledge besides the workspace's own full members.
     allow_guests: bool = False
     allow_external_users: bool = False
@@ -82,10 +90,22 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @property
-    def admins(self) -> frozenset[str]:
-        """Slack user IDs allowed to run /pm reindex."""
-        return frozenset(part.strip() for part in self.pm_admins.replace(";", ",").split(",") if part.strip())
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _prices_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError('not JSON; write it like {"my-model": [0.15, 0.60]} (USD per million tokens)') from None
+
+    @field_validator("pm_admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
     @property
     def llm_enabled(self) -> bool:
@@ -102,9 +122,17 @@ def load_settings(**overrides: object) -> Settings:
     """Read the environment once; overrides win (used by CLI flags and tests)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
-    except ValueError as error:
-        # pydantic quotes the value it refused, which may be a key pasted into the wrong variable.
-        raise ConfigError(redact(f"invalid setting: {error}")) from error
+    except ValidationError as error:
+        # Never the refused value: it may be a key pasted into the wrong variable.
+        problems = "; ".join(_problem(item["loc"], item["msg"]) for item in error.errors(include_input=False))
+        raise ConfigError(f"invalid setting {problems} (see README, Configuration)") from None
+
+
+def _problem(loc: tuple[int | str, ...], message: str) -> str:
+    """`LLM_PRICES (my-model.1): Field required`: the variable, where inside it, and what is wrong."""
+    name, *inside = [str(part) for part in loc] or ["?"]
+    where = f" ({'.'.join(inside)})" if inside else ""
+    return f"{name.upper()}{where}: {message.removeprefix('Value error, ')}"
 
 
 def warn_if_single_process(settings: Settings) -> None:

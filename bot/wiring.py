@@ -76,7 +76,7 @@ def build_deps(
         # PRDs saved from Slack belong to the team's knowledge, not to another folder named with --knowledge.
         saved=saved_root(settings.data_dir) if knowledge_dir is None else None,
     )
-    prices = PriceTable.from_json(settings.llm_prices)
+    prices = PriceTable(settings.llm_prices)
     return Deps(
         settings=settings,
         store=store,

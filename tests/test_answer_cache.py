@@ -34,7 +34,7 @@ def test_a_repeated_question_is_served_from_the_cache_without_the_llm(
     assert not first.cached and openai_server.calls == 1
     for variant in (SUMMARIZER, "  what is the P95 latency target for the ticket thread summarizer  ", SUMMARIZER[:-1]):
         again = answer_question(deps, variant)
-        assert again.cached and again.answer == first.answer and again.sources == first.sources
+        assert again.cached and again.markdown == first.markdown and again.sources == first.sources
         assert again.latency_ms < 50
     assert openai_server.calls == 1
     different = answer_question(deps, SUMMARIZER, k=3)
@@ -78,7 +78,7 @@ def test_an_answer_from_a_thread_is_never_served_in_another_scope(
     question = "When does Project Falcon ship?"
     openai_server.default = reply("On 3 March [thread].")
     in_thread = Conversation(scope="T111:C_PRIVATE:1700000000.000100", context=private)
-    assert answer_question(deps, question, conversation=in_thread).answer == "On 3 March [thread]."
+    assert answer_question(deps, question, conversation=in_thread).markdown == "On 3 March [thread]."
     assert answer_question(deps, question, conversation=in_thread).cached
     assert openai_server.calls == 1
 
@@ -90,10 +90,10 @@ def test_an_answer_from_a_thread_is_never_served_in_another_scope(
     ]
     for conversation in elsewhere:
         answer = answer_question(deps, question, conversation=conversation)
-        assert not answer.cached and "3 March" not in answer.answer
+        assert not answer.cached and "3 March" not in answer.markdown
     assert openai_server.calls == 1 + len(elsewhere)
     outside = answer_question(deps, question)  # no conversation: the workspace-wide path
-    assert not outside.cached and "3 March" not in outside.answer
+    assert not outside.cached and "3 March" not in outside.markdown
 
 
 def test_answer_cache_false_turns_it_off(bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str) -> None:
@@ -132,7 +132,7 @@ def test_extractive_answers_are_cached_too(bundled_deps: Deps, redis_prefix: str
     deps = dataclasses.replace(bundled_deps, settings=settings, store=RedisStore(REDIS_URL, redis_prefix))
     first = answer_question(deps, SUMMARIZER)
     again = answer_question(deps, SUMMARIZER)
-    assert first.mode == again.mode == "extractive" and again.cached and again.answer == first.answer
+    assert first.mode == again.mode == "extractive" and again.cached and again.markdown == first.markdown
     assert again.notice == first.notice
 
 

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.answer import EXTRACTIVE_NOTE, TURN_CHARS, answer_question, clean_question, prompt_history
-from bot.exceptions import InputError
+from bot.answers.answer import EXTRACTIVE_NOTE, TURN_CHARS, answer_question, prompt_history
 from bot.knowledge.embeddings import EmbeddingModel
 from bot.wiring import Deps
 from tests.conftest import MakeDeps, run_cli, write
@@ -19,10 +18,10 @@ SOURCE_KEYS = {"path", "title", "section", "score", "snippet"}
 def test_extractive_answer_quotes_and_cites_the_right_page(bundled_deps: Deps) -> None:
     answer = answer_question(bundled_deps, "What is the human override rate and how do we measure it?")
     assert answer.answered and answer.mode == "extractive"
-    assert answer.answer.startswith(EXTRACTIVE_NOTE)
-    assert "[1]" in answer.answer and ">" in answer.answer
+    assert answer.markdown.startswith(EXTRACTIVE_NOTE)
+    assert "[1]" in answer.markdown and ">" in answer.markdown
     assert answer.sources[0].path == "playbook/ai-metrics.md"
-    assert "override" in answer.answer.lower()
+    assert "override" in answer.markdown.lower()
     assert answer.notice and "OPENAI_API_KEY" in answer.notice
 
 
@@ -39,33 +38,14 @@ def test_prd_question_finds_the_prd(bundled_deps: Deps) -> None:
 def test_weak_evidence_declines_with_the_closest_sources(bundled_deps: Deps, question: str) -> None:
     answer = answer_question(bundled_deps, question)
     assert not answer.answered
-    assert answer.answer.startswith("I don't know")
+    assert answer.markdown.startswith("I don't know")
     assert len(answer.sources) <= 3
-    assert "[1]" not in answer.answer
+    assert "[1]" not in answer.markdown
 
 
 def test_doctype_filter_keeps_to_the_playbook(bundled_deps: Deps) -> None:
     answer = answer_question(bundled_deps, "What are the success metrics for semantic search?", doctypes=["playbook"])
     assert answer.sources and all(source.path.startswith("playbook/") for source in answer.sources)
-
-
-@pytest.mark.parametrize(("question", "message"), [("   ", "Ask a question"), ("x" * 2001, "under 2,000")])
-def test_empty_or_oversized_questions_get_a_usage_hint(bundled_deps: Deps, question: str, message: str) -> None:
-    with pytest.raises(InputError, match=message):
-        answer_question(bundled_deps, question)
-
-
-@pytest.mark.parametrize(
-    ("question", "cleaned"),
-    [("  why   so\n slow? ", "why so slow?"), ("why?" + " " * 7_000, "why?")],
-)
-def test_questions_are_collapsed_and_padding_is_forgiven(question: str, cleaned: str) -> None:
-    assert clean_question(question, 2000) == cleaned
-
-
-def test_a_question_far_over_the_limit_is_refused_before_it_is_read() -> None:
-    with pytest.raises(InputError, match="8,001 characters; keep it under 2,000"):
-        clean_question(" " * 8_001, 2000)
 
 
 def test_history_keeps_the_latest_turns_that_fit_and_redacts_them() -> None:
@@ -158,6 +138,6 @@ def test_a_key_pasted_into_a_document_is_never_quoted(
     answer = answer_question(deps, "Which OpenAI key does the staging environment of the ticket summarizer use?")
     shown = answer.as_json()
     assert answer.answered and answer.sources
-    assert "sk-proj-" in answer.answer and key not in str(shown)
+    assert "sk-proj-" in answer.markdown and key not in str(shown)
     cached = answer_question(deps, "Which OpenAI key does the staging environment of the ticket summarizer use?")
     assert cached.cached and key not in str(cached.as_json())

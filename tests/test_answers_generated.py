@@ -70,7 +70,7 @@ def test_a_cited_answer_lists_the_cited_sources(
     openai_server.script(reply("The target is a p95 under a few seconds [1]. Track it per release [2].", tokens_in=900))
     answer = answer_question(deps, SUMMARIZER)
     assert answer.answered and answer.mode == "generated" and not answer.unverified
-    assert answer.answer == "The target is a p95 under a few seconds [1]. Track it per release [2]."
+    assert answer.markdown == "The target is a p95 under a few seconds [1]. Track it per release [2]."
     prompt = sent_user_message(openai_server)
     listed = numbered_paths(prompt)
     assert len(listed) == 5 and SUMMARIZER in prompt
@@ -88,7 +88,7 @@ def test_fabricated_citations_are_dropped_and_the_rest_renumbered(
     openai_server.script(reply("Latency matters [3]. Per the leaked memo [9], costs [3, 12] too [4]."))
     answer = answer_question(deps, SUMMARIZER)
     listed = numbered_paths(sent_user_message(openai_server))
-    assert answer.answer == "Latency matters [1]. Per the leaked memo, costs [1] too [2]."
+    assert answer.markdown == "Latency matters [1]. Per the leaked memo, costs [1] too [2]."
     assert [source.path for source in answer.sources] == [listed[3], listed[4]]
     events = deps.store.events_since("answers", 0)
     assert '"citations_dropped": 2' in events[-1]
@@ -102,8 +102,8 @@ def test_an_answer_citing_nothing_is_marked_unverified(
     answer = answer_question(deps, SUMMARIZER)
     assert answer.answered and answer.unverified
     assert answer.sources == []
-    assert answer.answer == "Two seconds, probably." + UNVERIFIED_WARNING
-    assert "No sources cited" in answer.answer
+    assert answer.markdown == "Two seconds, probably." + UNVERIFIED_WARNING
+    assert "No sources cited" in answer.markdown
 
 
 def test_the_model_saying_it_does_not_know_is_a_decline(
@@ -113,7 +113,7 @@ def test_the_model_saying_it_does_not_know_is_a_decline(
     openai_server.script(reply("I don't know: the sources don't give a p95 target."))
     answer = answer_question(deps, SUMMARIZER)
     assert not answer.answered and answer.mode == "generated" and not answer.unverified
-    assert answer.answer.startswith("I don't know") and len(answer.sources) == 3
+    assert answer.markdown.startswith("I don't know") and len(answer.sources) == 3
 
 
 def test_weak_evidence_declines_without_calling_the_llm(
@@ -121,7 +121,7 @@ def test_weak_evidence_declines_without_calling_the_llm(
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
     answer = answer_question(deps, OFF_TOPIC)
-    assert not answer.answered and answer.answer.startswith("I don't know")
+    assert not answer.answered and answer.markdown.startswith("I don't know")
     assert openai_server.calls == 0
 
 
@@ -133,11 +133,11 @@ def test_streaming_shows_the_grounded_text_as_it_arrives(
     tokens: list[str] = []
     answer = answer_question(deps, SUMMARIZER, on_token=tokens.append)
     assert len(tokens) > 5
-    assert "".join(tokens) == answer.answer == "Keep p95 low [1] and check cost per ticket weekly [1][2]."
+    assert "".join(tokens) == answer.markdown == "Keep p95 low [1] and check cost per ticket weekly [1][2]."
     assert openai_server.requests[0]["body"]["stream"] is True
     hit: list[str] = []
     again = answer_question(deps, SUMMARIZER, on_token=hit.append)
-    assert again.cached and hit == [answer.answer]
+    assert again.cached and hit == [answer.markdown]
 
 
 def test_429_with_retry_after_then_a_generated_answer(
@@ -177,9 +177,9 @@ def test_llm_failures_fall_back_to_the_extractive_answer(
     answer = answer_question(deps, SUMMARIZER)
     elapsed = time.monotonic() - started
     assert answer.answered and answer.mode == "extractive"
-    assert answer.answer.startswith(FALLBACK_NOTE) and "[1]" in answer.answer
+    assert answer.markdown.startswith(FALLBACK_NOTE) and "[1]" in answer.markdown
     assert answer.notice == notice
-    assert "Traceback" not in answer.answer and "sk-test" not in answer.answer
+    assert "Traceback" not in answer.markdown and "sk-test" not in answer.markdown
     assert "prds/ticket-thread-summarizer.md" in [source.path for source in answer.sources]
     assert elapsed < deps.settings.llm_budget_s + 1.5
     if calls is not None:
@@ -239,7 +239,7 @@ def test_thread_context_uses_the_follow_up_prompt_and_can_be_cited(
     openai_server.script(reply("The launch bar is 97% refund accuracy [thread]."))
     answer = answer_question(deps, "What is the refund copilot's launch bar?", conversation=conversation)
     assert answer.answered and not answer.unverified
-    assert answer.answer == "The launch bar is 97% refund accuracy [thread]."
+    assert answer.markdown == "The launch bar is 97% refund accuracy [thread]."
     prompt = sent_user_message(openai_server)
     assert "Thread context" in prompt and prd in prompt
 

@@ -20,14 +20,28 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:8888/api")
     monkeypatch.setenv("PORT", "4000")
     settings = load_settings()
-    assert settings.admins == {"U1", "U2", "U3"}
+    assert settings.pm_admins == {"U1", "U2", "U3"}
     assert settings.slack_api_url == "http://127.0.0.1:8888/api/"
     assert settings.port == 4000
 
 
 def test_invalid_values_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "not-a-number")
-    with pytest.raises(ConfigError, match="port"):
+    with pytest.raises(ConfigError, match="PORT"):
+        load_settings()
+
+
+def test_llm_prices_take_both_documented_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PRICES", '{"llama3.1:8b": [0, 0], "my-model": {"input": 0.4, "output": 1.6}}')
+    prices = load_settings().llm_prices
+    assert prices == {"llama3.1:8b": (0.0, 0.0), "my-model": (0.4, 1.6)}
+    assert prices["my-model"].output == 1.6
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '{"m": [1]}', '{"m": {"input": 1}}', "not json", '{"m": ["a", 1]}'])
+def test_bad_llm_prices_name_the_setting(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setenv("LLM_PRICES", text)
+    with pytest.raises(ConfigError, match="LLM_PRICES"):
         load_settings()
 
 

@@ -13,7 +13,8 @@ import yaml
 
 from bot.builtin import error_codes_dir
 from bot.exceptions import KnowledgeError
-from bot.explain.catalog import CatalogFile, ErrorCatalog, validate_catalog_file
+from bot.explain.catalog import ErrorCatalog
+from bot.explain.catalog_files import CatalogFile, validate_catalog_file
 from tests.conftest import EXPLANATION_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -369,7 +370,7 @@ def test_the_bot_skips_a_bad_file_with_a_warning_and_keeps_the_rest(
 ) -> None:
     shutil.copytree(CATALOG_DIR, tmp_path, dirs_exist_ok=True)
     _write(tmp_path, "payments.yaml", _admin_file(retryable="sometimes"))
-    with caplog.at_level(logging.WARNING, logger="bot.explain.catalog"):
+    with caplog.at_level(logging.WARNING, logger="bot.explain.catalog_files"):
         catalog = ErrorCatalog.load(tmp_path, strict=False)
     assert "payments.yaml" in caplog.text and "retryable" in caplog.text
     assert catalog.get("payments", "PAY-042") is None

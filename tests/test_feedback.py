@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot.answers.types import Source
 from bot.copilot import Attachment, Reply
 from bot.core.redact import MARK
+from bot.core.reply import Source
 from bot.core.store import RedisStore
 from bot.slack.feedback import find_reply, keep_reply, record_vote
 from tests.conftest import REDIS_URL

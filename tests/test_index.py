@@ -150,7 +150,7 @@ def test_bad_files_are_skipped_and_lose_nothing(
     (tmp_path / "outside.md").write_text("# Outside\n\nsecret")
     os.symlink(tmp_path / "outside.md", folder / "prds/link.md")
     write(folder, "prds/good.md", page("Good", "Part"))
-    with caplog.at_level(logging.WARNING, logger="bot.knowledge.index"):
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.reindex"):
         report = deps.index.reindex()
     skipped = {item.path: item.reason for item in report.skipped}
     assert set(skipped) == {
@@ -180,14 +180,14 @@ def test_a_question_during_a_reindex_answers_from_the_version_it_started_with(
     write(folder, "playbook/metrics.md", page("Metrics", "Latency"))  # its "Cost per query" chunk goes
 
     written, go_on = threading.Event(), threading.Event()
-    bump = writer.index._bump_version
+    bump = writer.index.bump_version
 
     def paused_bump() -> int:
         written.set()
         go_on.wait(30)
         return bump()
 
-    writer.index._bump_version = paused_bump  # type: ignore[method-assign]
+    writer.index.bump_version = paused_bump  # type: ignore[method-assign]
     reindex = threading.Thread(target=writer.index.reindex)
     reindex.start()
     try:
@@ -268,7 +268,7 @@ _PHASE = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    import bot.knowledge.index
+    import bot.knowledge.reindex
     from bot.config import load_settings
     from bot.wiring import build_deps
     from tests.conftest import HashingEmbeddings
@@ -279,7 +279,7 @@ _PHASE = textwrap.dedent(
             return super().embed_batch(texts)
 
     phase, root, data = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    bot.knowledge.index.UPSERT_BATCH = 4
+    bot.knowledge.reindex.UPSERT_BATCH = 4
     deps = build_deps(load_settings(data_dir=data, knowledge_dir=root),
                       model=Slow() if phase == "slow-reindex" else HashingEmbeddings())
     if phase == "search":

@@ -13,7 +13,8 @@ import docx
 import pytest
 
 from bot.knowledge.chunking import split_document
-from bot.knowledge.loaders import ParseLimits, SkipFile, candidate_files, doctype_of, load_document, read_file
+from bot.knowledge.documents import ParseLimits, SkipFile, doctype_of
+from bot.knowledge.loaders import candidate_files, load_document, read_file
 from tests.conftest import HashingEmbeddings, MakeDeps
 
 

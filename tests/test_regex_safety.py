@@ -30,7 +30,7 @@ from bot.answers.answer import prompt_history
 from bot.builtin import error_codes_dir
 from bot.copilot import parse_request
 from bot.evalplans.feature_types import infer_feature_type
-from bot.evalplans.prd_facts import parse_prd
+from bot.evalplans.prd.facts import parse_prd
 from bot.explain.catalog import ErrorCatalog
 from bot.explain.parser import parse_error_text
 from bot.slack.blocks import fallback_text, to_mrkdwn
@@ -128,14 +128,14 @@ def assert_fast(pattern: re.Pattern[str], prefix: str, unit: str, tail: str, rep
 def test_the_collection_finds_the_patterns_that_read_user_text() -> None:
     names = {name.rsplit("[", 1)[0] for name in PATTERNS}
     for expected in (
-        "evalplans.prd_facts._HEADING",
-        "evalplans.prd_facts._SECTION_KINDS",
+        "evalplans.prd.facts._META",
+        "evalplans.prd.words.SECTION_KINDS",
         "explain.parser._STATUS_PHRASES",
         "copilot._NATURAL_ERROR",
         "slack.blocks._CODE_SPAN",
         "slack.threads._LINK",
         "evalplans.feature_types._CUES",
-        "evalplans.draft._ROW_METRIC",
+        "evalplans.metrics._ROW_METRIC",
     ):
         assert expected in names
     assert any(name.startswith("core.redact.") for name in names)

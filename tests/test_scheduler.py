@@ -185,8 +185,8 @@ def test_report_goes_to_the_log_and_the_channel(
 
 
 def test_report_text_lists_at_most_fifteen_skipped_files() -> None:
-    from bot.knowledge.index import ReindexReport
-    from bot.knowledge.loaders import SkippedFile
+    from bot.knowledge.documents import SkippedFile
+    from bot.knowledge.reindex import ReindexReport
 
     report = ReindexReport(added=1, skipped=[SkippedFile(f"prds/{n}.pdf", "corrupt PDF") for n in range(20)])
     text = report_text(SlotOutcome(SLOT, "done", report=report))

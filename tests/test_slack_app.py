@@ -125,7 +125,7 @@ def test_pm_answer_goes_to_response_url_ephemeral_with_sources(real_harness: Sla
     for source in expected.sources:
         assert f"`{source.path}`" in text and source.title in text
     sections = [block["text"]["text"] for block in blocks if block["type"] == "section"]
-    assert "\n\n".join(sections) == to_mrkdwn(expected.answer)
+    assert "\n\n".join(sections) == to_mrkdwn(expected.markdown)
     assert button(blocks, SHARE)["text"]["text"] == "Share in channel"
     assert button(blocks, FEEDBACK_UP)["value"] == button(blocks, SHARE)["value"]
 
@@ -137,7 +137,7 @@ def test_pm_answer_goes_to_response_url_ephemeral_with_sources(real_harness: Sla
         ("help", "`/pm eval <feature>`"),
         ("ask", "Ask a question, e.g."),
         ("ask " + "why " * 600, "keep it under 2,000"),
-        ("eval", "Name the feature"),
+        ("eval", "Describe the feature"),
         ("error", "Paste the error message"),
     ],
 )
@@ -557,7 +557,7 @@ def test_assistant_pane_suggests_prompts_then_streams_a_cited_answer(harness: Sl
     [status] = slack.calls("assistant.threads.setStatus")
     assert status.params["status"] == "is looking through the playbook…"
     streamed = "".join(chunk_text(call) for call in slack.calls() if call.method.endswith("Stream"))
-    assert streamed == answer_question(harness.deps, QUESTION).answer
+    assert streamed == answer_question(harness.deps, QUESTION).markdown
     footer = stop.json("blocks")
     assert "*Sources*" in block_text(footer)
     assert [element["action_id"] for element in footer[-1]["elements"]] == [FEEDBACK_UP, FEEDBACK_DOWN]

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from bot.answers.types import Answer, Source
 from bot.copilot import Reply
+from bot.core.reply import Source
 from bot.slack.blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -111,8 +111,8 @@ def test_ephemeral_answers_get_a_share_button_and_shared_ones_name_the_sharer() 
     assert SHARE not in str(shared)
 
 
-def test_an_answer_model_renders_like_its_reply() -> None:
-    answer = Answer(question="q?", answered=True, answer="**A**", mode="extractive", sources=[])
+def test_an_answer_renders_its_markdown_as_mrkdwn() -> None:
+    answer = Reply(kind="answer", question="q?", markdown="**A**", mode="extractive")
     assert as_slack_blocks(answer) == [{"type": "section", "text": {"type": "mrkdwn", "text": "*A*"}}]
 
 

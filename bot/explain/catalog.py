@@ -1,8 +1,9 @@
 """The error catalog: what an API error means, what to do about it, and what it means for the product.
 
 The catalog is YAML, one file per provider, shipped in the package (bot/data/error-codes/); admins
-add or override entries with files in KNOWLEDGE_DIR/error-codes/. `ErrorCatalog.for_knowledge(folder)`
-builds the two into one (`ErrorCatalog.load(folder)` validates one folder); `catalog.explain(text)` redacts the
+add or override entries with files in KNOWLEDGE_DIR/error-codes/ (`bot.explain.catalog_files`).
+`ErrorCatalog.for_knowledge(folder)` builds the two into one (`ErrorCatalog.load(folder)` validates one
+folder); `catalog.explain(text)` redacts the
 pasted text, parses it (`bot.explain.parser`) and scores each entry on the evidence, most specific
 first:
 
@@ -21,25 +22,21 @@ whose only evidence is a status, while it names a different provider, stays unma
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from bot.builtin import error_codes_dir
 from bot.core.redact import redact
 from bot.exceptions import KnowledgeError
+from bot.explain.catalog_files import CatalogEntry, CatalogFile, load_files, merge_files
+from bot.explain.explanation import CatalogMatch, ErrorExplanation
 from bot.explain.parser import ParsedError, parse_error_text
+from bot.explain.search import WordSearch
 
 log = logging.getLogger(__name__)
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~20x faster when present
 
 PROVIDER_ORDER = ("openai", "anthropic", "azure-openai", "gemini", "slack", "rag-stack")
 
@@ -47,140 +44,6 @@ CODE, ALIAS_AS_CODE, RANK_STEP = 100, 85, 3
 PATTERN, PATTERN_EXTRA, PATTERN_EXTRA_MAX = 60, 10, 20
 MENTION_CODE, MENTION_ALIAS = 45, 40
 STATUS, STATUS_MISMATCH = 20, -10
-
-Url = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://\S+$")]
-Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
-
-
-class CatalogEntry(BaseModel):
-    """One error: how to recognise it and how to explain it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    code: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)?$")]
-    http_status: int | None = Field(default=None, ge=100, le=599)
-    aliases: list[Text] = Field(default_factory=list)
-    patterns: list[Text] = Field(default_factory=list)
-    retryable: bool
-    title: Text
-    meaning: Text
-    causes: list[Text] = Field(min_length=1)
-    fixes: list[Text] = Field(min_length=1)
-    pm_impact: Text
-    docs: list[Url] = Field(default_factory=list)
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {error}") from error
-        return patterns
-
-    @property
-    def base_code(self) -> str:
-        """The code as providers send it: `rate_limit_exceeded` for `rate_limit_exceeded:tokens`."""
-        return self.code.split(":", 1)[0]
-
-
-class CatalogFile(BaseModel):
-    """One provider's file in bot/data/error-codes/ or KNOWLEDGE_DIR/error-codes/."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    provider: Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
-    provider_name: Text
-    docs: Url
-    errors: list[CatalogEntry] = Field(min_length=1)
-
-    @field_validator("errors")
-    @classmethod
-    def _codes_unique(cls, errors: list[CatalogEntry]) -> list[CatalogEntry]:
-        seen: set[str] = set()
-        for entry in errors:
-            if entry.code in seen:
-                raise ValueError(f"code {entry.code!r} appears twice")
-            seen.add(entry.code)
-        return errors
-
-
-class CatalogMatch(BaseModel):
-    """A catalog entry offered as a near match, with its score."""
-
-    provider: str
-    code: str
-    title: str
-    score: float
-
-
-class ErrorExplanation(BaseModel):
-    """What a pasted error means.
-
-    `model_dump()` is exactly the `explain-error` JSON of DESIGN.md. The fields marked
-    `exclude=True` (`closest`, `provider_name`, `score`, `redacted_input`) are for people and for callers
-    in this package: read them as attributes, or call `model_dump(include=...)` to get them.
-    `closest` holds the nearest entries when nothing matched, and the runners-up when something did.
-    """
-
-    provider: str | None
-    code: str | None
-    http_status: int | None
-    retryable: bool | None
-    title: str
-    meaning: str
-    causes: list[str]
-    fixes: list[str]
-    pm_impact: str
-    docs: list[str]
-    matched: bool
-    closest: list[CatalogMatch] = Field(default_factory=list, exclude=True)
-    provider_name: str | None = Field(default=None, exclude=True)
-    score: float = Field(default=0.0, exclude=True)
-    redacted_input: str = Field(default="", exclude=True)
-    origin: Literal["catalog", "llm"] = Field(default="catalog", exclude=True)
-
-    def as_markdown(self) -> str:
-        """The explanation for a person: what happened, what to do, what it means for the product."""
-        if self.origin == "llm":
-            lines = [f"**{self.title}**", "_AI-written from the knowledge base, not from the error catalog._", ""]
-            lines += self._body()
-            if self.closest:
-                lines += ["", "Closest catalog entries: " + "; ".join(f"{m.title} (`{m.code}`)" for m in self.closest)]
-            return "\n".join(lines)
-        if not self.matched:
-            lines = [f"**{self.title}**", "", self.meaning]
-            if self.closest:
-                lines += ["", "**Closest known errors**"]
-                lines += [f"- {match.title} (`{match.provider}` `{match.code}`)" for match in self.closest]
-            lines += ["", "**What to do now**", *(f"- {fix}" for fix in self.fixes)]
-            return "\n".join(lines)
-        facts = [self.provider_name or self.provider or "", f"`{self.code}`"]
-        if self.http_status:
-            facts.append(f"HTTP {self.http_status}")
-        facts.append("retry with backoff" if self.retryable else "retrying won't help")
-        lines = [f"**{self.title}**", " · ".join(fact for fact in facts if fact), "", *self._body()]
-        if self.docs:
-            lines += ["", "Docs: " + " · ".join(self.docs)]
-        # Near-ties only, e.g. the other 429s when all we had was a bare "429".
-        others = [match for match in self.closest if match.score >= 0.75 * self.score]
-        if others:
-            lines += ["", "Could also be: " + "; ".join(f"{m.title} (`{m.code}`)" for m in others)]
-        return "\n".join(lines)
-
-    def _body(self) -> list[str]:
-        return [
-            f"**What happened.** {self.meaning}",
-            "",
-            "**Likely causes**",
-            *(f"- {cause}" for cause in self.causes),
-            "",
-            "**What to do now**",
-            *(f"- {fix}" for fix in self.fixes),
-            "",
-            f"**What it means for the product.** {self.pm_impact}",
-        ]
 
 
 @dataclass(frozen=True)
@@ -195,112 +58,6 @@ class CatalogItem:
     order: tuple[int, int]
 
 
-def _location(loc: Sequence[int | str], data: object) -> str:
-    """`errors[3].retryable (entry 'insufficient_quota')` from a pydantic error location."""
-    where = ""
-    for part in loc:
-        where += f"[{part}]" if isinstance(part, int) else ("." if where else "") + str(part)
-    if len(loc) >= 2 and loc[0] == "errors" and isinstance(loc[1], int) and isinstance(data, dict):
-        errors = data.get("errors")
-        if isinstance(errors, list) and loc[1] < len(errors) and isinstance(errors[loc[1]], dict):
-            code = errors[loc[1]].get("code")
-            if code is not None:
-                where += f" (entry {code!r})"
-    return where or "(top level)"
-
-
-def validate_catalog_file(path: Path) -> CatalogFile:
-    """Read and validate one catalog file; KnowledgeError names the file and the field at fault."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except (OSError, UnicodeDecodeError) as error:
-        raise KnowledgeError(f"{path}: can't read the file: {error}") from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise KnowledgeError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}") from error
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{path}: expected a mapping with provider, provider_name, docs and errors")
-    try:
-        return CatalogFile.model_validate(data)
-    except ValidationError as error:
-        problems = [f"{_location(item['loc'], data)}: {item['msg']}" for item in error.errors()[:5]]
-        more = f" (and {error.error_count() - 5} more)" if error.error_count() > 5 else ""
-        raise KnowledgeError(f"{path}: " + "; ".join(problems) + more) from error
-
-
-_WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
-_STOPWORDS = frozenset(
-    {
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "with",
-        "this",
-        "that",
-        "not",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "from",
-        "into",
-        "when",
-        "what",
-        "which",
-        "will",
-        "can",
-        "could",
-        "should",
-        "would",
-        "may",
-        "might",
-        "does",
-        "did",
-        "our",
-        "its",
-        "they",
-        "them",
-        "their",
-        "there",
-        "then",
-        "than",
-        "but",
-        "all",
-        "any",
-        "per",
-        "use",
-        "used",
-        "using",
-        "traceback",
-        "file",
-        "line",
-        "most",
-        "recent",
-        "call",
-        "last",
-        "self",
-        "return",
-        "raise",
-        "error",
-        "errors",
-        "exception",
-    }
-)
-
-
-def _tokens(text: str) -> set[str]:
-    words: set[str] = set()
-    for word in _WORD.findall(text.lower()):
-        words.add(word)
-        words.update(part for part in word.split("_") if len(part) >= 3)
-    return words - _STOPWORDS
-
-
 def _bounded(text: str, limit: int = 100_000) -> str:
     """At most the last `limit` characters, cut at a line break (or a space) so no secret loses its prefix."""
     if len(text) <= limit:
@@ -313,29 +70,6 @@ def _bounded(text: str, limit: int = 100_000) -> str:
 def _is_plain_word(term: str) -> bool:
     # `conflict` or `ratelimited` in prose proves nothing; they count only in structured places.
     return term.isalpha() and term.islower()
-
-
-def _load_files(folder: Path, strict: bool) -> list[CatalogFile]:
-    """The valid catalog files of one folder; see `ErrorCatalog.load` for `strict`."""
-    files: list[CatalogFile] = []
-    seen: dict[tuple[str, str], Path] = {}
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        try:
-            catalog_file = validate_catalog_file(path)
-            for entry in catalog_file.errors:
-                first = seen.get((catalog_file.provider, entry.code))
-                if first is not None:
-                    raise KnowledgeError(
-                        f"{path}: errors: {catalog_file.provider} {entry.code!r} is already defined in {first}"
-                    )
-        except KnowledgeError as error:
-            if strict:
-                raise
-            log.warning("skipping error catalog file: %s", error)
-            continue
-        seen.update({(catalog_file.provider, entry.code): path for entry in catalog_file.errors})
-        files.append(catalog_file)
-    return files
 
 
 class ErrorCatalog:
@@ -366,8 +100,6 @@ class ErrorCatalog:
         self._by_status: dict[int, list[int]] = defaultdict(list)
         mentions: dict[str, list[tuple[int, bool]]] = defaultdict(list)
         phrases: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-        document_frequency: dict[str, int] = defaultdict(int)
-        self._item_tokens: list[set[str]] = []
         for index, item in enumerate(self.items):
             entry = item.entry
             terms = [(entry.code, True), (entry.base_code, True), *((alias, False) for alias in entry.aliases)]
@@ -379,16 +111,16 @@ class ErrorCatalog:
                     mentions[term].append((index, is_code))
             if entry.http_status:
                 self._by_status[entry.http_status].append(index)
-            tokens = _tokens(" ".join([entry.code, *entry.aliases, entry.title, entry.meaning, *entry.causes]))
-            self._item_tokens.append(tokens)
-            for token in tokens:
-                document_frequency[token] += 1
         self._mentions = dict(mentions)
         self._phrases = dict(phrases)
         self._mention_re = self._alternation(mentions, flags=0)
         self._phrase_re = self._alternation(phrases, flags=re.IGNORECASE)
-        total = max(len(self.items), 1)
-        self._idf = {token: math.log(1 + total / count) for token, count in document_frequency.items()}
+        self._search = WordSearch(
+            [
+                " ".join([i.entry.code, *i.entry.aliases, i.entry.title, i.entry.meaning, *i.entry.causes])
+                for i in self.items
+            ]
+        )
 
     @staticmethod
     def _alternation(terms: Iterable[str], flags: int) -> re.Pattern[str] | None:
@@ -407,7 +139,7 @@ class ErrorCatalog:
                 raise KnowledgeError(f"no error catalog at {folder}")
             log.warning("no error catalog at %s: error explanations will all be unmatched", folder)
             return cls([])
-        return cls(_load_files(folder, strict))
+        return cls(load_files(folder, strict))
 
     @classmethod
     def for_knowledge(cls, knowledge_dir: Path | None, *, strict: bool = False) -> ErrorCatalog:
@@ -417,27 +149,11 @@ class ErrorCatalog:
         ties still go the same way); other team entries add to the catalog. `strict` applies to the
         team's files; the built-in ones are the product's own and always validated.
         """
-        builtin = _load_files(error_codes_dir(), strict=True)
+        builtin = load_files(error_codes_dir(), strict=True)
         team_folder = knowledge_dir / "error-codes" if knowledge_dir is not None else None
         if team_folder is None or not team_folder.is_dir():
             return cls(builtin)
-        team = _load_files(team_folder, strict)
-        overrides = {(f.provider, entry.code): entry for f in team for entry in f.errors}
-        used: set[tuple[str, str]] = set()
-        merged: list[CatalogFile] = []
-        for catalog_file in builtin:
-            errors = []
-            for entry in catalog_file.errors:
-                key = (catalog_file.provider, entry.code)
-                if key in overrides:
-                    used.add(key)
-                errors.append(overrides.get(key, entry))
-            merged.append(catalog_file.model_copy(update={"errors": errors}))
-        for catalog_file in team:
-            added = [entry for entry in catalog_file.errors if (catalog_file.provider, entry.code) not in used]
-            if added:
-                merged.append(catalog_file.model_copy(update={"errors": added}))
-        return cls(merged)
+        return cls(merge_files(builtin, load_files(team_folder, strict)))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -530,15 +246,7 @@ class ErrorCatalog:
         return {i: s for i, s in scores.items() if s > 0}, kinds
 
     def closest(self, text: str, limit: int = 3) -> list[CatalogMatch]:
-        """The entries whose words overlap most with `text` (weighted by rarity); cheap, no model."""
-        words = _tokens(text)
-        ranked: list[tuple[float, int]] = []
-        for index, tokens in enumerate(self._item_tokens):
-            overlap = words & tokens
-            if overlap:
-                score = sum(self._idf[token] for token in overlap) / math.sqrt(len(tokens))
-                ranked.append((score, index))
-        ranked.sort(key=lambda pair: (-pair[0], self.items[pair[1]].order))
+        """The entries that best match the words of `text` (BM25); cheap, no model."""
         return [
             CatalogMatch(
                 provider=self.items[i].provider,
@@ -546,7 +254,7 @@ class ErrorCatalog:
                 title=self.items[i].entry.title,
                 score=round(score, 3),
             )
-            for score, i in ranked[:limit]
+            for i, score in self._search.rank(text, limit)
         ]
 
     def _unmatched(self, parsed: ParsedError, clean: str) -> ErrorExplanation:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from bot.core.redact import redact
 from bot.exceptions import LLMError, PMCopilotError
-from bot.explain.catalog import ErrorCatalog, ErrorExplanation
+from bot.explain.catalog import ErrorCatalog
+from bot.explain.explanation import ErrorExplanation
 
 if TYPE_CHECKING:
     from bot.wiring import Deps
@@ -41,7 +42,7 @@ def load_catalog(deps: Deps) -> ErrorCatalog:
 def explain_error(catalog: ErrorCatalog, text: str, deps: Deps | None = None) -> ErrorExplanation:
     """The catalog's explanation; when it has no match and an LLM is configured, an AI-written one, marked so."""
     explanation = catalog.explain(text)
-    if explanation.matched or deps is None or deps.llm is None or not deps.llm.enabled:
+    if explanation.matched or deps is None or not deps.llm.enabled:
         return explanation
     message = explanation.redacted_input or redact(text)
     try:

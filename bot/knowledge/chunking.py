@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
-from bot.knowledge.loaders import Document
+from bot.knowledge.documents import Document
 
 # ~1,000 characters is about 220 word pieces: it fits all-MiniLM-L6-v2's 256-token window whole.
 CHUNK_CHARS = 1000

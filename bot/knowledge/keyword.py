@@ -38,17 +38,22 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return tokens
 
 
+def bm25_index(rows: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> bm25s.BM25:
+    """A bm25s index over rows of tokens (at least one row), built quietly."""
+    index = bm25s.BM25(k1=k1, b=b)
+    index.index([list(row) for row in rows], show_progress=False)
+    return index
+
+
 class KeywordIndex:
     """BM25 scores for every chunk; rows line up with `ids`."""
 
     def __init__(self, ids: Sequence[str], texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
         self.ids = list(ids)
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
         tokens = tokenize(texts) if self.ids else []
         self.doc_freq: Counter[str] = Counter(token for row in tokens for token in set(row))
         self._vocabulary = sorted(self.doc_freq)
-        if self.ids:
-            self._bm25.index(tokens, show_progress=False)
+        self._bm25 = bm25_index(tokens, k1, b) if self.ids else bm25s.BM25(k1=k1, b=b)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -6,13 +6,13 @@ and shown, from the version it was found in.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from bot.core.text import shorten, squash
 from bot.knowledge.embeddings import CachedEmbeddings
 from bot.knowledge.index import KnowledgeIndex, Snapshot
 
@@ -43,11 +43,7 @@ class Passage:
     url: str | None = None
 
     def snippet(self, limit: int = 280) -> str:
-        text = re.sub(r"\s+", " ", self.text).strip()
-        if len(text) <= limit:
-            return text
-        cut = text[:limit].rsplit(" ", 1)[0]
-        return cut.rstrip(",;:") + "…"
+        return shorten(squash(self.text), limit)
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -244,7 +244,7 @@ def _run_child(function: Callable[..., Any], args: tuple[Any, ...], seconds: flo
 
 def _limit_resources(seconds: float, memory_bytes: int) -> None:
     """Cap the address space at what this process maps now plus `memory_bytes`, and CPU time near `seconds`."""
-    import resource
+    import resource  # Unix-only, and needed only in the child process
 
     cpu = math.ceil(seconds) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)

@@ -23,14 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from croniter import croniter
+from slack_sdk import WebClient
 
 from bot.core.logs import request_id
 from bot.exceptions import ConfigError, IndexBusy, PMCopilotError
-from bot.knowledge.index import ReindexReport
+from bot.knowledge.reindex import ReindexReport
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
     from bot.wiring import Deps
 
 log = logging.getLogger(__name__)
@@ -197,8 +196,6 @@ class ReindexScheduler:
         settings = self.deps.settings
         if not settings.slack_bot_token:
             return None
-        from slack_sdk import WebClient
-
         self.slack = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
         return self.slack
 

@@ -28,6 +28,8 @@ from slack_sdk.errors import SlackClientError
 from bot.config import Settings, warn_if_single_process
 from bot.core.redact import redact
 from bot.exceptions import IndexBusy, PMCopilotError, SearchUnavailable
+from bot.ops.scheduler import ReindexScheduler
+from bot.slack.app import build_app
 from bot.wiring import Deps, build_deps
 
 if TYPE_CHECKING:
@@ -215,8 +217,6 @@ def http_server(wsgi: Callable[..., Body], host: str, port: int, threads: int) -
 
 def serve(settings: Settings, *, force_http: bool = False, port: int | None = None, host: str = "0.0.0.0") -> None:
     """Run until interrupted: Socket Mode when SLACK_APP_TOKEN is set (unless force_http), else HTTP."""
-    from bot.slack.app import build_app
-
     socket_mode = bool(settings.slack_app_token) and not force_http
     settings.require("slack_bot_token", "slack_app_token" if socket_mode else "slack_signing_secret")
     warn_if_single_process(settings)
@@ -227,13 +227,11 @@ def serve(settings: Settings, *, force_http: bool = False, port: int | None = No
         raise PMCopilotError(f"can't start the Slack app: {redact(str(error))}") from error
     warmup = Warmup(deps)
     warmup.start()
-    from bot.ops.scheduler import ReindexScheduler
-
     scheduler = ReindexScheduler(deps, slack=app.client)  # the nightly reindex, one replica per slot
     scheduler.start()
     port = port or settings.port
     if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_bolt.adapter.socket_mode import SocketModeHandler  # only Socket Mode needs its websocket client
 
         ops = http_server(WebApp(deps, None, warmup), host, port, threads=2)
         threading.Thread(target=ops.run, name="pmc-ops-http", daemon=True).start()

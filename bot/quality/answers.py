@@ -127,7 +127,7 @@ def evaluate(deps: Deps, cases: Sequence[GoldenCase]) -> EvalReport:
                 case=case,
                 answered=answer.answered,
                 cited=[source.path for source in answer.sources] if answer.answered else [],
-                fabricated=fabricated(answer.answer, len(answer.sources)) if answer.answered else 0,
+                fabricated=fabricated(answer.markdown, len(answer.sources)) if answer.answered else 0,
                 dropped=records[-1].citations_dropped if records else 0,
                 latency_ms=answer.latency_ms,
             )

@@ -46,7 +46,7 @@ def build_app(
     settings = deps.settings
     settings.require("slack_bot_token")
     client = client or slack_client(settings)
-    surface = Surface(deps, copilot or Copilot.build(deps), client)
+    surface = Surface(deps, copilot or Copilot(deps), client)
     contexts = assistant.StoredThreadContexts(deps)
     app = App(
         name="pm-copilot",

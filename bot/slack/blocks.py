@@ -13,9 +13,18 @@ import re
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
-from bot.answers.types import Answer
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
 from bot.copilot import Reply
 from bot.core.redact import redact
+from bot.core.text import shorten, squash
 
 SECTION_CHARS = 3000
 MESSAGE_CHARS = 4000
@@ -237,20 +246,15 @@ def split_text(text: str, limit: int = SECTION_CHARS) -> list[str]:
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_CHARS]}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:SECTION_CHARS])]).to_dict()
 
 
-def _button(label: str, action_id: str, value: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label, "emoji": True},
-        "action_id": action_id,
-        "value": value,
-    }
+def _button(label: str, action_id: str, value: str) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=label, emoji=True), action_id=action_id, value=value)
 
 
 def sources_block(reply: Reply) -> Block | None:
@@ -288,12 +292,12 @@ def footer_blocks(reply: Reply, reply_id: str | None = None, *, shareable: bool 
             ]
         if shareable:
             buttons.append(_button("Share in channel", SHARE, reply_id))
-        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
+        blocks.append(ActionsBlock(block_id=ACTIONS_BLOCK, elements=buttons).to_dict())
     return blocks
 
 
 def as_slack_blocks(
-    reply: Reply | Answer,
+    reply: Reply,
     reply_id: str | None = None,
     *,
     shareable: bool = False,
@@ -305,8 +309,6 @@ def as_slack_blocks(
     shareable: add the "Share in channel" button (ephemeral replies).
     shared_by: the Slack user id who shared it; shown with the question above the answer.
     """
-    if isinstance(reply, Answer):
-        reply = Reply.of(reply)
     blocks: list[Block] = []
     if shared_by is not None:
         asked = f": _{escape(redact(reply.question))[:300]}_" if reply.question else ""
@@ -328,8 +330,7 @@ def _block_chars(block: Block) -> int:
 def fallback_text(markdown: str, limit: int = FALLBACK_CHARS) -> str:
     """Plain notification text (push notifications, screen readers) for a reply."""
     plain = re.sub(r"[*_`>#~]+", "", re.sub(r"\[([^\[\]]*)\]\([^)\[]*\)", r"\1", markdown))
-    plain = re.sub(r"\s+", " ", plain).strip()
-    return escape(plain if len(plain) <= limit else plain[: limit - 1].rsplit(" ", 1)[0] + "…")
+    return escape(shorten(squash(plain), limit))
 
 
 def pack_messages(blocks: list[Block], text: str) -> list[SlackMessage]:
@@ -350,14 +351,12 @@ def pack_messages(blocks: list[Block], text: str) -> list[SlackMessage]:
 
 
 def as_slack_messages(
-    reply: Reply | Answer,
+    reply: Reply,
     reply_id: str | None = None,
     *,
     shareable: bool = False,
     shared_by: str | None = None,
 ) -> list[SlackMessage]:
     """A reply as one or more messages within Slack's limits; the buttons end the last one."""
-    if isinstance(reply, Answer):
-        reply = Reply.of(reply)
     blocks = as_slack_blocks(reply, reply_id, shareable=shareable, shared_by=shared_by)
     return pack_messages(blocks, fallback_text(reply.markdown))

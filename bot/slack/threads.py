@@ -26,7 +26,9 @@ from slack_sdk import WebClient
 from bot.answers.types import Conversation
 from bot.core.redact import redact
 from bot.core.store import Store
-from bot.knowledge.loaders import LOADERS, ParseLimits, SkipFile, load_text
+from bot.core.text import clip
+from bot.knowledge.documents import ParseLimits, SkipFile
+from bot.knowledge.loaders import LOADERS, load_text
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class ThreadContext(BaseModel):
         for shared in files[:MAX_THREAD_FILES]:
             if room <= 0:
                 break
-            text = clip(shared.text, room)
+            text = clip(shared.text, room, _TRUNCATED)
             kept.append(shared if text is shared.text else shared.model_copy(update={"text": text}))
             room -= len(text)
         return kept
@@ -116,22 +118,16 @@ class ThreadContext(BaseModel):
 
     def add_turn(self, question: str, answer: str, ts: str) -> None:
         """The question asked in message `ts` and the bot's answer to it (each cut and redacted before it is kept)."""
-        turns = [("user", redact(clip(question, MAX_TURN_CHARS))), ("assistant", redact(clip(answer, MAX_TURN_CHARS)))]
+        turns = [
+            ("user", redact(clip(question, MAX_TURN_CHARS, _TRUNCATED))),
+            ("assistant", redact(clip(answer, MAX_TURN_CHARS, _TRUNCATED))),
+        ]
         self.history = [*self.history, *turns][-MAX_TURNS:]
         self.skip(ts)
 
     def skip(self, ts: str) -> None:
         """Count message `ts` as read without keeping it (a refused question stays out of the history)."""
         self.seen_ts = max(self.seen_ts, ts, key=ts_order)
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, saying so when it was cut."""
-    if len(text) <= limit:
-        return text
-    if limit <= len(_TRUNCATED):
-        return text[: max(0, limit)]
-    return text[: limit - len(_TRUNCATED)] + _TRUNCATED
 
 
 def ts_order(ts: str) -> tuple[int, int]:
@@ -277,7 +273,7 @@ class FileReader:
         except (OSError, HTTPException, SkipFile, ValueError) as error:
             log.warning("couldn't read shared file %s: %s", name, error)
             return None
-        text = redact(clip(text, budget.chars))  # what the thread keeps in the store holds no secret
+        text = redact(clip(text, budget.chars, _TRUNCATED))  # what the thread keeps in the store holds no secret
         budget.chars -= len(text)
         return SharedFile(name=name, text=text)
 
@@ -342,7 +338,7 @@ def read_thread(
         shared.extend(files.read_all(message.get("files") or [], budget))
         # Cut before any regex runs; redacted before it is kept in the store for THREAD_CACHE_TTL_S.
         limit = MAX_CONTEXT_CHARS if ts == thread.thread_ts else MAX_TURN_CHARS
-        text = redact(slack_to_text(clip(str(message.get("text") or ""), limit), bot_user_id))
+        text = redact(slack_to_text(clip(str(message.get("text") or ""), limit, _TRUNCATED), bot_user_id))
         if ts == thread.thread_ts:
             thread.root = text
         elif text:

@@ -1,5 +1,8 @@
 """Error explanations: identification accuracy on tests/error_messages.yaml and time per explain, offline.
 
+The fallback search (`ErrorCatalog.closest`, what an unmatched paste is offered) is scored on the same
+messages: is the expected entry the first of the closest entries, or among the first three?
+
 Run: .venv/bin/python -m tests.benchmarks.bench_error_catalog [--rounds N]
 Prints a Markdown table (for the README) and any message that was not identified.
 """
@@ -34,7 +37,7 @@ def main() -> None:
     load_ms = (time.perf_counter() - started) * 1000
     cases = yaml.safe_load(MESSAGES.read_text())
 
-    provider_ok = code_ok = both_ok = 0
+    provider_ok = code_ok = both_ok = closest_first = closest_three = 0
     misses: list[str] = []
     for case in cases:
         explanation = catalog.explain(case["message"])
@@ -43,6 +46,9 @@ def main() -> None:
         provider_ok += provider_hit
         code_ok += code_hit
         both_ok += provider_hit and code_hit
+        nearest = [(match.provider, match.code) for match in catalog.closest(case["message"])]
+        closest_first += nearest[:1] == [(case["provider"], case["code"])]
+        closest_three += (case["provider"], case["code"]) in nearest
         if not (provider_hit and code_hit):
             misses.append(
                 f"- {case['form']}: expected {case['provider']}/{case['code']}, "
@@ -66,6 +72,8 @@ def main() -> None:
     print(f"| provider identified | {provider_ok}/{total} ({provider_ok / total:.1%}) |")
     print(f"| code identified | {code_ok}/{total} ({code_ok / total:.1%}) |")
     print(f"| provider and code | {both_ok}/{total} ({both_ok / total:.1%}) |")
+    print(f"| fallback search, expected entry first | {closest_first}/{total} ({closest_first / total:.1%}) |")
+    print(f"| fallback search, expected entry in top 3 | {closest_three}/{total} ({closest_three / total:.1%}) |")
     print(f"| explain, median | {statistics.median(timings):.2f} ms |")
     print(f"| explain, p95 | {_percentile(timings, 0.95):.2f} ms |")
     if misses:

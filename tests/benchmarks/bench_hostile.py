@@ -29,7 +29,7 @@ import httpx
 
 from bot.answers.answer import answer_question
 from bot.config import load_settings
-from bot.evalplans.draft import draft_evals, read_prd
+from bot.evalplans import draft_evals, read_prd
 from bot.exceptions import PMCopilotError
 from bot.explain.catalog import ErrorCatalog
 from bot.explain.explain import explain_error

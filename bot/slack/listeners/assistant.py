@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, Assistant, BoltContext, Say
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
+from slack_bolt.context.say_stream import SayStream
+from slack_bolt.context.set_status import SetStatus
+from slack_bolt.context.set_suggested_prompts import SetSuggestedPrompts
+from slack_bolt.context.set_title import SetTitle
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
@@ -55,7 +58,7 @@ class AssistantPane:
         self.contexts = contexts
 
     def thread_started(
-        self, body: dict[str, Any], event: dict[str, Any], say: Say, set_suggested_prompts: Callable[..., Any]
+        self, body: dict[str, Any], event: dict[str, Any], say: Say, set_suggested_prompts: SetSuggestedPrompts
     ) -> None:
         with self.surface.guard(body, "assistant thread", lambda text: say(text)):
             thread = event.get("assistant_thread") or {}
@@ -71,7 +74,7 @@ class AssistantPane:
         event: dict[str, Any],
         client: WebClient,
         context: BoltContext,
-        say_stream: Callable[..., Any] | None = None,
+        say_stream: SayStream | None = None,
     ) -> None:
         """A DM outside an assistant thread (e.g. the Messages tab): answered in a thread under it."""
         if event.get("channel_type") != "im" or ignorable(event):
@@ -84,9 +87,9 @@ class AssistantPane:
         payload: dict[str, Any],
         client: WebClient,
         context: BoltContext,
-        set_status: Callable[..., Any] | None = None,
-        set_title: Callable[..., Any] | None = None,
-        say_stream: Callable[..., Any] | None = None,
+        set_status: SetStatus | None = None,
+        set_title: SetTitle | None = None,
+        say_stream: SayStream | None = None,
     ) -> None:
         channel, user = payload["channel"], payload.get("user", "")
         thread_ts = payload.get("thread_ts") or payload["ts"]
@@ -141,7 +144,7 @@ class AssistantPane:
         question: str,
         thread: ThreadContext,
         user: str,
-        say_stream: Callable[..., Any],
+        say_stream: SayStream,
     ) -> Reply:
         """Stream the answer as it is written (chat.startStream/appendStream/stopStream), sources at the end.
 

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackClientError
 from bot.copilot import Reply, parse_request
 from bot.core.logs import request_id
 from bot.core.redact import redact
+from bot.core.text import clip
 from bot.slack.blocks import as_slack_messages, escape
 from bot.slack.surface import APOLOGY, SLOW_DOWN, Surface
 
@@ -34,9 +35,7 @@ _WORKING = {
 
 def _echo(argument: str) -> str:
     """The start of a request, escaped for the "working" ack; cut before redaction so the ack's work is bounded."""
-    if len(argument) <= ECHO_CHARS:
-        return escape(redact(argument))
-    return escape(redact(argument[: ECHO_CHARS - 1])) + "…"
+    return escape(redact(clip(argument, ECHO_CHARS)))
 
 
 class Commands:

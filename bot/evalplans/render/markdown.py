@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from bot.core.text import shorten, squash
 from bot.evalplans.feature_types import LABELS
 from bot.evalplans.metric_catalog import CATEGORIES
 
@@ -21,8 +21,7 @@ _SOURCE = {"prd": "PRD", "playbook": "playbook default"}
 
 
 def _clip(text: str, limit: int) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(squash(text), limit)
 
 
 def _summary_metrics(draft: EvalDraft) -> list[Metric]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from bot.evalplans.prd_facts import durations, money
+from bot.core.text import shorten
+from bot.evalplans.prd.numbers import durations, money
 
 if TYPE_CHECKING:
     from bot.evalplans.plan import EvalDraft
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 MAX_EDGE_TESTS = 3
 MAX_RULE_TESTS = 3
 
-# The vars each type's prompt uses; RAG uses promptfoo's own names so context-faithfulness works.
-_INPUT_VARS = {"rag": ("query", "context")}
 _PROMPT_TASK = {
     "classification": "Classify the input. Reply with the label only.",
     "extraction": "Extract the fields from the input. Reply with one JSON object.",
@@ -31,7 +30,7 @@ _PROMPT_TASK = {
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(text, limit)
 
 
 def _canary(feature: str) -> str:

@@ -1,0 +1,223 @@
+"""Running and watching the bot: eval, stats, cache, serve, manifest, doctor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli.common import copilot_for, emit, progress_bar, refresh_index, settings_of, stderr
+
+
+@click.group(name="eval")
+def eval_group() -> None:
+    """Measure retrieval or answer quality."""
+
+
+@eval_group.command(name="retrieval")
+@click.option(
+    "--beir",
+    "beir_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A BEIR-format folder (corpus.jsonl[.gz], queries.jsonl, qrels/SPLIT.tsv).",
+)
+@click.option("--split", default="train", type=click.Choice(["train", "test", "dev"]), show_default=True)
+@click.option(
+    "--mode",
+    "modes",
+    multiple=True,
+    type=click.Choice(["hybrid", "dense", "bm25"]),
+    help="Retrieval mode; repeat for several (default: all three, side by side).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per mode.")
+@click.pass_context
+def eval_retrieval(ctx: click.Context, beir_dir: Path, split: str, modes: tuple[str, ...], as_json: bool) -> None:
+    """nDCG@10, recall@10/100, MRR@10 and latency on a BEIR benchmark.
+
+    The corpus is indexed once into its own collection under DATA_DIR; later runs reuse it.
+
+    \b
+    Example:
+      pm-copilot eval retrieval --beir ../shared/data/ir/scifact-dev --mode hybrid --json
+    """
+    copilot = copilot_for(ctx, beir_dir)
+    with progress_bar(sys.stderr.isatty()) as progress:
+        rows = copilot.measure_retrieval(beir_dir, split, modes or ("hybrid", "dense", "bm25"), progress)  # type: ignore[arg-type]
+    if as_json:
+        for row in rows:
+            emit(row)
+        return
+    keys = list(rows[0])
+    click.echo("| " + " | ".join(keys) + " |")
+    click.echo("|" + "---|" * len(keys))
+    for row in rows:
+        click.echo("| " + " | ".join(str(row[key]) for key in keys) + " |")
+
+
+@eval_group.command(name="answers")
+@click.option(
+    "--golden",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("tests/golden/answers.yaml"),
+    show_default=True,
+    help="The golden set (YAML: id, question, answerable, expected_sources).",
+)
+@click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Instead, find the decline threshold that best separates answerable.txt from unanswerable.txt "
+    "(beside the golden set) plus the golden questions.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
+@click.option(
+    "--knowledge",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Answer from this folder instead of KNOWLEDGE_DIR.",
+)
+@click.pass_context
+def eval_answers(ctx: click.Context, golden: Path, calibrate: bool, as_json: bool, knowledge: Path | None) -> None:
+    """Answer quality on a golden set: expected source cited, declines, fabricated citations.
+
+    Extractive offline; generated when OPENAI_API_KEY (and OPENAI_BASE_URL) point at an endpoint.
+
+    \b
+    Examples:
+      pm-copilot eval answers
+      pm-copilot eval answers --json
+      pm-copilot eval answers --calibrate
+    """
+    copilot = copilot_for(ctx, knowledge)
+    refresh_index(copilot, show_progress=sys.stderr.isatty())
+    if calibrate:
+        summary, table = copilot.calibrate(golden)
+        if as_json:
+            emit(summary)
+        else:
+            click.echo(table)
+        return
+    report = copilot.measure_answers(golden)
+    if as_json:
+        emit(report)
+        return
+    click.echo("| metric | value |\n|---|---:|")
+    for key, value in report.items():
+        if key != "misses":
+            click.echo(f"| {key} | {value} |")
+    if report["misses"]:
+        click.echo(f"\nMissed: {', '.join(report['misses'])}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per window (24h, 7d, 30d).")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """The bot's own AI metrics over 24 h, 7 d and 30 d (the same as /pm stats).
+
+    Questions, p50/p95 latency, cost per query, cache hit, fallback and decline rates, and the
+    human override rate (👎 share). Counts every replica when REDIS_URL is set.
+
+    \b
+    Examples:
+      pm-copilot stats
+      pm-copilot stats --json
+    """
+    copilot = copilot_for(ctx)
+    if not copilot.deps.settings.redis_url:
+        stderr.print("[yellow]REDIS_URL is unset: each bot process keeps its own metrics, so there is nothing here.[/]")
+    if as_json:
+        for window in copilot.stats_windows():
+            emit(window)
+        return
+    click.echo(copilot.stats().markdown)
+
+
+@click.group(name="cache")
+def cache_group() -> None:
+    """Manage what PM Copilot keeps in REDIS_URL (or this process) under CACHE_PREFIX."""
+
+
+@cache_group.command(name="clear")
+@click.option("--answers-only", is_flag=True, help="Clear only cached answers; keep metrics, feedback and dedup.")
+@click.pass_context
+def cache_clear(ctx: click.Context, answers_only: bool) -> None:
+    """Delete everything stored under CACHE_PREFIX (answers, metrics, feedback, dedup keys).
+
+    \b
+    Examples:
+      pm-copilot cache clear
+      pm-copilot cache clear --answers-only
+    """
+    copilot = copilot_for(ctx)
+    settings = copilot.deps.settings
+    if not settings.redis_url:
+        stderr.print("[yellow]REDIS_URL is unset: the cache lives inside each running process; nothing to clear.[/]")
+    removed = copilot.clear_cache(answers_only=answers_only)
+    click.echo(f"removed {removed} keys under {settings.cache_prefix}:")
+
+
+@click.command()
+@click.option("--http", "force_http", is_flag=True, help="Serve HTTP even when SLACK_APP_TOKEN is set.")
+@click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default: PORT, 3000).")
+@click.pass_context
+def serve(ctx: click.Context, force_http: bool, port: int | None) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
+
+    HTTP mode serves POST /slack/events, GET /healthz, /readyz and /metrics.
+
+    \b
+    Examples:
+      SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… pm-copilot serve
+      SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… pm-copilot serve --http --port 8080
+    """
+    from bot.ops.server import serve as run_server  # deferred: the Slack app and its index (see copilot_for)
+
+    run_server(settings_of(ctx), force_http=force_http, port=port)
+
+
+@click.command()
+@click.option("--url", help="Public base URL for HTTP mode (Slack posts to URL/slack/events); omit for Socket Mode.")
+@click.option("--name", default="PM Copilot", show_default=True, help="The app's name in Slack.")
+def manifest(url: str | None, name: str) -> None:
+    """Print the Slack app manifest (YAML) to create the app from.
+
+    \b
+    Examples:
+      pm-copilot manifest > manifest.yaml
+      pm-copilot manifest --url https://pm-copilot.example.com
+    """
+    from bot.slack.manifest import manifest_yaml  # deferred: bot.slack imports the whole Slack app
+
+    click.echo(manifest_yaml(name, url), nl=False)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per check: name, status, detail, fix.")
+@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds each check may take.")
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool, timeout_s: float) -> None:
+    """Check every setting and dependency; say what is wrong and how to fix it.
+
+    Slack (auth.test), Redis, Chroma, the index and its freshness, the knowledge folder, DATA_DIR,
+    the LLM endpoint and the embedding model. Exits 1 if anything needs fixing.
+
+    \b
+    Examples:
+      pm-copilot doctor
+      docker compose exec bot pm-copilot doctor --json
+    """
+    from bot.ops import doctor as checks  # deferred: the checks import every client library
+
+    settings = ctx.obj["settings"]
+    found = (
+        checks.settings_failure(ctx.obj["settings_error"])
+        if settings is None
+        else checks.run_checks(settings, timeout_s=timeout_s)
+    )
+    if as_json:
+        for check in found:
+            emit(check.as_dict())
+    else:
+        click.echo(checks.render(found))
+    ctx.exit(0 if checks.healthy(found) else 1)

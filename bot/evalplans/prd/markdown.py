@@ -1,0 +1,214 @@
+"""A PRD's Markdown structure, read by a CommonMark parser (markdown-it-py, with GFM tables).
+
+`read_blocks` turns the text into a flat list of blocks: headings, paragraphs, list items, block quotes
+and table rows, each knowing the headings above it, whether it sits inside a block quote (where PRD
+templates keep their guidance) and whether it is all emphasis (an italic instruction line). Fenced code
+is not structure: a `# comment` in a code block is no heading.
+
+PRDs also arrive as the plain text of a Word document or a Slack thread, with no Markdown list
+markers and with table cells joined by ` | `; `bullets` and `tables` read those lines as well.
+
+The patterns here and in the other PRD modules see whole PRDs and Slack threads, so each must run in
+time linear in its input: no two quantifiers that can match the same characters one after the other,
+and no scan that restarts at every character of a long run. The tools: possessive quantifiers (`*+`,
+`++`) that never give characters back, and guards (`(?<!\\d)`, `(?<=\\S)`) that start or stop a scan only
+where a run starts or ends. tests/test_regex_safety.py times every module-level pattern on hostile text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+BlockKind = Literal["heading", "paragraph", "list_item", "block_quote", "table_row"]
+
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*)$")
+BOLD = re.compile(r"\*{1,2}([^*\n]+?)\*{1,2}")
+_LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan ends where the next link starts
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
+_SPACES = re.compile(r"\s+")
+
+_PARSER = MarkdownIt("commonmark").enable("table")
+_EMPHASIS = {"em_open": 1, "strong_open": 1, "em_close": -1, "strong_close": -1}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a Markdown document.
+
+    `text` is the block's inline Markdown as written (for a table row, its cells joined by ` | `);
+    `heading_path` holds the texts of the headings above it, outermost first (a heading's own path
+    ends with itself); `lines` is its span of source lines, end excluded. A block inside a block
+    quote is `quoted` (a paragraph directly in one is of kind `block_quote`); one in a list item is
+    `in_list` (its paragraphs are of kind `list_item`).
+    """
+
+    kind: BlockKind
+    text: str
+    heading_path: tuple[str, ...]
+    lines: tuple[int, int]
+    level: int = 0  # a heading's level, 1 to 6
+    quoted: bool = False
+    in_list: bool = False  # inside a list item
+    emphasis_only: bool = False
+    cells: tuple[str, ...] = ()  # a table row's cells, as plain text
+    header: bool = False  # the header row of a table
+
+    @property
+    def plain(self) -> str:
+        return plain(self.text)
+
+
+def plain(text: str) -> str:
+    """Markdown emphasis and links removed, whitespace collapsed."""
+    text = BOLD.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = text.replace("`", "")
+    return _SPACES.sub(" ", text).strip()
+
+
+def _emphasis_only(inline: Token) -> bool:
+    """Whether every character of the inline content sits inside emphasis (`*Describe the users here.*`)."""
+    depth, emphasised = 0, False
+    for child in inline.children or []:
+        if child.type in _EMPHASIS:
+            depth += _EMPHASIS[child.type]
+        elif child.type in ("softbreak", "hardbreak") or (child.type == "text" and not child.content.strip()):
+            continue
+        elif depth == 0:
+            return False
+        else:
+            emphasised = True
+    return emphasised
+
+
+def _lines(token: Token) -> tuple[int, int]:
+    return (token.map[0], token.map[1]) if token.map else (0, 0)
+
+
+def read_blocks(text: str) -> list[Block]:
+    """The blocks of a Markdown text in document order (see `Block`)."""
+    blocks: list[Block] = []
+    path: list[tuple[int, str]] = []  # the open headings: (level, text)
+    containers: list[str] = []  # the open block quotes and list items, innermost last
+    row: list[str] = []
+    row_start: Token | None = None
+    in_head = False
+    pending: Token | None = None  # the block token whose inline content comes next
+    for token in _PARSER.parse(text):
+        if token.type in ("blockquote_open", "list_item_open"):
+            containers.append(token.type)
+        elif token.type in ("blockquote_close", "list_item_close"):
+            containers.pop()
+        elif token.type in ("heading_open", "paragraph_open"):
+            pending = token
+        elif token.type in ("thead_open", "thead_close"):
+            in_head = token.type == "thead_open"
+        elif token.type == "tr_open":
+            row, row_start = [], token
+        elif token.type == "inline" and pending is not None and pending.type == "heading_open":
+            level = int(pending.tag[1])
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, token.content))
+            blocks.append(
+                Block(
+                    "heading",
+                    token.content,
+                    tuple(heading for _, heading in path),
+                    _lines(pending),
+                    level=level,
+                    quoted="blockquote_open" in containers,
+                    in_list="list_item_open" in containers,
+                    emphasis_only=_emphasis_only(token),
+                )
+            )
+            pending = None
+        elif token.type == "inline" and pending is not None:
+            innermost = containers[-1] if containers else None
+            kind: BlockKind = (
+                "list_item"
+                if innermost == "list_item_open"
+                else "block_quote"
+                if innermost == "blockquote_open"
+                else "paragraph"
+            )
+            blocks.append(
+                Block(
+                    kind,
+                    token.content,
+                    tuple(heading for _, heading in path),
+                    _lines(pending),
+                    quoted="blockquote_open" in containers,
+                    in_list="list_item_open" in containers,
+                    emphasis_only=_emphasis_only(token),
+                )
+            )
+            pending = None
+        elif token.type == "inline":
+            row.append(token.content)  # a table cell
+        elif token.type == "tr_close" and row_start is not None:
+            blocks.append(
+                Block(
+                    "table_row",
+                    " | ".join(row),
+                    tuple(heading for _, heading in path),
+                    _lines(row_start),
+                    quoted="blockquote_open" in containers,
+                    in_list="list_item_open" in containers,
+                    cells=tuple(plain(cell) for cell in row),
+                    header=in_head,
+                )
+            )
+    return blocks
+
+
+def is_table_row(stripped: str) -> bool:
+    """A pipe row as Markdown writes it, or as the DOCX loader joins table cells (`a | b | c`)."""
+    return stripped.startswith("|") or stripped.count(" | ") >= 2
+
+
+def bullets(body: str) -> list[str]:
+    """The list items of a section, with wrapped continuation lines joined.
+
+    A section without list markers (a Word document, whose loader keeps no bullet characters)
+    gives its paragraphs instead.
+    """
+    items: list[str] = []
+    for line in body.splitlines():
+        match = BULLET.match(line)
+        if match:
+            items.append(match.group(1).strip())
+        elif items and line.startswith(("  ", "\t")) and line.strip():
+            items[-1] += " " + line.strip()
+    if not items:
+        items = [line.strip() for line in body.splitlines() if line.strip() and not is_table_row(line.strip())]
+    return items
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Tables as rows of plain cells (the header row first, separator rows dropped), pipe rows or DOCX rows."""
+    found: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in [*text.splitlines(), "."]:
+        stripped = line.strip()
+        if is_table_row(stripped):
+            if not _TABLE_SEPARATOR.match(stripped.strip("|").strip()):
+                row = [plain(cell) for cell in stripped.strip("|").split("|")]
+                if current and len(row) != len(current[0]):
+                    # Another table right after this one (a Word document lists its tables back to back).
+                    found.append(current)
+                    current = []
+                current.append(row)
+        elif not stripped:
+            continue
+        elif current:
+            found.append(current)
+            current = []
+    return [table for table in found if len(table) >= 2]

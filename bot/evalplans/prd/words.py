@@ -1,0 +1,135 @@
+"""The words PRDs use in English, German and Dutch: section headings, languages, requirement kinds and cues."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Language = Literal["en", "de", "nl"]
+
+# Section kinds by heading words (EN / DE / NL); the first match wins, so the order matters
+# ("Non-functional requirements" before "requirements", "Non-goals" before "goals").
+SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("non_goals", r"non-?goals|nicht-?ziele|niet-?doelen|out of scope"),
+        ("nfr", r"non-?functional|nicht-?funktional|niet-?functione"),
+        ("success", r"success|erfolg|succes|metrics|kennzahlen|metrieken|\bkpis?\b"),
+        ("goals", r"goals|ziele\b|doelen|objectives"),
+        ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender"),
+        ("rollout", r"roll-?out|uitrol|einführung|launch plan|phases"),
+        ("risks", r"risks|risiken|risico"),
+        ("open_questions", r"open questions|offene fragen|open vragen|questions|fragen|vragen"),
+        ("requirements", r"requirements|anforderungen|eisen"),
+        ("problem", r"problem|probleem|background|hintergrund|achtergrond|context"),
+    )
+)
+
+LANGUAGE_NAMES: dict[str, str] = {
+    "english": "English",
+    "englisch": "English",
+    "engels": "English",
+    "german": "German",
+    "deutsch": "German",
+    "duits": "German",
+    "dutch": "Dutch",
+    "niederländisch": "Dutch",
+    "nederlands": "Dutch",
+    "french": "French",
+    "französisch": "French",
+    "frans": "French",
+    "spanish": "Spanish",
+    "spanisch": "Spanish",
+    "spaans": "Spanish",
+    "italian": "Italian",
+    "italienisch": "Italian",
+    "italiaans": "Italian",
+    "portuguese": "Portuguese",
+    "portugiesisch": "Portuguese",
+    "portugees": "Portuguese",
+    "polish": "Polish",
+    "polnisch": "Polish",
+    "pools": "Polish",
+    "swedish": "Swedish",
+    "schwedisch": "Swedish",
+    "zweeds": "Swedish",
+    "danish": "Danish",
+    "dänisch": "Danish",
+    "deens": "Danish",
+    "japanese": "Japanese",
+    "japanisch": "Japanese",
+    "japans": "Japanese",
+    "turkish": "Turkish",
+    "türkisch": "Turkish",
+    "turks": "Turkish",
+    "arabic": "Arabic",
+    "arabisch": "Arabic",
+    "chinese": "Chinese",
+    "chinesisch": "Chinese",
+    "chinees": "Chinese",
+}
+LANGUAGE_OF_CODE: dict[Language, str] = {"en": "English", "de": "German", "nl": "Dutch"}
+LANGUAGE_WORD = re.compile(r"\b(" + "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True)) + r")\b", re.I)
+LANGUAGE_LINE = re.compile(r"language|sprache|talen\b|\btaal\b|locale", re.I)
+
+# Stop words that tell the three languages apart.
+_STOPWORDS: dict[Language, frozenset[str]] = {
+    "en": frozenset({"the", "and", "of", "with", "which", "is", "are", "for", "this", "that", "will"}),
+    "de": frozenset({"und", "der", "die", "das", "nicht", "mit", "für", "ist", "von", "werden", "wird", "auf"}),
+    "nl": frozenset({"het", "een", "niet", "voor", "van", "wordt", "zijn", "met", "op", "bij", "naar"}),
+}
+_WORD = re.compile(r"[a-zäöüß]+")
+
+# Kinds of non-functional requirement by their label.
+NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd"),
+        ("volume", r"volume|volumen|traffic|\bload\b"),
+        ("cost", r"cost|kosten|budget"),
+        ("availability", r"availab|verfügbar|beschikbaar|reliab|zuverlässig|betrouwbaar|uptime"),
+        ("context", r"context|kontext|input size|eingabe|invoer"),
+        ("retraining", r"retrain|hertrain|nachtrain|training"),
+        ("freshness", r"fresh|aktualität|actualiteit"),
+        ("data", r"\bdata\b|daten|privacy|gegevens|compliance"),
+    )
+)
+
+EVAL_SET = re.compile(
+    r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|labell?(?:ed|ing)|gelabel\w*|"
+    r"annotat\w*|to label\b",
+    re.I,
+)
+MONTHLY = re.compile(r"per month|a month|pro monat|im monat|per maand|monthly|monatlich|maandelijks", re.I)
+CASE_JOINERS = frozenset({"and", "und", "en"})  # "(1) triage, (2) drafting and (3) search"
+WHOLE_RESPONSE = re.compile(
+    r"answer|antwort|antwoord|summary|zusammenfassung|samenvatting|\bfull\b|complete|vollständig|volledig", re.I
+)
+FIRST_TOKEN = re.compile(r"first token|erste[ns]? token|eerste token", re.I)
+CLASS_COUNT = re.compile(r"(?<!\d)(\d++)\s++(?:categories|classes|kategorien|klassen|categorieën|intents)", re.I)
+LATENCY_ROW = re.compile(r"\bp(?:50|90|95|99)\b|latenc|latenz", re.I)
+COST_ROW = re.compile(r"cost|kosten", re.I)
+MITIGATION = re.compile(r"\b(?:Mitigations?|Gegenmaßnahmen?|Maatregel(?:en)?)\s*:", re.I)
+GATE = re.compile(r"gate", re.I)
+GATE_OWNER = re.compile(r"owner|verantwort|eigenaar|sign-?off|freigabe|akkoord", re.I)
+
+
+def detect_language(text: str) -> Language:
+    """English, German or Dutch, by which language's stop words the text uses most (English on a tie)."""
+    words = _WORD.findall(text.lower())
+    counts = {code: sum(word in stop for word in words) for code, stop in _STOPWORDS.items()}
+    return max(counts, key=lambda code: (counts[code], code == "en"))
+
+
+def section_kind(heading: str) -> str | None:
+    """The kind of section a heading names (`goals`, `success`, `risks` …), or None."""
+    lowered = heading.lower()
+    for kind, pattern in SECTION_KINDS:
+        if pattern.search(lowered):
+            return kind
+    return None
+
+
+def languages_named(line: str) -> list[str]:
+    """The languages a line names, in order, each once: `Deutsch und Englisch` → German, English."""
+    return list(dict.fromkeys(LANGUAGE_NAMES[word.lower()] for word in LANGUAGE_WORD.findall(line)))

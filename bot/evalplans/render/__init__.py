@@ -1,0 +1,1 @@
+"""An eval draft rendered: Markdown (summary and full plan), YAML, and a promptfoo config skeleton."""
