@@ -66,7 +66,7 @@ def test_sources_link_to_front_matter_url_else_the_base_url(
         "prds/search ranking.md": "https://git.example.com/pm/kb/blob/main/prds/search%20ranking.md",
     }
     assert {s.title for s in answer.sources} >= {"Refund assistant"}  # the front matter's title
-    assert "owner: dana" not in answer.answer  # front matter isn't body text
+    assert "owner: dana" not in answer.markdown  # front matter isn't body text
     cached = answer_question(deps, "What are the goals for refunds?")
     assert cached.cached and {s.path: s.url for s in cached.sources} == urls
 
