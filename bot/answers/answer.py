@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from bot.answers.cache import AnswerCache
 from bot.answers.citations import CitationFilter
+from bot.answers.links import link_sources
 from bot.answers.types import Conversation
 from bot.core import prompts
 from bot.core.llm import OFF_NOTICE, Completion, as_messages
@@ -368,17 +368,6 @@ def answer_question(
     link_sources(deps, answer)
     _record(deps, outcome, model, prompt_version)
     return answer
-
-
-def link_sources(deps: Deps, answer: Reply) -> None:
-    """Give each source without a `url:` of its own the KNOWLEDGE_BASE_URL link to its file, if the team has it."""
-    base = deps.settings.knowledge_base_url
-    if not base:
-        return
-    for source in answer.sources:
-        # Built-in playbook pages aren't in the team's repository: only files of KNOWLEDGE_DIR get a link.
-        if source.url is None and (deps.knowledge_dir / source.path).is_file():
-            source.url = f"{base.rstrip('/')}/{quote(source.path)}"
 
 
 def _record(deps: Deps, outcome: _Outcome, model: str, prompt_version: str) -> None:
