@@ -33,6 +33,11 @@ def error_codes_dir() -> Path:
     return data_dir() / "error-codes"
 
 
+def digest_cues_file() -> Path:
+    """The cue phrases the offline thread digest sorts sentences by (English, German, Dutch)."""
+    return data_dir() / "digest" / "cues.yaml"
+
+
 def knowledge_file(knowledge_dir: Path | None, relpath: str) -> Path:
     """The team's `knowledge_dir/relpath` when it exists, else the built-in file (which may not exist either)."""
     if knowledge_dir is not None:

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     embedding_model: str = "local"
     embedding_batch_size: int = Field(default=64, ge=1)
     max_file_mb: float = Field(default=20.0, gt=0)
+    # Turns a source's path into a link (a document's front matter `url:` wins), e.g. a repository's web view.
+    knowledge_base_url: str | None = None
 
     # Retrieval and answers
     top_k: int = Field(default=5, ge=1, le=50)

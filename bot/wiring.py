@@ -16,6 +16,7 @@ from bot.core.store import Store, open_store
 from bot.knowledge.embeddings import CachedEmbeddings, EmbeddingCache, EmbeddingModel, embedding_model
 from bot.knowledge.index import KnowledgeIndex, collection_name, open_chroma
 from bot.knowledge.retrieval import Retriever
+from bot.knowledge.saved import saved_root
 
 
 @dataclass
@@ -72,6 +73,8 @@ def build_deps(
         builtin=builtin.data_dir() if settings.builtin_playbook else None,
         # A new user's missing ./knowledge is fine (the built-in playbook answers); a folder they named isn't.
         require_root=knowledge_dir is not None or "knowledge_dir" in settings.model_fields_set,
+        # PRDs saved from Slack belong to the team's knowledge, not to another folder named with --knowledge.
+        saved=saved_root(settings.data_dir) if knowledge_dir is None else None,
     )
     prices = PriceTable(settings.llm_prices)
     return Deps(

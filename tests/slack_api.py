@@ -1,7 +1,8 @@
 """A loopback HTTP server that plays the Slack Web API for tests and benchmarks, and records every call.
 
 It answers `POST /api/<method>` like Slack does (auth.test, chat.postMessage, conversations.replies,
-users.info, reactions, files upload v2, assistant threads, chat streams, views…), takes `response_url`
+users.info, conversations.info, users.conversations, chat.getPermalink, reactions, files upload v2,
+assistant threads, chat streams, views…), takes `response_url`
 posts at `/response/<id>`, file uploads at `/upload/<id>`, and serves shared files at
 `/files/<name>`. Each test scripts the answers it needs with `script(method, ...)` and asserts
 on `calls(...)`; `wait_for` waits for the work Bolt runs after the ack.
@@ -51,6 +52,7 @@ class SlackAPI:
         self._scripts: dict[str, list[dict[str, Any] | Responder]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         api = self
@@ -149,6 +151,15 @@ class SlackAPI:
         """What users.info says about `user` beyond a full member of TEAM_ID (e.g. `is_restricted=True`)."""
         self._users[user] = fields
 
+    def add_channel(self, channel: str, name: str, members: tuple[str, ...] = ()) -> None:
+        """A channel conversations.info names, and users.conversations lists for its `members`."""
+        self._channels[channel] = {"id": channel, "name": name, "members": members}
+
+    @staticmethod
+    def permalink(channel: str, ts: str) -> str:
+        """The link chat.getPermalink gives for message `ts` of `channel`."""
+        return f"https://pm-team.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
     def response_url(self) -> str:
         return f"{self.url}/response/{next(self._ids)}"
 
@@ -231,6 +242,20 @@ class SlackAPI:
             user = str(params.get("user", ""))
             fields = {"is_restricted": False, "is_ultra_restricted": False, **self._users.get(user, {})}
             return {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "is_bot": False, **fields}}
+        if call.method == "conversations.info":
+            channel = str(params.get("channel", ""))
+            if channel not in self._channels:
+                return {"ok": False, "error": "channel_not_found"}
+            found = self._channels[channel]
+            return {"ok": True, "channel": {"id": channel, "name": found["name"], "is_channel": True}}
+        if call.method == "users.conversations":
+            user = str(params.get("user", ""))
+            members = [found for found in self._channels.values() if user in found["members"]]
+            channels = [{"id": found["id"], "name": found["name"]} for found in members]
+            return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+        if call.method == "chat.getPermalink":
+            channel, ts = str(params.get("channel", "")), str(params.get("message_ts", ""))
+            return {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)}
         if call.method == "conversations.replies":
             return {"ok": True, "messages": [], "has_more": False}
         if call.method == "conversations.open":

@@ -131,7 +131,7 @@ def test_the_collection_finds_the_patterns_that_read_user_text() -> None:
         "evalplans.prd.facts._META",
         "evalplans.prd.words.SECTION_KINDS",
         "explain.parser._STATUS_PHRASES",
-        "copilot._NATURAL_ERROR",
+        "copilot.requests._NATURAL_ERROR",
         "slack.blocks._CODE_SPAN",
         "slack.threads._LINK",
         "evalplans.feature_types._CUES",

@@ -195,6 +195,8 @@ def test_manifest_lists_the_command_events_assistant_and_only_used_scopes() -> N
     [command] = manifest["features"]["slash_commands"]
     assert (command["command"], command["url"]) == ("/pm", "https://pm.example.com/slack/events")
     assert "assistant_description" in manifest["features"]["assistant_view"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True  # the Home tab, on app_home_opened
+    assert "app_home_opened" in BOT_EVENTS
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "bot_events": BOT_EVENTS,
@@ -215,9 +217,11 @@ def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
     modules = (
         "slack/app.py",
         "slack/surface.py",
-        *(f"slack/listeners/{name}.py" for name in ("commands", "actions", "mentions", "assistant")),
+        *(f"slack/listeners/{name}.py" for name in ("commands", "actions", "mentions", "assistant", "digests", "home")),
         "slack/threads.py",
         "slack/access.py",
+        "slack/channels.py",
+        "slack/digests.py",
     )
     source = "\n".join((ROOT / "bot" / name).read_text() for name in modules)
     used_by = {
@@ -233,6 +237,8 @@ def test_every_scope_in_the_manifest_is_used_by_the_code() -> None:
         "im:write": "conversations_open",
         "reactions:write": "reactions_add",
         "users:read": "users_info",
+        "channels:read": "conversations_info",
+        "groups:read": "users_conversations",
     }
     assert sorted(used_by) == sorted(BOT_SCOPES)
     assert all(needle in source for needle in used_by.values())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.answers.cache import AnswerCache
 from bot.answers.citations import CitationFilter
+from bot.answers.links import link_sources
 from bot.answers.types import Conversation
 from bot.core import prompts
 from bot.core.llm import OFF_NOTICE, Completion, as_messages
@@ -59,6 +60,7 @@ def cite(passage: Passage) -> Source:
         section=passage.section,
         score=passage.score,
         snippet=redact(passage.snippet()),
+        url=passage.url,
     )
 
 
@@ -236,6 +238,33 @@ def _decline(question: str, passages: list[Passage]) -> Reply:
     )
 
 
+def outside_scope(
+    deps: Deps, question: str, k: int, doctypes: Iterable[str] | None, folders: Iterable[str]
+) -> list[str]:
+    """The top-level folders outside `folders` whose passages would answer well, best first (none: nobody knows)."""
+    passages = distinct(deps.retriever.search(question, k=k * 2, doctypes=doctypes))[:k]
+    if deps.retriever.evidence(question, passages) < min_evidence(deps):
+        return []
+    scope = tuple(folders)
+    outside = [p.path for p in passages if not any(p.path.startswith(f"{folder}/") for folder in scope)]
+    return list(dict.fromkeys(path.rsplit("/", 1)[0] if "/" in path else path for path in outside))[:3]
+
+
+def _decline_out_of_scope(question: str, folders: Iterable[str], elsewhere: list[str]) -> Reply:
+    searched = ", ".join(f"`{folder}`" for folder in folders) or "no folders"
+    others = ", ".join(f"`{folder}`" for folder in elsewhere)
+    return Reply(
+        kind="answer",
+        question=question,
+        answered=False,
+        markdown=(
+            f"I don't know from the knowledge this channel searches ({searched}). Other folders might know: "
+            f"{others}; ask in a channel whose scope covers them (`/pm scope` shows a channel's)."
+        ),
+        mode="extractive",
+    )
+
+
 def _extractive(question: str, passages: list[Passage], note: str, notice: str) -> Reply:
     cited = passages[:MAX_QUOTES]
     return Reply(
@@ -256,9 +285,14 @@ def _compose(
     doctypes: Iterable[str] | None,
     conversation: Conversation | None,
     on_token: OnToken | None,
+    folders: Iterable[str] | None = None,
 ) -> _Outcome:
-    passages = distinct(deps.retriever.search(question, k=k * 2, doctypes=doctypes))[:k]
+    passages = distinct(deps.retriever.search(question, k=k * 2, doctypes=doctypes, folders=folders))[:k]
     strong = deps.retriever.evidence(question, passages) >= min_evidence(deps)
+    if not strong and folders is not None:
+        elsewhere = outside_scope(deps, question, k, doctypes, folders)
+        if elsewhere:
+            return _Outcome(_decline_out_of_scope(question, folders, elsewhere))
     # Thread context is evidence of its own: a question about the PRD in the thread can be
     # answered from it even when the knowledge base has nothing close.
     from_context = conversation is not None and bool(conversation.context.strip())
@@ -290,10 +324,12 @@ def answer_question(
     doctypes: Iterable[str] | None = None,
     conversation: Conversation | None = None,
     on_token: OnToken | None = None,
+    folders: Iterable[str] | None = None,
 ) -> Reply:
     """Serve from the answer cache, or retrieve, then decline, generate with citations, or quote.
 
     `question` is as the façade's validation left it (bot.copilot): whitespace collapsed, within MAX_QUESTION_CHARS.
+    folders: the channel's scope (`bot.knowledge.scopes`); None searches all of the knowledge.
     """
     started = time.perf_counter()
     k = k or deps.settings.top_k
@@ -310,23 +346,26 @@ def answer_question(
         threshold=min_evidence(deps),
         doctypes=doctypes,
         conversation=conversation,
+        folders=folders,
     )
     hit = cache.get(key)
     if hit is not None:
         hit.question, hit.cached = question, True
         hit.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        link_sources(deps, hit)
         if on_token is not None:
             on_token(hit.markdown)
         fallback: Fallback | None = None if hit.mode == "generated" or not hit.answered else "off"
         _record(deps, _Outcome(hit, fallback=fallback), model, prompt_version)
         return hit
-    outcome = _compose(deps, question, k, doctypes, conversation, on_token)
+    outcome = _compose(deps, question, k, doctypes, conversation, on_token, folders)
     answer = outcome.answer
     # Quotes come straight from the documents, which may hold a pasted key: never reply or cache one.
     answer.markdown = redact(answer.markdown)
     answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
     if outcome.cacheable:
         cache.put(key, answer)
+    link_sources(deps, answer)
     _record(deps, outcome, model, prompt_version)
     return answer
 

@@ -2,7 +2,8 @@
 
 A key is a hash of everything that shapes an answer: the normalised question, the index version
 (so a reindex invalidates every entry at once), the prompt version, the model, k, the decline
-threshold and the doc types, and, for a question asked in a thread or the assistant pane, that
+threshold, the doc types and the channel's scope (its knowledge folders), and, for a question asked in
+a thread or the assistant pane, that
 conversation's scope (workspace, channel, thread) with its context and history. An answer drawn
 from one private thread therefore can't be served anywhere else.
 """
@@ -55,6 +56,7 @@ class AnswerCache:
         threshold: float,
         doctypes: Iterable[str] | None = None,
         conversation: Conversation | None = None,
+        folders: Iterable[str] | None = None,
     ) -> str:
         parts: dict[str, object] = {
             "q": normalise(question),
@@ -65,6 +67,8 @@ class AnswerCache:
             "threshold": threshold,
             "doctypes": sorted(set(doctypes)) if doctypes else None,
         }
+        if folders is not None:
+            parts["folders"] = sorted(set(folders))  # a channel's scope: its answers are its own
         scope = "global"
         if conversation is not None:
             scope = hashlib.sha256(conversation.scope.encode()).hexdigest()[:16]

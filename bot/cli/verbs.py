@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from bot.cli.common import copilot_for, emit, progress_bar, refresh_index, stderr
 from bot.exceptions import InputError
@@ -124,6 +125,8 @@ def reindex(ctx: click.Context, full: bool, dry_run: bool, knowledge: Path | Non
         return
     for skipped in report.skipped:
         stderr.print(f"[yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+    for warning in report.warnings:
+        stderr.print(f"[yellow]warning[/yellow] {escape(warning)}")
     click.echo(report.summary())
 
 

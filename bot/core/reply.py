@@ -6,17 +6,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ReplyKind = Literal["answer", "evals", "error", "stats", "reindex", "help", "usage", "refusal"]
+ReplyKind = Literal[
+    "answer", "evals", "error", "stats", "reindex", "help", "usage", "refusal", "scope", "digest", "saved"
+]
 
 
 class Source(BaseModel):
-    """A cited knowledge chunk; `path` is relative to the knowledge folder."""
+    """A cited knowledge chunk; `path` is relative to the knowledge folder, `url` its web address if it has one."""
 
     path: str
     title: str
     section: str
     score: float
     snippet: str
+    url: str | None = None
 
 
 class Attachment(BaseModel):
@@ -56,6 +59,7 @@ class Reply(BaseModel):
             "answered": self.answered,
             "answer": self.markdown,
             "mode": self.mode,
-            "sources": [source.model_dump() for source in self.sources],
+            # A source without a `url` leaves the key out (the field is an optional addition to the contract).
+            "sources": [source.model_dump(exclude={"url"} if source.url is None else None) for source in self.sources],
             "latency_ms": self.latency_ms,
         }

@@ -28,6 +28,7 @@ class Chunk:
     text: str
     doctype: str
     file_sha256: str
+    url: str | None = None
 
     @property
     def embed_text(self) -> str:
@@ -40,6 +41,7 @@ class Chunk:
         return hashlib.sha256(self.embed_text.encode("utf-8")).hexdigest()
 
     def metadata(self, chunk_count: int) -> dict[str, str | int]:
+        """What Chroma keeps beside the vector (`url` only when the document names one)."""
         return {
             "path": self.path,
             "n": self.n,
@@ -49,6 +51,7 @@ class Chunk:
             "doctype": self.doctype,
             "sha256": self.sha256,
             "file_sha256": self.file_sha256,
+            **({"url": self.url} if self.url else {}),
         }
 
 
@@ -79,6 +82,7 @@ def split_document(document: Document) -> list[Chunk]:
                     text=piece.strip(),
                     doctype=document.doctype,
                     file_sha256=document.sha256,
+                    url=document.url,
                 )
             )
     return chunks

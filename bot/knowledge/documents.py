@@ -37,13 +37,14 @@ DEFAULT_LIMITS = ParseLimits()
 
 @dataclass(frozen=True)
 class Document:
-    """One knowledge file as Markdown. `path` is relative to the knowledge folder, POSIX style."""
+    """One knowledge file as Markdown. `path` is POSIX, relative to the knowledge folder; `url` its web address."""
 
     path: str
     title: str
     markdown: str
     doctype: str
     sha256: str
+    url: str | None = None
 
 
 @dataclass(frozen=True)

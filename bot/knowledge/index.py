@@ -47,7 +47,15 @@ from bot.exceptions import KnowledgeError, SearchUnavailable
 from bot.knowledge.chunking import Chunk
 from bot.knowledge.embeddings import CachedEmbeddings
 from bot.knowledge.keyword import KeywordIndex
-from bot.knowledge.reindex import Progress, ReindexReport, knowledge_files, reindex, write_chunks
+from bot.knowledge.reindex import (
+    Progress,
+    ReindexReport,
+    knowledge_files,
+    last_reindex,
+    reindex,
+    reindex_document,
+    write_chunks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +188,7 @@ class KnowledgeIndex:
         breaker: Breaker | None = None,
         builtin: Path | None = None,
         require_root: bool = True,
+        saved: Path | None = None,
     ) -> None:
         """`connect()` returns the Chroma client (`open_chroma`): called on first use, and again until it works.
 
@@ -190,6 +199,7 @@ class KnowledgeIndex:
         """
         self.root = root
         self.builtin = builtin
+        self.saved = saved  # DATA_DIR's area for PRDs saved from Slack (`bot.knowledge.saved`)
         self.require_root = require_root or builtin is None
         self.name = name
         self.embeddings = embeddings
@@ -286,6 +296,11 @@ class KnowledgeIndex:
         return version
 
     @_chroma_call("read")
+    def chunk_ids(self, relpath: str) -> set[str]:
+        """The ids of the chunks Chroma holds for one file."""
+        return set(self._collection().get(where={"path": relpath}, include=[])["ids"])
+
+    @_chroma_call("read")
     def get_all(self, include: list[str]) -> dict[str, Any]:
         collection = self._collection()
         total = collection.count()
@@ -340,6 +355,18 @@ class KnowledgeIndex:
     def reindex(self, full: bool = False, dry_run: bool = False, progress: Progress | None = None) -> ReindexReport:
         """Bring the collection in step with the folder: embed only new or changed text, prune the gone."""
         return reindex(self, full, dry_run, progress)
+
+    def reindex_document(self, relpath: str) -> ReindexReport:
+        """Index one file (new or changed) without reading the others, under the reindex lock; the version moves."""
+        return reindex_document(self, relpath)
+
+    def relpaths(self) -> list[str]:
+        """The relative path of every file the reindex reads."""
+        return [path.relative_to(root).as_posix() for root, path in self.files()]
+
+    def last_reindex(self) -> dict[str, Any] | None:
+        """The last reindex's report (`ReindexReport.as_dict` and `at`, epoch seconds), whoever ran it."""
+        return last_reindex(self)
 
     def write_chunks(self, chunks: list[Chunk], progress: Progress | None = None) -> int:
         """Make the collection hold exactly these single-chunk documents (benchmarks); returns chunks written."""

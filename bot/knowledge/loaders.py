@@ -30,6 +30,7 @@ from bot.knowledge.documents import (
     first_heading,
     megabytes,
 )
+from bot.knowledge.frontmatter import split_front_matter
 from bot.knowledge.parsers import parse_docx, parse_html, parse_pdf, parse_yaml
 from bot.knowledge.sandbox import Sandbox
 
@@ -163,10 +164,15 @@ def load_document(root: Path, path: Path, data: bytes, sha256: str, limits: Pars
     if not markdown.strip():
         raise SkipFile("no text content")
     relpath = path.relative_to(root).as_posix()
+    url = None
+    if path.suffix.lower() in (".md", ".markdown"):
+        front, markdown = split_front_matter(markdown)
+        title, url = front.title or first_heading(markdown) or title, front.url
     return Document(
         path=relpath,
         title=(title or _title_from_name(path)).strip(),
         markdown=markdown,
         doctype=doctype_of(relpath),
         sha256=sha256,
+        url=url,
     )

@@ -7,6 +7,7 @@ in, and the index version is bumped last (see `bot.knowledge.index`).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -20,6 +21,8 @@ from bot.exceptions import KnowledgeError
 from bot.knowledge.chunking import Chunk, split_document
 from bot.knowledge.documents import SkipFile, SkippedFile
 from bot.knowledge.loaders import candidate_files, load_document, read_file
+from bot.knowledge.saved import SAVED_FOLDER
+from bot.knowledge.scopes import SCOPES_FILE, check_scopes, load_scopes
 
 if TYPE_CHECKING:
     from bot.knowledge.index import KnowledgeIndex
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256
 LOCK_TTL_S = 3600
+LAST_REINDEX_KEY = "reindex:last:{name}"
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stage is "scan" or "embed"."""
@@ -47,6 +51,7 @@ class ReindexReport:
     seconds: float = 0.0
     version: int = 0
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +65,7 @@ class ReindexReport:
             "seconds": round(self.seconds, 3),
             "version": self.version,
             "dry_run": self.dry_run,
+            "warnings": list(self.warnings),
         }
 
     def summary(self) -> str:
@@ -92,10 +98,18 @@ def _indexed_files(index: KnowledgeIndex) -> dict[str, FileState]:
 
 
 def knowledge_files(index: KnowledgeIndex) -> list[tuple[Path, Path]]:
-    """(root, path) of every file to index: the folder's, then the built-in ones it doesn't override."""
+    """(root, path) of every file to index: the folder's, the saved PRDs, then the built-in ones not overridden."""
     files = [(index.root, path) for path in candidate_files(index.root)] if index.root.is_dir() else []
-    if index.builtin is not None:
+    files = [(root, path) for root, path in files if path != index.root / SCOPES_FILE]  # settings, not knowledge
+    if index.saved is not None and (index.saved / SAVED_FOLDER).is_dir():
         taken = {path.relative_to(index.root).as_posix() for _, path in files}
+        files += [
+            (index.saved, path)
+            for path in candidate_files(index.saved / SAVED_FOLDER)
+            if path.relative_to(index.saved).as_posix() not in taken
+        ]
+    if index.builtin is not None:
+        taken = {path.relative_to(root).as_posix() for root, path in files}
         for folder in KNOWLEDGE_FOLDERS:
             files += [
                 (index.builtin, path)
@@ -134,7 +148,21 @@ def reindex(
     report.seconds = time.perf_counter() - started
     for skipped in report.skipped:
         log.warning("skipped %s: %s", skipped.path, skipped.reason)
+    report.warnings = check_scopes(load_scopes(index.root), index.relpaths())
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    if not dry_run:
+        index.store.set(LAST_REINDEX_KEY.format(name=index.name), json.dumps(report.as_dict() | {"at": time.time()}))
     return report
+
+
+def last_reindex(index: KnowledgeIndex) -> dict[str, Any] | None:
+    """The last reindex's report (`ReindexReport.as_dict` and `at`, epoch seconds), whoever ran it."""
+    raw = index.store.get(LAST_REINDEX_KEY.format(name=index.name))
+    try:
+        return dict(json.loads(raw)) if raw else None
+    except (ValueError, TypeError):
+        return None
 
 
 def _reindex_locked(index: KnowledgeIndex, full: bool, dry_run: bool, progress: Progress | None) -> ReindexReport:
@@ -177,6 +205,31 @@ def _reindex_locked(index: KnowledgeIndex, full: bool, dry_run: bool, progress: 
         return report
     index.guarded("write", lambda: _write(index, to_write, [indexed[path] for path in gone], report, progress))
     report.version = index.bump_version()
+    return report
+
+
+def reindex_document(index: KnowledgeIndex, relpath: str) -> ReindexReport:
+    """Index one file (new or changed) without reading the others, under the reindex lock; the version moves."""
+    started = time.perf_counter()
+    with index.store.lock(f"reindex:{index.name}", ttl_s=LOCK_TTL_S):
+        report = ReindexReport()
+        found = next(((r, p) for r, p in knowledge_files(index) if p.relative_to(r).as_posix() == relpath), None)
+        if found is None:
+            raise KnowledgeError(f"{relpath} isn't in the knowledge")
+        root, path = found
+        try:
+            data, sha = read_file(root, path, index.max_file_bytes)
+            chunks = split_document(load_document(root, path, data, sha))
+        except (SkipFile, OSError) as error:
+            report.skipped.append(SkippedFile(relpath, str(error)))
+            return report
+        existing = index.chunk_ids(relpath)
+        report.updated, report.added = (1, 0) if existing else (0, 1)
+        report.chunks = len(chunks)
+        to_write = [(chunks, existing - {chunk.id for chunk in chunks})]
+        index.guarded("write", lambda: _write(index, to_write, [], report, None))
+        report.version = index.bump_version()
+    report.seconds = time.perf_counter() - started
     return report
 
 

@@ -40,6 +40,7 @@ class Passage:
     score: float
     similarity: float
     keyword: float
+    url: str | None = None
 
     def snippet(self, limit: int = 280) -> str:
         return shorten(squash(self.text), limit)
@@ -68,16 +69,28 @@ class Retriever:
         self.embeddings = embeddings
         self.candidates = candidates
         self.dense_weight = dense_weight
+        self._masks: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
 
     def search(
-        self, query: str, k: int = 5, mode: Mode = "hybrid", doctypes: Iterable[str] | None = None
+        self,
+        query: str,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        doctypes: Iterable[str] | None = None,
+        folders: Iterable[str] | None = None,
     ) -> list[Passage]:
-        """The k best passages for `query`, optionally only from some doc types (playbook, prds…)."""
+        """The k best passages for `query`, optionally only from some doc types (playbook, prds…) or
+        sub-folders (`prds/payments`: a channel's scope; an empty list searches nothing)."""
         snapshot = self.index.snapshot()
         if not snapshot.ids or not query.strip():
             return []
         pool = max(k, self.candidates)
         mask = snapshot.mask(sorted(set(doctypes)) if doctypes else None)
+        if folders is not None:
+            within = self._within(snapshot, tuple(sorted(set(folders))))
+            mask = within if mask is None else mask & within
+            if not mask.any():
+                return []
         cosines = snapshot.cosines(self.embeddings.embed_query(query))
         keyword_scores = snapshot.keyword.scores(query, mask)
         dense_top: list[int] = []
@@ -101,6 +114,19 @@ class Retriever:
             fused = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
         order = np.argsort(-fused, kind="stable")[:k]
         return [self._passage(snapshot, rows[i], float(fused[i]), float(dense[i]), float(keyword[i])) for i in order]
+
+    def _within(self, snapshot: Snapshot, folders: tuple[str, ...]) -> np.ndarray:
+        """Which chunks lie in `folders`; computed once per index version and folder set."""
+        key = (snapshot.version, folders)
+        mask = self._masks.get(key)
+        if mask is None:
+            prefixes = tuple(f"{folder}/" for folder in folders)
+            paths = [str(meta.get("path", "")) for meta in snapshot.metadatas]
+            mask = np.array([bool(prefixes) and path.startswith(prefixes) for path in paths], dtype=bool)
+            if len(self._masks) > 64 or any(version != snapshot.version for version, _ in self._masks):
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
 
     def evidence(self, query: str, passages: list[Passage]) -> float:
         """How well the passages support an answer: best cosine x sqrt(query-term coverage of the top 3).
@@ -128,6 +154,7 @@ class Retriever:
             score=round(score, 4),
             similarity=round(similarity, 4),
             keyword=round(keyword, 4),
+            url=str(meta["url"]) if meta.get("url") else None,
         )
 
 

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from bot.config import Settings
 from bot.copilot import Copilot
 from bot.slack.guard import DeliveryGuard
-from bot.slack.listeners import actions, assistant, commands, mentions
+from bot.slack.listeners import actions, assistant, commands, digests, home, mentions, saving
 from bot.slack.surface import Surface
 from bot.wiring import Deps
 
@@ -64,5 +64,8 @@ def build_app(
     assistant.register(app, surface, contexts)
     commands.register(app, surface)
     actions.register(app, surface)
+    home.register(app, surface)
+    saving.register(app, surface)  # these two before `mentions`, which answers every other mention
+    digests.register(app, surface)
     mentions.register(app, surface)
     return app

@@ -258,12 +258,14 @@ def _button(label: str, action_id: str, value: str) -> ButtonElement:
 
 
 def sources_block(reply: Reply) -> Block | None:
-    """The Sources context block: number, title, section and path of each cited chunk."""
+    """The Sources context block: number, title (a link when the source has a URL), section and path of each chunk."""
     if not reply.sources:
         return None
     lines = ["*Sources*"]
     for number, source in enumerate(reply.sources[:MAX_SOURCES], 1):
         where = f"{escape(source.title)} — {escape(source.section)}" if source.section else escape(source.title)
+        if source.url and source.url.startswith(("https://", "http://")):
+            where = f"<{escape(_target(source.url))}|{where.replace('|', '/')}>"
         lines.append(f"[{number}] {where} · `{escape(source.path)}`")
     return _context("\n".join(lines))
 

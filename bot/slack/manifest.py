@@ -15,6 +15,12 @@ It asks only for the scopes the code uses:
     files:write           uploading eval plans
     assistant:write       the assistant pane's status, title and suggested prompts
     users:read            who is asking (users.info): guests and other organisations get no knowledge
+    channels:read         a channel's name for name-glob scopes (conversations.info), and the public
+                          channels the viewer is in, for the Home tab (users.conversations)
+    groups:read           … the same for private channels
+
+The Home tab (app_home_opened → views.publish) and the digest's links (chat.getPermalink) need no scope of
+their own.
 """
 
 from __future__ import annotations
@@ -29,17 +35,20 @@ BOT_SCOPES = [
     "app_mentions:read",
     "assistant:write",
     "channels:history",
+    "channels:read",
     "chat:write",
     "commands",
     "files:read",
     "files:write",
     "groups:history",
+    "groups:read",
     "im:history",
     "im:write",
     "reactions:write",
     "users:read",
 ]
 BOT_EVENTS = [
+    "app_home_opened",
     "app_mention",
     "assistant_thread_started",
     "assistant_thread_context_changed",
@@ -56,7 +65,7 @@ def app_manifest(name: str = "PM Copilot", url: str | None = None) -> dict[str, 
     command: dict[str, Any] = {
         "command": COMMAND,
         "description": "Ask the PM playbook, draft eval criteria, explain an API error",
-        "usage_hint": "[question] | eval <feature> | error <message> | stats | help",
+        "usage_hint": "[question] | eval <feature> | error <message> | stats | scope | help",
         "should_escape": False,
     }
     subscriptions: dict[str, Any] = {"bot_events": BOT_EVENTS}
@@ -70,7 +79,7 @@ def app_manifest(name: str = "PM Copilot", url: str | None = None) -> dict[str, 
         "display_information": {"name": name, "description": DESCRIPTION, "background_color": "#1d3557"},
         "features": {
             "app_home": {
-                "home_tab_enabled": False,
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },

@@ -21,9 +21,12 @@ from bot.copilot import MAX_ERROR_CHARS, Copilot, Reply, Request, parse_request
 from bot.core.logs import request_id
 from bot.core.redact import redact
 from bot.exceptions import InputError, PMCopilotError
+from bot.knowledge.scopes import Scope
 from bot.slack.access import Home, WorkspaceBoundary
 from bot.slack.blocks import SlackMessage
+from bot.slack.channels import ChannelNames
 from bot.slack.feedback import keep_reply
+from bot.slack.home import RecentQuestions
 from bot.slack.threads import FileReader, ThreadMemory, slack_to_text
 from bot.wiring import Deps
 
@@ -51,9 +54,11 @@ USAGE = """*PM Copilot* answers from your team's PRDs and the AI-PM playbook, wi
 • `/pm error <message>`: what an API error means, and what to do about it
 • `/pm stats`: usage and answer quality
 • `/pm reindex`: refresh the knowledge base (admins only)
+• `/pm scope`: which knowledge folders this channel searches
 • `/pm help`: this message
-Mention me under a PRD posted in a channel to ask about it (say _draft evals_ to get eval criteria for it), \
-or open PM Copilot in the assistant pane."""
+Mention me under a PRD posted in a channel to ask about it (say _draft evals_ to get eval criteria for it, \
+_summarize_ for a digest of the thread, _save this PRD_ to add it to the knowledge), \
+or open PM Copilot in the assistant pane. My Home tab shows what I know."""
 
 
 class Surface:
@@ -66,6 +71,8 @@ class Surface:
         self.copilot = copilot
         self.threads = ThreadMemory(deps.store, deps.settings.thread_cache_ttl_s)
         self.boundary = WorkspaceBoundary(deps.store, deps.settings)
+        self.channel_names = ChannelNames(deps.store)
+        self.recent = RecentQuestions(deps.store)
         self.files = FileReader(
             client.token or "", deps.settings.slack_api_url, int(deps.settings.max_file_mb * 1_000_000)
         )
@@ -146,6 +153,13 @@ class Surface:
             return self.copilot.reindex(user)
         return None
 
+    def scope_of(self, client: WebClient, channel: str | None, name: str | None = None) -> Scope:
+        """The channel's knowledge scope; its name is looked up only when a rule matches by name. Never in an ack."""
+        rules = self.copilot.scopes.rules()
+        if name is None and channel and rules.needs_names and channel not in rules.by_id:
+            name = self.channel_names.name(client, channel)
+        return rules.scope_for(channel, name)
+
     def keep(self, reply: Reply, user: str, shareable: bool = False) -> str | None:
         if reply.wants_feedback or (shareable and reply.kind == "stats"):
             return keep_reply(self.store, reply, user)
@@ -160,9 +174,11 @@ class Surface:
             log.info("%s failed: %s", method, error)
 
     @staticmethod
-    def post(client: WebClient, channel: str, thread_ts: str, messages: list[SlackMessage]) -> None:
+    def post(client: WebClient, channel: str, thread_ts: str, messages: list[SlackMessage]) -> str | None:
+        """Post the messages in the thread; returns the ts of the first."""
+        first = None
         for message in messages:
-            client.chat_postMessage(
+            posted = client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text=message["text"],
@@ -170,6 +186,8 @@ class Surface:
                 unfurl_links=False,
                 unfurl_media=False,
             )
+            first = first or str(posted.get("ts") or "") or None
+        return first
 
     @staticmethod
     def upload_to_thread(client: WebClient, channel: str, thread_ts: str, reply: Reply) -> None:

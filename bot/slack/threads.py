@@ -162,7 +162,8 @@ class ThreadMemory:
 
     def forget(self, team: str, channel: str, thread_ts: str) -> None:
         """Drop a thread's cached context: a channel thread is read afresh next time, a pane chat restarts."""
-        self.store.delete(self._key(team, channel, thread_ts))
+        key = self._key(team, channel, thread_ts)
+        self.store.delete(key, f"{key}:messages")  # the context, and the messages a digest read
 
 
 # -- Reading a thread from Slack ---------------------------------------------------------------
@@ -346,3 +347,8 @@ def read_thread(
     thread.history = thread.history[-MAX_TURNS:]
     thread.seen_ts = seen
     return thread
+
+
+def thread_messages(client: WebClient, channel: str, thread_ts: str, oldest: str | None = None) -> list[dict[str, Any]]:
+    """The thread's messages (after `oldest`), page by page within Slack's limits, at most MAX_THREAD_MESSAGES."""
+    return _replies(client, channel, thread_ts, oldest)

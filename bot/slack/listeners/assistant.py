@@ -124,10 +124,14 @@ class AssistantPane:
             elif request.verb == "ask" and say_stream is not None:
                 reply = self._stream_answer(client, channel, thread_ts, request.argument, thread, user, say_stream)
             else:
-                reply = self.surface.copilot.run(request, user=user, conversation=thread.conversation())
+                reply = self.surface.copilot.run(
+                    request, user=user, conversation=thread.conversation(), scope=self.surface.copilot.scope_of(None)
+                )
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
                 if reply.attachment is not None:
                     self.surface.upload_to_thread(client, channel, thread_ts, reply)
+            if reply.kind == "answer":
+                self.surface.recent.add(user, text, channel, thread_ts)
             if immediate is None:  # usage text and refusals stay out: a huge message must not weigh on every later one
                 thread.add_turn(text, reply.markdown, str(payload.get("ts") or ""))
             self.surface.threads.save(thread)
@@ -163,7 +167,9 @@ class AssistantPane:
                 log.warning("streaming stopped: %s", error)
                 broken = True
 
-        reply = self.surface.copilot.ask(question, conversation=thread.conversation(), on_token=on_token)
+        reply = self.surface.copilot.ask(
+            question, conversation=thread.conversation(), on_token=on_token, scope=self.surface.copilot.scope_of(None)
+        )
         reply_id = self.surface.keep(reply, user)
         if not broken:
             try:

@@ -29,6 +29,7 @@ _WORKING = {
     "error": ":mag: Looking up that error…",
     "stats": ":bar_chart: Gathering the stats…",
     "reindex": ":arrows_counterclockwise: Reindexing the knowledge base; the summary will appear here.",
+    "scope": ":mag: Checking what this channel searches…",
 }
 
 
@@ -79,12 +80,15 @@ class Commands:
             if refusal is not None:
                 tell(refusal)
                 return
-            reply = self.surface.copilot.run(request, user=user)
+            scope = self.surface.scope_of(client, command.get("channel_id"), command.get("channel_name"))
+            reply = self.surface.copilot.run(request, user=user, scope=scope)
             if reply.attachment is not None:
                 reply = reply.model_copy(
                     update={"markdown": f"{reply.markdown}\n\n_The full plan is on its way to your DMs as a file._"}
                 )
             self._respond(respond, reply, user)
+            if reply.kind == "answer":
+                self.surface.recent.add(user, request.argument)  # ephemeral: nothing to link to
             if reply.attachment is not None:
                 self._upload_to_dm(client, user, reply)
 

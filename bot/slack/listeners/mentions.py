@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 MENTION_HELP = (
     "Ask me something about this thread or the playbook, e.g. _What should we measure before launch?_, "
-    "or say _draft evals_ under a PRD to get eval criteria for it."
+    "or say _draft evals_ under a PRD to get eval criteria for it, _summarize_ for a digest of the thread, "
+    "or _save this PRD_ to add it to the knowledge."
 )
 
 
@@ -51,10 +52,17 @@ class Mentions:
                 if request.verb == "help":
                     reply = Reply(kind="help", markdown=MENTION_HELP)
                 else:
-                    reply = self.surface.copilot.run(request, user=user, conversation=thread.conversation())
+                    scope = self.surface.scope_of(client, channel)
+                    reply = self.surface.copilot.run(
+                        request, user=user, conversation=thread.conversation(), scope=scope
+                    )
                 if unread:
                     reply = reply.model_copy(update={"markdown": f"{reply.markdown}\n\n_{unread}_"})
-                self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
+                posted = self.surface.post(
+                    client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user))
+                )
+                if reply.kind == "answer":
+                    self.surface.recent.add(user, question, channel, posted or thread_ts)
                 if reply.attachment is not None:
                     self.surface.upload_to_thread(client, channel, thread_ts, reply)
                 if not unread:  # a thread we couldn't read is read again next time
