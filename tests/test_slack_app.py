@@ -297,7 +297,7 @@ def prd_thread(slack: SlackAPI, root_ts: str) -> dict[str, Any]:
 def test_thread_mention_reads_the_thread_once_and_follow_ups_read_only_what_is_new(
     harness: SlackHarness, slack: SlackAPI
 ) -> None:
-    root_ts, reply_ts, first_ts, between_ts, second_ts = new_ts(), new_ts(), new_ts(), new_ts(), new_ts()
+    root_ts, reply_ts, first_ts = new_ts(), new_ts(), new_ts()
     first = {"ts": first_ts, "thread_ts": root_ts, "user": "UPM", "text": f"<@{BOT_USER_ID}> {QUESTION}"}
     slack.script(
         "conversations.replies",
@@ -336,10 +336,14 @@ def test_thread_mention_reads_the_thread_once_and_follow_ups_read_only_what_is_n
     assert cached.history[2][0] == "assistant"
 
     follow_up = "How do we handle hallucinations?"
+    # What Slack holds now, in the order it was posted: the bot's answer (at the ts Slack gave it, later than
+    # the question it answers, so only the bot's-own-message filter keeps it out), a colleague, the follow-up.
+    answer_ts, between_ts, second_ts = answer.response["ts"], new_ts(), new_ts()
+    assert float(first_ts) < float(answer_ts) < float(between_ts)
     said_since = {"ts": between_ts, "thread_ts": root_ts, "user": "UENG", "text": "Legal wants a human review step."}
     second_mention = {"ts": second_ts, "thread_ts": root_ts, "user": "UPM", "text": f"<@{BOT_USER_ID}> {follow_up}"}
     # Slack always returns the root first; the bot's own answer is already in the cached turns.
-    bot_answer = {"ts": answer.params.get("ts", "1.0"), "user": BOT_USER_ID, "bot_id": "B0PMC", "text": "an answer"}
+    bot_answer = {"ts": answer_ts, "thread_ts": root_ts, "user": BOT_USER_ID, "bot_id": BOT_ID, "text": "an answer"}
     slack.script(
         "conversations.replies",
         {
