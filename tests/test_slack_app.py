@@ -874,6 +874,62 @@ def test_a_stream_that_breaks_midway_is_replaced_by_the_answer_kept(
     assert slack.calls("chat.postMessage") == []
 
 
+def test_the_pane_streams_the_llm_answer_as_it_is_written(
+    make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
+) -> None:
+    written = " ".join(f"Measure accuracy, latency and cost before launch, step {n} [1]." for n in range(40))
+    openai_server.default = openai_reply(written)
+    harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
+    thread_ts = new_ts()
+    harness.event(pane_message(QUESTION, thread_ts))
+    [stop] = slack.wait_for("chat.stopStream")
+    assert openai_server.requests[0]["body"]["stream"] is True
+    carrying = [call for call in slack.calls() if call.method.endswith("Stream") and chunk_text(call)]
+    # Sent in pieces while the model was still writing (the quoted fallback would go as one 3,500-char piece).
+    assert len(carrying) >= 3, [call.method for call in carrying]
+    assert "".join(chunk_text(call) for call in carrying) == written
+    assert "*Sources*" in block_text(stop.json("blocks"))
+    assert slack.calls("chat.postMessage") == [] and slack.calls("chat.update") == []
+    slack.settle()
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
+    assert cached is not None and cached.history[-1] == ("assistant", written)
+
+
+def test_when_slack_refuses_the_stream_the_answer_is_posted_whole(
+    make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
+) -> None:
+    openai_server.default = openai_reply("Measure accuracy, latency and cost before launch [1].")
+    harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
+    slack.script("chat.startStream", {"ok": False, "error": "not_allowed_token_type"})
+    thread_ts = new_ts()
+    harness.event(pane_message(QUESTION, thread_ts))
+    [posted] = slack.wait_for("chat.postMessage")
+    assert posted.params["channel"] == "D0PANE" and posted.params["thread_ts"] == thread_ts
+    text = block_text(blocks_of(posted))
+    assert text.startswith("Measure accuracy, latency and cost before launch [1].") and "*Sources*" in text
+    slack.settle()
+    assert len(slack.calls("chat.startStream")) == 1
+    assert slack.calls("chat.appendStream") == [] and slack.calls("chat.update") == []
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
+    assert cached is not None and cached.history[-1][0] == "assistant"
+
+
+def test_a_rate_limited_slack_call_is_retried_after_retry_after(harness: SlackHarness, slack: SlackAPI) -> None:
+    def posted(call: Call) -> dict[str, Any]:
+        return {"ok": True, "channel": call.params["channel"], "ts": slack.next_ts()}
+
+    limited = {"ok": False, "error": "ratelimited", "_status": 429, "_headers": {"Retry-After": "1"}}
+    slack.script("chat.postMessage", limited, posted)
+    ts = new_ts()
+    harness.event(mention(QUESTION, ts=ts))
+    refused, retried = slack.wait_for("chat.postMessage", count=2)
+    assert retried.at - refused.at >= 0.95  # Slack asked for a second's pause, and got it
+    assert retried.params["thread_ts"] == ts and retried.json("blocks") == refused.json("blocks")
+    assert "*Sources*" in block_text(blocks_of(retried))
+    slack.settle()
+    assert len(slack.calls("chat.postMessage")) == 2  # one answer; no apology after the retry succeeded
+
+
 @pytest.mark.parametrize(
     ("in_prd_thread", "shown"),
     [(True, "Measure handle time [thread]."), (False, "Measure handle time.")],
