@@ -25,6 +25,12 @@ BOT_ID = "BBOT"
 TEAM_ID = "T0TEAM"
 
 Responder = Callable[["Call"], dict[str, Any]]
+_ts = itertools.count(1)
+
+
+def new_ts() -> str:
+    """A message timestamp later than every one handed out before, by the fake or by a test (as in Slack)."""
+    return f"{1_700_000_000 + next(_ts)}.000100"
 
 
 @dataclass
@@ -36,6 +42,7 @@ class Call:
     headers: dict[str, str]
     path: str
     at: float = field(default_factory=time.monotonic)
+    response: dict[str, Any] = field(default_factory=dict)
 
     def json(self, name: str) -> Any:
         """A parameter that WebClient may send either as JSON or as a JSON string in a form field."""
@@ -52,8 +59,7 @@ class SlackAPI:
         self._scripts: dict[str, list[dict[str, Any] | Responder]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._users: dict[str, dict[str, Any]] = {}
-        self._channels: dict[str, dict[str, Any]] = {}
-        self._ts = itertools.count(1)
+        self._requested = 0.0
         self._ids = itertools.count(1)
         api = self
 
@@ -113,6 +119,7 @@ class SlackAPI:
                 call = Call(path.removeprefix("/api/"), params, headers, path)
                 api._record(call)
                 response = api._respond(call)
+                call.response = {key: value for key, value in response.items() if not key.startswith("_")}
                 status = int(response.pop("_status", 200))
                 extra = response.pop("_headers", {})
                 body = json.dumps(response).encode()
@@ -164,7 +171,7 @@ class SlackAPI:
         return f"{self.url}/response/{next(self._ids)}"
 
     def next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        return new_ts()
 
     # -- recording ---------------------------------------------------------------------------
     def _record(self, call: Call) -> None:
@@ -195,15 +202,24 @@ class SlackAPI:
                     raise AssertionError(f"{method} called {len(found)} times, wanted {count}; seen: {seen}")
                 self._lock.wait(remaining)
 
+    def requested(self) -> None:
+        """Note that Slack just sent the app a request: `settle` waits at least `quiet_s` from now."""
+        with self._lock:
+            self._requested = time.monotonic()
+
     def settle(self, quiet_s: float = 0.3, timeout: float = 10.0) -> None:
-        """Wait until no call has arrived for `quiet_s` (the app's background work is done)."""
+        """Wait until `quiet_s` has passed with no call since the last request sent to the app (via `requested`)
+        or the last call it made, whichever is later: the app's background work is done, or never began."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             with self._lock:
-                last = self._calls[-1].at if self._calls else 0.0
-            if time.monotonic() - last >= quiet_s:
+                last = max(self._calls[-1].at if self._calls else 0.0, self._requested)
+            quiet = time.monotonic() - last
+            if quiet >= quiet_s:
                 return
-            time.sleep(quiet_s / 3)
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"the app kept calling Slack for {timeout} s; no quiet {quiet_s} s")
+            time.sleep(min(quiet_s - quiet, quiet_s / 3))
 
     def _respond(self, call: Call) -> dict[str, Any]:
         with self._lock:

@@ -6,7 +6,6 @@ through waitress, the WSGI app and Bolt's signature check like production traffi
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -22,10 +21,9 @@ from waitress import wasyncore
 from bot.ops.server import WebApp, http_server
 from bot.slack.app import build_app
 from bot.wiring import Deps
-from tests.slack_api import BOT_USER_ID, TEAM_ID, SlackAPI
+from tests.slack_api import BOT_USER_ID, TEAM_ID, SlackAPI, new_ts
 
 SIGNING_SECRET = "test-signing-secret"
-_ts = itertools.count(1)
 
 
 def signed_headers(
@@ -72,10 +70,6 @@ def event_body(event: Any, event_id: str | None = None, extra: dict[str, Any] | 
     return json.dumps({**envelope, **(extra or {}), "event": event}).encode()
 
 
-def new_ts() -> str:
-    return f"{1_800_000_000 + next(_ts)}.000200"
-
-
 def mention(
     text: str, *, ts: str | None = None, thread_ts: str | None = None, user: str = "UPM", channel: str = "C0PRD"
 ) -> dict[str, Any]:
@@ -120,9 +114,14 @@ class SlackHarness:
     def post(
         self, body: bytes, content_type: str, headers: dict[str, str] | None = None, **signing: Any
     ) -> httpx.Response:
-        return self.http.post(
-            "/slack/events", content=body, headers={**signed_headers(body, content_type, **signing), **(headers or {})}
-        )
+        try:
+            return self.http.post(
+                "/slack/events",
+                content=body,
+                headers={**signed_headers(body, content_type, **signing), **(headers or {})},
+            )
+        finally:
+            self.api.requested()  # the acked work starts now; settle() waits from here
 
     def command(
         self, text: str, user: str = "UPM", channel: str = "C0PRD", team: str = TEAM_ID

@@ -70,8 +70,11 @@ def test_fifty_questions_reuse_one_loaded_model(bundled_deps: Deps) -> None:
     loaded = model.load()  # type: ignore[attr-defined]
     snapshot = bundled_deps.index.snapshot()
     questions = [line.strip() for line in (ROOT / "tests/golden/answerable.txt").read_text().splitlines() if line]
+    misses = bundled_deps.embeddings._query.cache_info().misses
     answers = [answer_question(bundled_deps, questions[i % len(questions)] + f" ({i})") for i in range(50)]
-    assert len(answers) == 50
+    # Each question went through the model (none came from a cache) and was answered from the snapshot.
+    assert bundled_deps.embeddings._query.cache_info().misses - misses == 50
+    assert all(answer.sources for answer in answers)
     assert model.load() is loaded  # type: ignore[attr-defined]
     assert bundled_deps.index.snapshot() is snapshot
 

@@ -96,11 +96,24 @@ def ask(replica: SlackHarness, slack: SlackAPI, question: str) -> str:
 
 
 def reply_text(call: Call) -> str:
+    """What the user reads: the text, each section and each context line (the Sources block is one)."""
     parts = [str(call.params.get("text", ""))]
     for block in call.json("blocks") or []:
         if isinstance(block.get("text"), dict):
             parts.append(block["text"]["text"])
+        parts += [
+            str(element.get("text", "")) for element in block.get("elements", []) if element.get("type") == "mrkdwn"
+        ]
     return "\n".join(parts)
+
+
+KNOWLEDGE_PATHS = ("playbook/evals.md", "playbook/latency.md", "prds/summarizer.md")
+
+
+def assert_answered(reply: str) -> None:
+    """A real answer: a Sources block citing the knowledge folder, and no apology or outage message."""
+    assert "*Sources*" in reply and any(f"`{path}`" in reply for path in KNOWLEDGE_PATHS), reply
+    assert SEARCH_UNAVAILABLE not in reply and "something went wrong" not in reply, reply
 
 
 def readyz(replica: SlackHarness) -> tuple[int, dict[str, Any]]:
@@ -232,14 +245,14 @@ def test_redis_dies_and_returns(
         replica = make_replica(redis_url=server.url)
         replica.deps.index.reindex()
         direct = redis.Redis.from_url(server.url, decode_responses=True)
-        ask(replica, slack, QUESTIONS[0])
+        assert_answered(ask(replica, slack, QUESTIONS[0]))
         assert direct.keys(f"{redis_prefix}:answer:*"), "answers are cached while Redis is up"
         assert readyz(replica)[1]["redis"] == "ok"
 
         server.kill()
         # Questions keep being answered, without the cache, and the log says why once.
         for question in QUESTIONS[1:3]:
-            assert SEARCH_UNAVAILABLE not in ask(replica, slack, question)
+            assert_answered(ask(replica, slack, question))
         assert sum("redis unavailable" in record.getMessage() for record in caplog.records) == 1
         status, report = readyz(replica)
         assert status == 200 and report["ready"] and report["degraded"] == ["redis"], report
@@ -248,7 +261,8 @@ def test_redis_dies_and_returns(
         deliver_concurrently([lambda retry=retry: replica.event(event, "Ev0OUTAGE", retry) for retry in (None, 1, 2)])
         slack.wait_for("chat.postMessage")
         slack.settle(quiet_s=0.8)
-        assert len([c for c in slack.calls("chat.postMessage") if c.params.get("thread_ts") == event["ts"]]) == 1
+        [answer] = [c for c in slack.calls("chat.postMessage") if c.params.get("thread_ts") == event["ts"]]
+        assert_answered(reply_text(answer))
 
         server.start()  # back, and empty: a replaced instance
         deadline = time.monotonic() + 20
@@ -256,7 +270,7 @@ def test_redis_dies_and_returns(
             time.sleep(0.2)
         status, report = readyz(replica)
         assert status == 200 and report["redis"] == "ok" and "degraded" not in report
-        ask(replica, slack, QUESTIONS[1])
+        assert_answered(ask(replica, slack, QUESTIONS[1]))
         assert direct.keys(f"{redis_prefix}:answer:*"), "caching resumed without a restart"
         event = mention(QUESTIONS[2])
         replica.event(event, "Ev0RESUMED")
@@ -276,7 +290,7 @@ def test_chroma_dies_and_returns(make_replica: MakeReplica, slack: SlackAPI, tmp
     try:
         replica = make_replica(chroma_url=server.url)
         replica.deps.index.reindex()
-        assert SEARCH_UNAVAILABLE not in ask(replica, slack, QUESTIONS[0])
+        assert_answered(ask(replica, slack, QUESTIONS[0]))
         assert readyz(replica)[0] == 200
 
         server.kill()
@@ -292,8 +306,7 @@ def test_chroma_dies_and_returns(make_replica: MakeReplica, slack: SlackAPI, tmp
         while readyz(replica)[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert readyz(replica)[0] == 200
-        reply = ask(replica, slack, QUESTIONS[2])
-        assert SEARCH_UNAVAILABLE not in reply
+        assert_answered(ask(replica, slack, QUESTIONS[2]))
     finally:
         server.kill()
 
@@ -307,7 +320,7 @@ def test_chroma_hangs_and_recovers(make_replica: MakeReplica, slack: SlackAPI, t
     try:
         replica = make_replica(chroma_url=server.url, chroma_timeout_s=1, breaker_cooldown_s=1)
         replica.deps.index.reindex()
-        assert SEARCH_UNAVAILABLE not in ask(replica, slack, QUESTIONS[0])
+        assert_answered(ask(replica, slack, QUESTIONS[0]))
 
         server.hang()
         time.sleep(2.1)  # past the version cache: the next question asks Chroma
@@ -321,7 +334,7 @@ def test_chroma_hangs_and_recovers(make_replica: MakeReplica, slack: SlackAPI, t
         while readyz(replica)[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert readyz(replica)[0] == 200
-        assert SEARCH_UNAVAILABLE not in ask(replica, slack, QUESTIONS[2])
+        assert_answered(ask(replica, slack, QUESTIONS[2]))
     finally:
         server.resume()
         server.kill()
@@ -456,15 +469,15 @@ def test_serve_with_a_hung_dependency_comes_up_acks_and_answers_in_seconds(
             print(f"\n{hung} hung: readyz {readyz_s:.2f} s, ack {ack_s:.2f} s, reply {answer_s:.2f} s after the ack")
             assert answer_s < 15.0
             if hung == "redis":
-                assert SEARCH_UNAVAILABLE not in text and "something went wrong" not in text, text
-                assert "prds/summarizer.md" in json.dumps(reply.json("blocks")), text
+                assert_answered(text)
 
                 event = mention(QUESTIONS[1])
                 body = event_body(event)
                 ack, ack_s = timed(lambda: http.post("/slack/events", content=body, headers=signed(body, JSON)))
                 assert ack.status_code == 200 and ack_s < 3.0
                 [posted] = slack.wait_for("chat.postMessage", timeout=15)
-                assert posted.params.get("thread_ts") == event["ts"] and SEARCH_UNAVAILABLE not in reply_text(posted)
+                assert posted.params.get("thread_ts") == event["ts"]
+                assert_answered(reply_text(posted))
             else:
                 assert SEARCH_UNAVAILABLE in text and "Traceback" not in text, text
             assert http.get("/healthz").status_code == 200
@@ -538,7 +551,7 @@ def test_bad_input_gets_the_right_4xx_and_the_process_survives(make_replica: Mak
     assert replica.http.get("/nowhere").status_code == 404
     # Still alive, still answering.
     assert replica.http.get("/healthz").status_code == 200
-    assert SEARCH_UNAVAILABLE not in ask(replica, slack, QUESTIONS[2])
+    assert_answered(ask(replica, slack, QUESTIONS[2]))
     slack.settle()
     assert not [call for call in slack.calls() if "something went wrong" in str(call.params.get("text", ""))]
 
@@ -608,7 +621,7 @@ def test_fuzz_event_payloads(fuzz_replica: SlackHarness, slack: SlackAPI) -> Non
     deliver()
     assert apologies(slack) == []
     assert fuzz_replica.http.get("/healthz").status_code == 200
-    assert SEARCH_UNAVAILABLE not in ask(fuzz_replica, slack, QUESTIONS[0])
+    assert_answered(ask(fuzz_replica, slack, QUESTIONS[0]))
 
 
 @pytest.mark.parametrize(

@@ -304,3 +304,59 @@ def test_serve_http_end_to_end(tmp_path: Path, slack: SlackAPI, folder: Path, re
         process.wait(timeout=30)
         if process.stderr:
             process.stderr.close()
+
+
+@pytest.mark.slow
+def test_serve_in_socket_mode_connects_to_slack_and_keeps_health_on_port(
+    tmp_path: Path, slack: SlackAPI, folder: Path, redis_prefix: str
+) -> None:
+    """With SLACK_APP_TOKEN set, `pm-copilot serve` opens a Socket Mode connection with the app token (no signing
+    secret needed) and answers /healthz, /readyz and /metrics on PORT; Slack's events don't come over HTTP."""
+    app_token = "xapp-1-A0PMC-0000-test"
+    # Slack hands out a WebSocket URL; this one refuses, so the client keeps asking for a new one.
+    slack.script("apps.connections.open", {"ok": True, "url": f"ws://127.0.0.1:{free_port()}/link"})
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "PM_"))},
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_APP_TOKEN": app_token,
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(port),
+        "KNOWLEDGE_DIR": str(folder),
+        "DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": REDIS_URL,
+        "CACHE_PREFIX": redis_prefix,
+        "LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            deadline = time.monotonic() + 120
+            health = 0
+            while time.monotonic() < deadline and health != 200:
+                time.sleep(0.5)
+                try:
+                    health = http.get("/healthz").status_code
+                except httpx.TransportError:
+                    assert process.poll() is None, "serve exited in Socket Mode"
+            assert health == 200
+            readyz = http.get("/readyz")  # 503 while it warms up and indexes, then 200
+            assert readyz.status_code in (200, 503) and readyz.json()["redis"] == "ok"
+            assert "pmc_" in http.get("/metrics").text
+            body = command_body("What should we measure?", slack.response_url())
+            events = http.post(
+                "/slack/events", content=body, headers=signed_headers(body, "application/x-www-form-urlencoded")
+            )
+            assert events.status_code == 405  # PORT serves the probes (GET) only; events come over the socket
+        [opened, *_] = slack.wait_for("apps.connections.open", timeout=60)
+        assert opened.headers["authorization"] == f"Bearer {app_token}"
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

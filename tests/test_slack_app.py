@@ -297,7 +297,7 @@ def prd_thread(slack: SlackAPI, root_ts: str) -> dict[str, Any]:
 def test_thread_mention_reads_the_thread_once_and_follow_ups_read_only_what_is_new(
     harness: SlackHarness, slack: SlackAPI
 ) -> None:
-    root_ts, reply_ts, first_ts, between_ts, second_ts = new_ts(), new_ts(), new_ts(), new_ts(), new_ts()
+    root_ts, reply_ts, first_ts = new_ts(), new_ts(), new_ts()
     first = {"ts": first_ts, "thread_ts": root_ts, "user": "UPM", "text": f"<@{BOT_USER_ID}> {QUESTION}"}
     slack.script(
         "conversations.replies",
@@ -336,10 +336,14 @@ def test_thread_mention_reads_the_thread_once_and_follow_ups_read_only_what_is_n
     assert cached.history[2][0] == "assistant"
 
     follow_up = "How do we handle hallucinations?"
+    # What Slack holds now, in the order it was posted: the bot's answer (at the ts Slack gave it, later than
+    # the question it answers, so only the bot's-own-message filter keeps it out), a colleague, the follow-up.
+    answer_ts, between_ts, second_ts = answer.response["ts"], new_ts(), new_ts()
+    assert float(first_ts) < float(answer_ts) < float(between_ts)
     said_since = {"ts": between_ts, "thread_ts": root_ts, "user": "UENG", "text": "Legal wants a human review step."}
     second_mention = {"ts": second_ts, "thread_ts": root_ts, "user": "UPM", "text": f"<@{BOT_USER_ID}> {follow_up}"}
     # Slack always returns the root first; the bot's own answer is already in the cached turns.
-    bot_answer = {"ts": answer.params.get("ts", "1.0"), "user": BOT_USER_ID, "bot_id": "B0PMC", "text": "an answer"}
+    bot_answer = {"ts": answer_ts, "thread_ts": root_ts, "user": BOT_USER_ID, "bot_id": BOT_ID, "text": "an answer"}
     slack.script(
         "conversations.replies",
         {
@@ -868,6 +872,62 @@ def test_a_stream_that_breaks_midway_is_replaced_by_the_answer_kept(
     assert "\n\n".join(sections) == to_mrkdwn(kept)
     assert "*Sources*" in block_text(blocks_of(update))
     assert slack.calls("chat.postMessage") == []
+
+
+def test_the_pane_streams_the_llm_answer_as_it_is_written(
+    make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
+) -> None:
+    written = " ".join(f"Measure accuracy, latency and cost before launch, step {n} [1]." for n in range(40))
+    openai_server.default = openai_reply(written)
+    harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
+    thread_ts = new_ts()
+    harness.event(pane_message(QUESTION, thread_ts))
+    [stop] = slack.wait_for("chat.stopStream")
+    assert openai_server.requests[0]["body"]["stream"] is True
+    carrying = [call for call in slack.calls() if call.method.endswith("Stream") and chunk_text(call)]
+    # Sent in pieces while the model was still writing (the quoted fallback would go as one 3,500-char piece).
+    assert len(carrying) >= 3, [call.method for call in carrying]
+    assert "".join(chunk_text(call) for call in carrying) == written
+    assert "*Sources*" in block_text(stop.json("blocks"))
+    assert slack.calls("chat.postMessage") == [] and slack.calls("chat.update") == []
+    slack.settle()
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
+    assert cached is not None and cached.history[-1] == ("assistant", written)
+
+
+def test_when_slack_refuses_the_stream_the_answer_is_posted_whole(
+    make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
+) -> None:
+    openai_server.default = openai_reply("Measure accuracy, latency and cost before launch [1].")
+    harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
+    slack.script("chat.startStream", {"ok": False, "error": "not_allowed_token_type"})
+    thread_ts = new_ts()
+    harness.event(pane_message(QUESTION, thread_ts))
+    [posted] = slack.wait_for("chat.postMessage")
+    assert posted.params["channel"] == "D0PANE" and posted.params["thread_ts"] == thread_ts
+    text = block_text(blocks_of(posted))
+    assert text.startswith("Measure accuracy, latency and cost before launch [1].") and "*Sources*" in text
+    slack.settle()
+    assert len(slack.calls("chat.startStream")) == 1
+    assert slack.calls("chat.appendStream") == [] and slack.calls("chat.update") == []
+    cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
+    assert cached is not None and cached.history[-1][0] == "assistant"
+
+
+def test_a_rate_limited_slack_call_is_retried_after_retry_after(harness: SlackHarness, slack: SlackAPI) -> None:
+    def posted(call: Call) -> dict[str, Any]:
+        return {"ok": True, "channel": call.params["channel"], "ts": slack.next_ts()}
+
+    limited = {"ok": False, "error": "ratelimited", "_status": 429, "_headers": {"Retry-After": "1"}}
+    slack.script("chat.postMessage", limited, posted)
+    ts = new_ts()
+    harness.event(mention(QUESTION, ts=ts))
+    refused, retried = slack.wait_for("chat.postMessage", count=2)
+    assert retried.at - refused.at >= 0.95  # Slack asked for a second's pause, and got it
+    assert retried.params["thread_ts"] == ts and retried.json("blocks") == refused.json("blocks")
+    assert "*Sources*" in block_text(blocks_of(retried))
+    slack.settle()
+    assert len(slack.calls("chat.postMessage")) == 2  # one answer; no apology after the retry succeeded
 
 
 @pytest.mark.parametrize(

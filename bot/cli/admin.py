@@ -31,20 +31,46 @@ def eval_group() -> None:
     type=click.Choice(["hybrid", "dense", "bm25"]),
     help="Retrieval mode; repeat for several (default: all three, side by side).",
 )
+@click.option(
+    "--fusion",
+    default="convex",
+    type=click.Choice(["convex", "rrf"]),
+    show_default=True,
+    help="How hybrid mode fuses dense and BM25: convex (min-max scores) or reciprocal-rank fusion.",
+)
+@click.option(
+    "--dense-weight",
+    default=0.5,
+    type=click.FloatRange(0, 1),
+    show_default=True,
+    help="The dense side's weight in hybrid mode (BM25 gets the rest).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per mode.")
 @click.pass_context
-def eval_retrieval(ctx: click.Context, beir_dir: Path, split: str, modes: tuple[str, ...], as_json: bool) -> None:
+def eval_retrieval(
+    ctx: click.Context,
+    beir_dir: Path,
+    split: str,
+    modes: tuple[str, ...],
+    fusion: str,
+    dense_weight: float,
+    as_json: bool,
+) -> None:
     """nDCG@10, recall@10/100, MRR@10 and latency on a BEIR benchmark.
 
     The corpus is indexed once into its own collection under DATA_DIR; later runs reuse it.
+    Each mode starts with a cold query-embedding cache, so the latencies compare like for like.
 
     \b
-    Example:
+    Examples:
       pm-copilot eval retrieval --beir ../shared/data/ir/scifact-dev --mode hybrid --json
+      pm-copilot eval retrieval --beir ../shared/data/ir/scifact-dev --mode hybrid --fusion rrf
+      pm-copilot eval retrieval --beir ../shared/data/ir/scifact-dev --mode hybrid --dense-weight 0.4
     """
     copilot = copilot_for(ctx, beir_dir)
+    chosen = modes or ("hybrid", "dense", "bm25")
     with progress_bar(sys.stderr.isatty()) as progress:
-        rows = copilot.measure_retrieval(beir_dir, split, modes or ("hybrid", "dense", "bm25"), progress)  # type: ignore[arg-type]
+        rows = copilot.measure_retrieval(beir_dir, split, chosen, progress, fusion=fusion, dense_weight=dense_weight)  # type: ignore[arg-type]
     if as_json:
         for row in rows:
             emit(row)

@@ -21,6 +21,7 @@ from bot.evalplans import draft_evals, read_prd
 from bot.exceptions import IndexBusy, InputError
 from bot.explain.explain import explain_error, load_catalog
 from bot.knowledge.overview import KnowledgeOverview, knowledge_overview
+from bot.knowledge.retrieval import DENSE_WEIGHT, Fusion
 from bot.knowledge.saved import SlackPRD, saved_root, write_prd
 from bot.knowledge.scopes import ChannelScopes, Scope
 from bot.quality import answers as answer_eval
@@ -196,16 +197,19 @@ class Copilot:
     # -- measuring ourselves ----------------------------------------------------------------------
 
     def measure_retrieval(
-        self, folder: Path, split: str, modes: Sequence[Mode], progress: Progress | None = None
+        self,
+        folder: Path,
+        split: str,
+        modes: Sequence[Mode],
+        progress: Progress | None = None,
+        *,
+        fusion: Fusion = "convex",
+        dense_weight: float = DENSE_WEIGHT,
     ) -> list[dict[str, Any]]:
         """nDCG, recall, MRR and latency per mode on a BEIR benchmark, indexed once into its own collection."""
         benchmark = beir.load_benchmark(folder, split)
         beir.ensure_indexed(self.deps.index, benchmark, progress)
-        rows = []
-        for mode in modes:
-            self.deps.retriever.search(next(iter(benchmark.queries.values())), k=10, mode=mode)  # warm-up
-            rows.append(beir.evaluate(self.deps.retriever, benchmark, mode))
-        return rows
+        return beir.compare(self.deps.retriever, benchmark, modes, fusion, dense_weight)
 
     def measure_answers(self, golden: Path) -> dict[str, Any]:
         """Answer quality on a golden set (YAML: id, question, answerable, expected_sources)."""

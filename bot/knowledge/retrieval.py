@@ -18,12 +18,15 @@ from bot.knowledge.index import KnowledgeIndex, Snapshot
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+Fusion = Literal["convex", "rrf"]
+FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
 
-# Convex fusion of min-max normalised scores over the candidate pool:
-#   DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * bm25.
-# Tuned on SciFact train (809 queries, nDCG@10): dense 0.660, bm25 0.703, reciprocal-rank fusion
-# 0.722 at best, this convex fusion 0.742 at 0.5 (0.734-0.742 over 0.4-0.6).
+# Hybrid mode fuses the two sides over the candidate pool, by default convexly on min-max normalised
+# scores: DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * bm25. Reciprocal-rank fusion (RRF_K as in
+# Cormack et al.) is kept for comparison. `pm-copilot eval retrieval --fusion rrf|convex --dense-weight W`
+# measures both; the README's Retrieval quality section has the SciFact figures behind this choice.
 DENSE_WEIGHT = 0.5
+RRF_K = 60
 CANDIDATES = 100
 
 
@@ -46,6 +49,13 @@ class Passage:
         return shorten(squash(self.text), limit)
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """1 for the highest value, 2 for the next…; ties keep their pool order."""
+    ranks = np.empty(len(values), dtype=np.float32)
+    ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(values) + 1)
+    return ranks
+
+
 def _minmax(values: np.ndarray) -> np.ndarray:
     if not len(values):
         return values
@@ -64,12 +74,14 @@ class Retriever:
         embeddings: CachedEmbeddings,
         candidates: int = CANDIDATES,
         dense_weight: float = DENSE_WEIGHT,
+        fusion: Fusion = "convex",
     ) -> None:
         self.index = index
         self.embeddings = embeddings
         self.candidates = candidates
         self.dense_weight = dense_weight
         self._masks: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
+        self.fusion = fusion
 
     def search(
         self,
@@ -111,7 +123,7 @@ class Retriever:
         elif mode == "bm25":
             fused = keyword
         else:
-            fused = self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
+            fused = self._fuse(dense, keyword)
         order = np.argsort(-fused, kind="stable")[:k]
         return [self._passage(snapshot, rows[i], float(fused[i]), float(dense[i]), float(keyword[i])) for i in order]
 
@@ -127,6 +139,12 @@ class Retriever:
                 self._masks.clear()
             self._masks[key] = mask
         return mask
+
+    def _fuse(self, dense: np.ndarray, keyword: np.ndarray) -> np.ndarray:
+        """Both sides' scores for the same pool, fused into one (higher is better)."""
+        if self.fusion == "rrf":
+            return self.dense_weight / (RRF_K + _ranks(dense)) + (1 - self.dense_weight) / (RRF_K + _ranks(keyword))
+        return self.dense_weight * _minmax(dense) + (1 - self.dense_weight) * _minmax(keyword)
 
     def evidence(self, query: str, passages: list[Passage]) -> float:
         """How well the passages support an answer: best cosine x sqrt(query-term coverage of the top 3).

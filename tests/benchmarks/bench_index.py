@@ -34,9 +34,9 @@ def retrieval_latency(beir: Path, model: LocalEmbeddingModel, queries: int) -> l
     timings: dict[str, list[float]] = {mode: [] for mode in modes}
     deps.retriever.search("warm up", k=10)
     for text in texts:
-        deps.embeddings._query.cache_clear()  # measure the query embedding every time
+        deps.embeddings.forget_queries()  # measure the query embedding every time
         for mode in modes:
-            deps.embeddings._query.cache_clear()
+            deps.embeddings.forget_queries()
             started = time.perf_counter()
             deps.retriever.search(text, k=10, mode=mode)  # type: ignore[arg-type]
             timings[mode].append((time.perf_counter() - started) * 1000)

@@ -1,6 +1,6 @@
 """Slack ack latency: signed `/pm` requests against a running `pm-copilot serve --http`, at 1 and 20 in flight.
 
-Run: .venv/bin/python -m tests.benchmarks.bench_slack_ack [--requests N]
+Run: .venv/bin/python -m tests.benchmarks.bench_slack_ack [--runs N] [--requests N] [--answers hit|miss]
 
 The server is the real process (waitress, Bolt, the local model, Redis at 127.0.0.1:6379 under a
 throwaway prefix), its Web API pointed at a loopback fake Slack. Each ack is timed client-side,
@@ -16,6 +16,12 @@ Three load shapes, side by side:
                          20 PMs running /pm together
 Slack's limit is 3 s; the goal is p99 < 50 ms. The bundled knowledge is indexed once into
 tests/benchmarks/.cache/slack and reused.
+
+What runs behind the acks (`--answers`):
+  hit   the timed questions repeat the warm-up's, so every answer behind an ack is an answer-cache hit
+  miss  every timed question is new, so every answer behind an ack retrieves and writes afresh
+`--runs N` repeats the three shapes N times against the same server, prints each run, then each
+cell's median over the runs.
 """
 
 from __future__ import annotations
@@ -145,11 +151,17 @@ def send(url: str, prepared: Prepared, in_flight: int, burst: bool) -> tuple[lis
     return timings, failures, time.perf_counter() - began
 
 
-def run(url: str, slack: SlackAPI, in_flight: int, requests: int, burst: bool) -> tuple[list[float], int, float]:
-    """Sign `requests` /pm commands (each with its own response_url), then send them from a child process."""
+def run(
+    url: str, slack: SlackAPI, in_flight: int, requests: int, burst: bool, fresh: str = ""
+) -> tuple[list[float], int, float]:
+    """Sign `requests` /pm commands (each with its own response_url), then send them from a child process.
+
+    fresh: when set, each question gets a unique suffix, so no answer behind the acks is a cache hit.
+    """
     prepared = []
     for index in range(requests):
-        body = command_body(QUESTIONS[index % len(QUESTIONS)], slack.response_url(), user=f"UB{index % 50}")
+        question = QUESTIONS[index % len(QUESTIONS)] + (f" ({fresh} {index})" if fresh else "")
+        body = command_body(question, slack.response_url(), user=f"UB{index % 50}")
         prepared.append((body, signed_headers(body, "application/x-www-form-urlencoded")))
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(send, (url, prepared, in_flight, burst))
@@ -173,10 +185,43 @@ def clear_prefix(prefix: str) -> None:
     client.close()
 
 
+Row = tuple[str, int, list[float], int, float]
+
+
+def cells(row: Row) -> dict[str, float]:
+    name, _, timings, failures, seconds = row
+    return {
+        "p50": statistics.median(timings),
+        "p99": _percentile(timings, 0.99),
+        "max": max(timings),
+        "rate": float("nan") if name.startswith("bursts") else len(timings) / seconds,
+        "non-200": failures,
+    }
+
+
+def table(title: str, rows: list[tuple[str, int, int, dict[str, float]]]) -> None:
+    print(f"\n{title}\n")
+    print("| load | in flight | requests | p50 | p99 | max | acks/s | non-200 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, in_flight, requests, values in rows:
+        rate = "—" if values["rate"] != values["rate"] else f"{values['rate']:.0f}"
+        print(
+            f"| {name} | {in_flight} | {requests} | {values['p50']:.1f} ms | {values['p99']:.1f} ms | "
+            f"{values['max']:.1f} ms | {rate} | {values['non-200']:g} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="repeat the three load shapes this many times")
     parser.add_argument("--requests", type=int, default=600, help="timed requests per load shape")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests first (fills the answer cache)")
+    parser.add_argument(
+        "--answers",
+        choices=["hit", "miss"],
+        default="hit",
+        help="hit: the answers behind the acks come from the answer cache; miss: every question is new",
+    )
     args = parser.parse_args()
 
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -186,35 +231,50 @@ def main() -> None:
     prefix = f"pmc-bench-{uuid.uuid4().hex[:8]}"
     server = start_server(slack, port, prefix)
     shapes = [("steady", 1, False), ("steady", 20, False), ("bursts of 20", 20, True)]
-    rows = []
+    runs: list[list[Row]] = []
     try:
         ready_s = wait_ready(url, server)
         run(url, slack, 4, args.warmup, burst=False)
         sent = args.warmup
-        for name, in_flight, burst in shapes:
-            wait_answered(slack, sent)  # start each shape from a quiet server
-            rows.append((name, in_flight, *run(url, slack, in_flight, args.requests, burst)))
-            sent += args.requests
-        wait_answered(slack, sent)
+        for number in range(1, args.runs + 1):
+            rows: list[Row] = []
+            for name, in_flight, burst in shapes:
+                wait_answered(slack, sent)  # start each shape from a quiet server
+                fresh = f"run {number} {name} {in_flight}" if args.answers == "miss" else ""
+                rows.append((name, in_flight, *run(url, slack, in_flight, args.requests, burst, fresh)))
+                sent += args.requests
+            wait_answered(slack, sent)
+            runs.append(rows)
     finally:
         server.terminate()
         server.wait(timeout=60)
         slack.close()
         clear_prefix(prefix)
 
+    behind = {
+        "hit": "every answer behind the acks an answer-cache hit",
+        "miss": "every question new, so every answer behind the acks a cache miss",
+    }[args.answers]
     print(
         f"Slack /pm ack latency: {args.requests} signed requests per load shape against `pm-copilot serve --http` "
-        f"(waitress, Bolt, real model, Redis), {os.cpu_count()} cores shared by server, load generator and "
-        f"fake Slack; server ready in {ready_s:.0f} s; all {sent} questions then answered at their response_url.\n"
+        f"(waitress, Bolt, real model, Redis), {behind}; {os.cpu_count()} cores shared by server, load generator "
+        f"and fake Slack; server ready in {ready_s:.0f} s; all {sent} questions then answered at their response_url."
     )
-    print("| load | in flight | requests | p50 | p99 | max | acks/s | non-200 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, in_flight, timings, failures, seconds in rows:
-        rate = "—" if name.startswith("bursts") else f"{len(timings) / seconds:.0f}"
-        print(
-            f"| {name} | {in_flight} | {len(timings)} | {statistics.median(timings):.1f} ms | "
-            f"{_percentile(timings, 0.99):.1f} ms | {max(timings):.1f} ms | {rate} | {failures} |"
-        )
+    for number, rows in enumerate(runs, 1):
+        table(f"Run {number} of {len(runs)}:", [(row[0], row[1], len(row[2]), cells(row)) for row in rows])
+    if len(runs) > 1:
+        medians = []
+        for index, (name, in_flight, _) in enumerate(shapes):
+            per_run = [cells(rows[index]) for rows in runs]
+            keys = per_run[0].keys()
+            medians.append(
+                (name, in_flight, args.requests, {k: statistics.median(v[k] for v in per_run) for k in keys})
+            )
+        table(f"Median of the {len(runs)} runs, cell by cell:", medians)
+        for index, (name, in_flight, _) in enumerate(shapes):
+            p99s = ", ".join(f"{cells(rows[index])['p99']:.1f}" for rows in runs)
+            print(f"\n{name}, {in_flight} in flight: p99 per run {p99s} ms", end="")
+        print()
 
 
 if __name__ == "__main__":
