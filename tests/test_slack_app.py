@@ -638,12 +638,10 @@ def pane_message(text: str, thread_ts: str, user: str = "UPM", **extra: Any) -> 
     ids=["error", "ask", "eval"],
 )
 def test_the_ack_does_bounded_work_on_huge_input(harness: SlackHarness, text: str, ack: str) -> None:
-    started = time.monotonic()
+    """The ack echoes a cut of the input, cut before redaction reads it (the time it takes is in bench_hostile)."""
     response, _ = harness.command(text)
-    acked_in = time.monotonic() - started
     assert response.status_code == 200
     assert response.json()["text"] == ack
-    assert acked_in < 1.5, f"acked after {acked_in:.2f} s; Slack gives up at 3 s"
 
 
 def test_text_too_long_to_read_gets_usage_before_any_work(harness: SlackHarness, slack: SlackAPI) -> None:
