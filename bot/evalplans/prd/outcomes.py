@@ -31,6 +31,13 @@ _SUCCESS_HEADING = re.compile(
     r"verwachte? (?:impact|resultaten|effecten|opbrengst)",
     re.I,
 )
+# A bullet that heads sub-bullets of outcomes says results or success, not just "metrics" ("Automated Metrics"
+# over the tools that collect them).
+_SUCCESS_LABEL = re.compile(
+    r"success|erfolg|succes|results?\b|resultat\w*|ergebniss\w*|outcomes?|\bgoals?\b|objectives?|\bziele?\b|"
+    r"doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*",
+    re.I,
+)
 _NOT_SUCCESS_HEADING = re.compile(
     r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
     r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail",
@@ -170,6 +177,10 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     return Outcome(cells[0], cell(baseline), cell(target), section)
 
 
+def _success_label(label: str) -> bool:
+    return bool(_SUCCESS_LABEL.search(label)) and not _NOT_SUCCESS_HEADING.search(label)
+
+
 def _item_outcome(block: Block, section: str) -> Outcome:
     return Outcome(block.plain, *_target(block.plain), section=section)
 
@@ -211,7 +222,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         parent = by_line.get(block.parent_line)
         if block.kind == "list_item" and under_heading and parent is not None:
             found[parent] = _with_field(found[parent], block)
-        elif block.kind == "list_item" and _success_depth(tuple(block.parents)) is not None:
+        elif block.kind == "list_item" and block.parents and _success_label(plain(block.parents[-1])):
             # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
         elif under_heading:
