@@ -783,7 +783,7 @@ GAP_CASES = {
     # The language of the inputs, and an "only" in a scope table, state the launch languages.
     "languages": (
         "# Assistant\n\nIt answers Italian professional services queries from the knowledge base.\n",
-        "# RAG\n\n## Out of Scope\n\n| Feature | Rationale |\n|---|---|\n| Weitere Sprachen | MVP nur Englisch/Deutsch |\n",
+        "# RAG\n\n## Out of Scope\n\n| Feature | Why |\n|---|---|\n| Weitere Sprachen | MVP nur Englisch/Deutsch |\n",
         "# Toetsing\n\nDe regels toetsen Nederlandse juridische definities.\n",
     ),
     "unanswerable": ('# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',),
@@ -796,7 +796,9 @@ GAP_CASES = {
         "# Toetsing\n\n- Juridische Validatie: 500 testcases door domeinexperts\n",
     ),
     "retraining": ("# Assistant\n\n- Benchmarks run in CI after QA deployment\n",),
-    "latency": ("# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",),
+    "latency": (
+        "# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",
+    ),
 }
 
 
@@ -809,7 +811,10 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
 @pytest.mark.parametrize(
     ("key", "text"),
     [
-        ("languages", "# Assistant\n\nIt answers questions from the knowledge base.\n\n## Non-goals\n- German support\n"),
+        (
+            "languages",
+            "# Assistant\n\nIt answers questions from the knowledge base.\n\n## Non-goals\n- German support\n",
+        ),
         ("gate_owner", "# KEP\n\n## Release Signoff Checklist\n\n- [ ] KEP approvers have approved the KEP\n"),
         ("eval_set", "# Toetsing\n\n- Unit tests for each rule\n"),
         ("retraining", "# Assistant\n\n- Benchmarks are listed in the appendix.\n"),

@@ -150,7 +150,9 @@ def test_a_nested_list_item_knows_the_items_above_it() -> None:
 - Flat item
 """
     items = {block.plain: block for block in read_blocks(text) if block.kind == "list_item"}
-    label, target, note, flat = (items[key] for key in ("Response Time", "Target: < 5 seconds", "note: p95", "Flat item"))
+    label, target, note, flat = (
+        items[key] for key in ("Response Time", "Target: < 5 seconds", "note: p95", "Flat item")
+    )
     assert (label.nested, label.parents, label.parent_line) == (True, (), -1)
     assert (target.nested, target.parents, target.parent_line) == (True, ("**Response Time**",), label.lines[0])
     assert (note.parents, note.parent_line) == (("**Response Time**", "Target: < 5 seconds"), target.lines[0])

@@ -69,15 +69,14 @@ LANGUAGE_NAMES: dict[str, str] = {
     "chinees": "Chinese",
 }
 LANGUAGE_OF_CODE: dict[Language, str] = {"en": "English", "de": "German", "nl": "Dutch"}
-LANGUAGE_WORD = re.compile(r"\b(" + "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True)) + r")\b", re.I)
+_LANGUAGE_ALTERNATIVES = "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True))
+LANGUAGE_WORD = re.compile(r"\b(" + _LANGUAGE_ALTERNATIVES + r")\b", re.I)
 LANGUAGE_LINE = re.compile(r"language|sprache|talen\b|\btaal\b|locale", re.I)
 # A language named as what the inputs are written in: "Italian professional services queries",
 # "Nederlandse juridische definities", "deutsche Dokumente" (the adjective inflected, up to three words
 # before the noun).
 LANGUAGE_CONTENT = re.compile(
-    r"\b(?:"
-    + "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True))
-    + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?"
+    r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?"
     r"(?:quer(?:y|ies)|questions?|answers?|documents?|texts?|definitions?|e-?mails?|tickets?|messages?|reviews?|"
     r"conversations?|anfragen|fragen|antworten|dokumente?n?|texte?|definitionen|nachrichten|vragen|antwoorden|"
     r"documenten|teksten|definities|berichten|zoekvragen)\b",
@@ -96,7 +95,7 @@ _WORD = re.compile(r"[a-zäöüß]+")
 NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
-        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd|performance|leistung|prestatie|snelheid|speed"),
+        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd|performance|leistung|prestatie|speed"),
         ("volume", r"volume|volumen|traffic|\bload\b"),
         ("cost", r"cost|kosten|budget"),
         ("availability", r"availab|verfügbar|beschikbaar|reliab|zuverlässig|betrouwbaar|uptime"),
