@@ -777,3 +777,58 @@ def test_numbers_the_llm_gives_as_the_prds_must_be_in_the_prd(
     prompt = openai_server.requests[0]["body"]["messages"][-1]["content"]
     assert "outcomes_stated_in_the_prd" in prompt and "did that answer your question" in prompt
     assert "looked_for" in prompt and "metrics_not_applicable" in prompt
+
+
+GAP_CASES = {
+    # The language of the inputs, and an "only" in a scope table, state the launch languages.
+    "languages": (
+        "# Assistant\n\nIt answers Italian professional services queries from the knowledge base.\n",
+        "# RAG\n\n## Out of Scope\n\n| Feature | Why |\n|---|---|\n| Weitere Sprachen | MVP nur Englisch/Deutsch |\n",
+        "# Toetsing\n\nDe regels toetsen Nederlandse juridische definities.\n",
+    ),
+    "unanswerable": ('# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',),
+    "gate_owner": (
+        "# RAG\n\n## Approvals\n\n| Checkpoint | Stakeholder |\n|---|---|\n| Go/No-Go-Decision | Product, CTO |\n",
+        "# Epic\n\n## Stakeholder Sign-off\n\n- Business Eigenaar (OM): ✅ Approved (04-09-2025)\n",
+    ),
+    "eval_set": (
+        "# Toetsing\n\n- 98% regelnauwkeurigheid gevalideerd via testcorpus (10,000 definities)\n",
+        "# Toetsing\n\n- Juridische Validatie: 500 testcases door domeinexperts\n",
+    ),
+    "retraining": ("# Assistant\n\n- Benchmarks run in CI after QA deployment\n",),
+    "latency": (
+        "# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",
+    ),
+}
+
+
+@pytest.mark.parametrize(("key", "text"), [(key, text) for key, texts in GAP_CASES.items() for text in texts])
+def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: str, text: str) -> None:
+    draft = draft_evals(plain_deps, "Document answers", text)
+    assert key not in {q.key for q in draft.open_questions if q.origin == "gap"}
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        (
+            "languages",
+            "# Assistant\n\nIt answers questions from the knowledge base.\n\n## Non-goals\n- German support\n",
+        ),
+        ("gate_owner", "# KEP\n\n## Release Signoff Checklist\n\n- [ ] KEP approvers have approved the KEP\n"),
+        ("eval_set", "# Toetsing\n\n- Unit tests for each rule\n"),
+        ("retraining", "# Assistant\n\n- Benchmarks are listed in the appendix.\n"),
+    ],
+)
+def test_the_gap_stays_when_the_prd_only_seems_to_state_it(plain_deps: Deps, key: str, text: str) -> None:
+    draft = draft_evals(plain_deps, "Document answers", text)
+    assert key in {q.key for q in draft.open_questions if q.origin == "gap"}
+
+
+def test_the_type_is_read_from_the_prose_not_from_code_blocks(plain_deps: Deps) -> None:
+    query = "rate(query_classifications_total{fallback_used='True'}[1h]) / classification_confidence_total\n"
+    text = (
+        "# Assistant\n\nIt answers questions from the knowledge base with retrieval and citations.\n\n"
+        f"```promql\n{query * 6}```\n"
+    )
+    assert draft_evals(plain_deps, "", text).feature_type == "rag"

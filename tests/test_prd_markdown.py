@@ -137,3 +137,31 @@ def test_bullets_join_wrapped_lines() -> None:
 
 def test_plain_drops_emphasis_links_and_code_marks() -> None:
     assert plain("**Owner:**  see [the doc](https://x.test/a)  and `code`") == "Owner: see the doc and code"
+
+
+def test_a_nested_list_item_knows_the_items_above_it() -> None:
+    text = """\
+## KPIs
+
+- **Response Time**
+
+  - Target: < 5 seconds
+    - note: p95
+- Flat item
+"""
+    items = {block.plain: block for block in read_blocks(text) if block.kind == "list_item"}
+    label, target, note, flat = (
+        items[key] for key in ("Response Time", "Target: < 5 seconds", "note: p95", "Flat item")
+    )
+    assert (label.nested, label.parents, label.parent_line) == (True, (), -1)
+    assert (target.nested, target.parents, target.parent_line) == (True, ("**Response Time**",), label.lines[0])
+    assert (note.parents, note.parent_line) == (("**Response Time**", "Target: < 5 seconds"), target.lines[0])
+    assert (flat.nested, flat.parents) == (False, ())
+
+
+def test_a_second_paragraph_of_an_item_is_not_nested_in_it() -> None:
+    blocks = [block for block in read_blocks("- First line\n\n  Second paragraph\n") if block.kind == "list_item"]
+    assert [(block.plain, block.parents, block.nested) for block in blocks] == [
+        ("First line", (), False),
+        ("Second paragraph", (), False),
+    ]

@@ -189,3 +189,102 @@ def test_odd_markdown_is_read_without_inventing_outcomes_or_questions(text: str)
     assert all(len(outcome.text) <= len(text) for outcome in facts.outcomes)
     assert not any("Is this a question?" in question for question in facts.open_questions)
     assert "What?" not in facts.open_questions
+
+
+def test_a_bullet_with_sub_bullets_is_one_outcome_with_its_target_and_baseline() -> None:
+    text = """\
+# Data assistant
+
+## Key Performance Indicators (KPIs)
+
+- **Response Accuracy**
+  - Target: 95% accuracy in data queries
+  - Measurement: Manual review of 100 random queries per week
+  - Baseline: 90% accuracy
+
+## Success Criteria
+
+- **System Stability**
+  - No critical bugs for 30 days
+  - 99.9% uptime
+
+## Measurement Strategies
+
+- **Automated Metrics**
+  - Prometheus for system metrics
+"""
+    outcomes = [(outcome.text, outcome.baseline, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [
+        ("Response Accuracy", "90% accuracy", "95% accuracy in data queries"),
+        ("System Stability: No critical bugs for 30 days; 99.9% uptime", None, "99.9%"),
+    ]
+
+
+def test_a_bullet_labelled_as_results_holds_outcomes_in_any_section() -> None:
+    text = """\
+# Kwaliteitstoetsing
+
+## Bedrijfswaarde
+
+- **Compliance**: Voldoen aan terminologiestandaarden
+- **Meetbare Resultaten**:
+  - 95% reductie in definitie-reviewcycli (van 5 naar 0.25 cycli)
+  - 80% snellere onboarding van nieuwe termen (2 dagen naar 4 uur)
+"""
+    outcomes = [(outcome.text, outcome.baseline, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [
+        ("95% reductie in definitie-reviewcycli (van 5 naar 0.25 cycli)", "5", "0.25 cycli"),
+        ("80% snellere onboarding van nieuwe termen (2 dagen naar 4 uur)", "2 dagen", "4 uur"),
+    ]
+
+
+def test_a_primary_outcome_line_and_an_expected_impact_section_are_outcomes() -> None:
+    text = """\
+# Triage contract
+
+## 1. Purpose
+
+Primary outcome: eliminate approximately 50-70% of LLM classification calls.
+
+## 3. Expected impact
+
+Triage removes deterministic messages before LLM routing:
+
+- Remaining LLM classifications: 36-60/day.
+
+This reduces queue depth and total classification wall time.
+
+## 4. Rule data model
+
+Every rule has a priority.
+"""
+    outcomes = [(outcome.text, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [
+        ("Primary outcome: eliminate approximately 50-70% of LLM classification calls.", "70%"),
+        ("Remaining LLM classifications: 36-60/day.", "36-60"),
+        ("This reduces queue depth and total classification wall time.", None),
+    ]
+
+
+def test_guardrail_metrics_are_not_outcomes() -> None:
+    text = """\
+# RAG-System
+
+## Erfolgsmetriken
+
+| Metrik | Target |
+|---|---|
+| Dokumenten-Upload-Erfolgsrate | > 95% |
+
+### Guardrail Metriken
+
+| Metrik | Schwellwert |
+|---|---|
+| API-Kosten pro Query | < €0.10 |
+"""
+    assert [outcome.text for outcome in parse_prd(text).outcomes] == ["Dokumenten-Upload-Erfolgsrate"]
+
+
+def test_sub_bullets_under_an_undesired_outcomes_label_are_not_outcomes() -> None:
+    text = "# X\n\n## Background\n\n- **Undesired outcomes**:\n  - More escalations than today\n"
+    assert parse_prd(text).outcomes == []

@@ -322,8 +322,10 @@ def build_draft(
 ) -> EvalDraft:
     """The deterministic draft: the catalog tailored to the feature type and filled with the PRD's facts."""
     name = feature_name(feature, facts)
-    guess = infer_feature_type(f"{feature}\n{facts.text}", facts.declared_type)
-    kind = infer_kind(f"{feature}\n{facts.content_text or facts.text}", guess)
+    # The PRD's prose, not its code blocks: a metric query full of `classification_total` is no classifier.
+    prose = f"{feature}\n{facts.content_text or facts.text}"
+    guess = infer_feature_type(prose, facts.declared_type)
+    kind = infer_kind(prose, guess)
     metrics, skipped, outcomes = catalog_metrics(catalog, facts, guess, kind)
     eval_set = _eval_set(facts, guess)
     guardrails, degradation = _guardrails(facts, guess)

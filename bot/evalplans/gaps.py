@@ -14,7 +14,7 @@ from bot.evalplans.metric_catalog import MetricCatalog
 from bot.evalplans.metrics import outcome_metric
 from bot.evalplans.plan import EvalSet, Metric
 from bot.evalplans.prd.facts import PrdFacts
-from bot.evalplans.prd.words import LANGUAGE_OF_CODE, languages_named
+from bot.evalplans.prd.words import LANGUAGE_CONTENT, LANGUAGE_OF_CODE, languages_named
 
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"
@@ -27,8 +27,8 @@ ADVERSARIAL_WORDS = re.compile(
     re.I,
 )
 _UNANSWERABLE = re.compile(
-    r"no article|cannot answer|can't answer|not answer|unanswer\w*|don't know|keine antwort|geen antwoord|"
-    r"never answer|contact support|say that no",
+    r"no article|cannot answer|can't answer|not answer|unanswer\w*|don't know|never answer|contact support|"
+    r"say that no|\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b",
     re.I,
 )
 _MONITORING = re.compile(
@@ -40,7 +40,11 @@ _MONITORING = re.compile(
 _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|per taal|tussen talen", re.I)
 _RETRAINING = re.compile(
     r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
-    r"re-?test\w*",
+    r"re-?test\w*|"
+    # an eval or benchmark run tied to what triggers it: "Benchmarks run in CI after QA deployment"
+    r"\b(?:benchmarks?|evals?|evaluations?|golden.?sets?)\b[^.\n]{0,40}?\b(?:in ci\b|after (?:each |every )?"
+    r"(?:\w++ )?(?:deploy|release|change|update)\w*|on every (?:deploy|release|change)\w*|"
+    r"bei jede[mr]? (?:deployment|release|änderung)|na elke (?:deploy\w*|release|wijziging))",
     re.I,
 )
 _EVAL_QUESTION = re.compile(r"eval|golden|label|gelabel|annotat", re.I)
@@ -98,20 +102,26 @@ def _cost_stated(facts: PrdFacts) -> bool:
 
 
 def _languages_stated(facts: PrdFacts, text: str) -> bool:
-    """Languages named as the launch languages: a language line, "English only", or a line naming two or more."""
-    if facts.languages:
+    """Languages named as the launch languages: a language line, "English only", a line naming two or more,
+    or the language the inputs are in ("Italian … queries"). A non-goals section still states the scope when
+    it says "only" ("Weitere Sprachen | MVP nur Englisch/Deutsch")."""
+    if facts.languages or LANGUAGE_CONTENT.search(text):
         return True
     for sentence in _SENTENCE.split(text):
         named = languages_named(sentence)
         if len(named) >= 2 or (named and _ONLY_LANGUAGE.search(sentence)):
             return True
-    return False
+    return any(
+        languages_named(line) and _ONLY_LANGUAGE.search(line) for line in facts.section_text("non_goals").splitlines()
+    )
 
 
 def _latency_stated(facts: PrdFacts, text: str) -> bool:
     """A latency target anywhere: the parser's, an outcome's, or a line about response time with a duration."""
     if facts.latencies or _outcome_with_number(facts, "latency"):
         return True
+    if _DURATION.search(facts.nfr.get("latency", "")):
+        return True  # "Performance: extractie < 2s voor standaard DOCX"
     return any(outcome_metric(line) == "latency" and _DURATION.search(line) for line in text.splitlines())
 
 

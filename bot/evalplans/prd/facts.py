@@ -18,15 +18,18 @@ from bot.evalplans.prd.words import (
     CASE_JOINERS,
     CLASS_COUNT,
     COST_ROW,
+    DECIDER_COLUMN,
     EVAL_SET,
     FIRST_TOKEN,
     GATE,
     GATE_OWNER,
     LANGUAGE_LINE,
     LATENCY_ROW,
+    LAUNCH_DECISION,
     MITIGATION,
     MONTHLY,
     NFR_KINDS,
+    SIGN_OFF_HEADING,
     WHOLE_RESPONSE,
     Language,
     detect_language,
@@ -43,6 +46,7 @@ _PLAIN_META = re.compile(r"^\s*+(?:[-*•]\s++)?([A-Za-zÄÖÜäöüß][\w \-]{1
 _CASE_NUMBER = re.compile(r"\(\d++\)")  # "(1) triage, (2) drafting and (3) search"
 _PRD_LABEL = re.compile(r"(?<!\s)\s*+[—–:-]\s*+PRD\s*+$|^PRD\s*+[—–:-]\s*+", re.I)  # "Title — PRD", "PRD: Title"
 _GATE_LABEL = re.compile(r"^[^:]{0,40}gate[^:]{0,20}:\s*", re.I)
+_OPEN_CHECKBOX = re.compile(r"^\s*+\[ \]")
 _PERSONA_END = re.compile(r"[:;(]| - | — ")
 
 
@@ -238,6 +242,23 @@ def _rollout(all_tables: list[list[list[str]]]) -> list[Phase]:
     return []
 
 
+def _launch_deciders(all_tables: list[list[list[str]]], sections: list[Section]) -> str | None:
+    """Who decides the launch: the go/no-go row of an approvals table, or the people a sign-off section lists."""
+    for table in all_tables:
+        decider = _column(table[0], DECIDER_COLUMN, -1)
+        for row in table[1:] if decider >= 0 else []:
+            if row and LAUNCH_DECISION.search(row[0]) and _cell(row, decider):
+                return f"{row[0]}: {_cell(row, decider)}"
+    for section in sections:
+        if not SIGN_OFF_HEADING.search(section.heading):
+            continue
+        # An unticked checklist ("[ ] KEP approvers have approved …") says who must sign, not who did.
+        items = [plain(item) for item in bullets(section.body) if not _OPEN_CHECKBOX.match(item)]
+        if items:
+            return "; ".join(items[:3])
+    return None
+
+
 def _risk(item: str) -> Risk:
     bold = BOLD.match(item.strip())
     title = bold.group(1).strip().rstrip(":") if bold else plain(item).split(":", 1)[0][:80]
@@ -359,7 +380,7 @@ def parse_prd(text: str) -> PrdFacts:
         None,
     )
     # "Gate owner: X; sign-off: Y" → "X; sign-off: Y" (the label is the field's name).
-    facts.gate_owner = _GATE_LABEL.sub("", owner_line) if owner_line else None
+    facts.gate_owner = _GATE_LABEL.sub("", owner_line) if owner_line else _launch_deciders(all_tables, facts.sections)
     facts.risks = [_risk(item) for item in bullets(facts.section_text("risks"))]
     questions = prd_questions(blocks)
     facts.open_questions = questions

@@ -2,8 +2,10 @@
 
 `read_blocks` turns the text into a flat list of blocks: headings, paragraphs, list items, block quotes
 and table rows, each knowing the headings above it, whether it sits inside a block quote (where PRD
-templates keep their guidance) and whether it is all emphasis (an italic instruction line). Fenced code
-is not structure: a `# comment` in a code block is no heading.
+templates keep their guidance) and whether it is all emphasis (an italic instruction line). A list item
+nested in another knows the items above it (`parents`), so a bold label with sub-bullets (`**Response
+Time**` over `Target: < 5 s`) reads as one item with its fields. Fenced code is not structure: a
+`# comment` in a code block is no heading.
 
 PRDs also arrive as the plain text of a Word document or a Slack thread, with no Markdown list
 markers and with table cells joined by ` | `; `bullets` and `tables` read those lines as well.
@@ -18,7 +20,7 @@ where a run starts or ends. tests/test_regex_safety.py times every module-level 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from markdown_it import MarkdownIt
@@ -59,6 +61,9 @@ class Block:
     emphasis_only: bool = False
     cells: tuple[str, ...] = ()  # a table row's cells, as plain text
     header: bool = False  # the header row of a table
+    parents: tuple[str, ...] = ()  # the first paragraphs of the list items this block is nested in, outermost first
+    parent_line: int = -1  # the first line of the innermost of those list items (-1: none)
+    nested: bool = False  # a list item's first paragraph whose item holds a nested list (its sub-bullets)
 
     @property
     def plain(self) -> str:
@@ -97,6 +102,7 @@ def read_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     path: list[tuple[int, str]] = []  # the open headings: (level, text)
     containers: list[str] = []  # the open block quotes and list items, innermost last
+    items: list[int] = []  # the open list items: the index of each one's first paragraph in blocks, or -1
     row: list[str] = []
     row_start: Token | None = None
     in_head = False
@@ -104,8 +110,12 @@ def read_blocks(text: str) -> list[Block]:
     for token in _PARSER.parse(text):
         if token.type in ("blockquote_open", "list_item_open"):
             containers.append(token.type)
+            if token.type == "list_item_open":
+                items.append(-1)
         elif token.type in ("blockquote_close", "list_item_close"):
             containers.pop()
+            if token.type == "list_item_close":
+                items.pop()
         elif token.type in ("heading_open", "paragraph_open"):
             pending = token
         elif token.type in ("thead_open", "thead_close"):
@@ -139,6 +149,11 @@ def read_blocks(text: str) -> list[Block]:
                 if innermost == "blockquote_open"
                 else "paragraph"
             )
+            # The items this block is nested in: all open ones but its own (a paragraph of an item is not
+            # nested in that item), each known by its first paragraph.
+            outer = [index for index in (items[:-1] if innermost == "list_item_open" else items) if index >= 0]
+            if outer:
+                blocks[outer[-1]] = replace(blocks[outer[-1]], nested=True)
             blocks.append(
                 Block(
                     kind,
@@ -148,8 +163,12 @@ def read_blocks(text: str) -> list[Block]:
                     quoted="blockquote_open" in containers,
                     in_list="list_item_open" in containers,
                     emphasis_only=_emphasis_only(token),
+                    parents=tuple(blocks[index].text for index in outer),
+                    parent_line=blocks[outer[-1]].lines[0] if outer else -1,
                 )
             )
+            if innermost == "list_item_open" and items[-1] < 0:
+                items[-1] = len(blocks) - 1
             pending = None
         elif token.type == "inline":
             row.append(token.content)  # a table cell

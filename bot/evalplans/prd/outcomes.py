@@ -2,9 +2,12 @@
 
 Outcomes are the items of the sections that state success, whatever the PRD calls them ("Success
 metrics", "Measuring Success", "KPIs", "Goals", "Outcome Summary", "What to watch for", "Erfolgsmessung",
-"Zielwerte", "Succescriteria", "Primaire Doelen" …), plus an explicit "Goal:" line and sentences that
-state a change with a number ("cuts per-token cost by ~84%"). Abort criteria, undesired outcomes and
-non-goals are not outcomes.
+"Zielwerte", "Succescriteria", "Primaire Doelen", "Expected impact" …), plus an explicit "Goal:" or
+"Primary outcome:" line and sentences that state a change with a number ("cuts per-token cost by ~84%").
+A list item is a section of its own when its label is one ("- **Meetbare Resultaten**:" over sub-bullets).
+Under a success heading, a bullet with sub-bullets is one outcome: `Target:` and `Baseline:` sub-bullets
+give its target and baseline, other sub-bullets its detail. Abort criteria, guardrails, undesired outcomes
+and non-goals are not outcomes.
 
 Template guidance is never content: block-quoted prompts, lines in emphasis only, `🎯 Doel` / `📘
 Toelichting` / `💡` hint lines, HTML comments (the parser keeps them out of the blocks), question-shaped
@@ -22,13 +25,22 @@ from bot.evalplans.prd.markdown import Block, plain
 # Heading words of the sections that state success (EN / DE / NL), and of those that look like them
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
 _SUCCESS_HEADING = re.compile(
-    r"success|measur|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
-    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek",
+    r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
+    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek|"
+    r"expected (?:impact|results?|benefits?|effects?)|erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?)|"
+    r"verwachte? (?:impact|resultaten|effecten|opbrengst)",
+    re.I,
+)
+# A bullet that heads sub-bullets of outcomes says results or success, not just "metrics" ("Automated Metrics"
+# over the tools that collect them).
+_SUCCESS_LABEL = re.compile(
+    r"success|erfolg|succes|results?\b|resultat\w*|ergebniss\w*|outcomes?|\bgoals?\b|objectives?|\bziele?\b|"
+    r"doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*",
     re.I,
 )
 _NOT_SUCCESS_HEADING = re.compile(
     r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
-    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard",
+    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail",
     re.I,
 )
 _QUESTION_HEADING = re.compile(
@@ -38,7 +50,19 @@ _QUESTION_HEADING = re.compile(
 _TEMPLATE_MARK = re.compile(r"^\s*+(?:🎯|📘|💡|ℹ️|✏️|👉)")
 _UNFILLED = re.compile(r":\s*+(?:\?|tbd|tbc|n/?a|xx+|_{2,}|\.{3}|…|<[^<>]{0,40}>|\[[^\[\]]{0,40}\])\s*+$", re.I)
 _LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
-_GOAL_LINE = re.compile(r"^(?:goal|objective|ziel|doel)\s*+:\s*+(?=\w)", re.I)
+# "Goal: …", "Primary outcome: …", "Hauptziel: …": a label of at most three words ending in a goal word.
+_GOAL_LINE = re.compile(
+    r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:goals?|objectives?|outcomes?|aims?|(?:haupt)?ziele?|doel(?:stelling)?)"
+    r"\s*+:\s*+(?=\w)",
+    re.I,
+)
+# The sub-bullets of an outcome that give its numbers: "Target: 95%", "Baseline: 90%", "Measurement: …".
+_FIELD = re.compile(
+    r"^(?P<label>target|goal|ziel(?:wert)?|doel|streefwaarde|baseline|current|today|ausgangswert|nulmeting|"
+    r"huidig\w*|measure(?:ment|d by)?|messung|meting|source|quelle|bron|owner|eigenaar|verantwortlich)"
+    r"\s*+:\s*+(?P<value>\S.*)$",
+    re.I,
+)
 _QUOTE_MARKS = re.compile(r"[\"“”„«»]")  # a question in quotation marks is someone's words, not the authors'
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
 
@@ -62,8 +86,12 @@ _COMPARATOR = (
 )
 _TARGET = re.compile(_COMPARATOR + "?" + _AMOUNT, re.I)
 _COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|(?<![\d.,A-Za-z])\d++(?:[.,]\d++)?\s*+(?:%|×)\+?", re.I)
+# "from 3 minutes to <30 seconds", "van 5 naar 0.25 cycli", "(2 dagen naar 4 uur)": a baseline never crosses a
+# bracket, and a target runs to the first clause break that isn't a decimal point.
 _FROM_TO = re.compile(
-    r"\b(?:from|von|van)\s++(?P<baseline>[^,;:]{1,40}?)\s++(?:to|auf|naar)\s++(?P<target>[^,;.]{1,40})", re.I
+    r"(?:\b(?:from|von|van)\s++|\(\s*+(?:(?:from|von|van)\s++)?)(?P<baseline>[^,;:()]{1,40}?)\s++(?:to|auf|naar)\s++"
+    r"(?P<target>(?:[^,;.()]|[.,](?=\d)){1,40})",
+    re.I,
 )
 _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
 _TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel", re.I)
@@ -85,7 +113,7 @@ def is_template(block: Block) -> bool:
     text = block.plain
     return (
         block.quoted
-        or block.emphasis_only
+        or (block.emphasis_only and not block.nested)  # a bold label over sub-bullets is a heading, not a hint
         or bool(_TEMPLATE_MARK.match(block.text))
         or bool(_UNFILLED.search(text))
         or not text
@@ -149,6 +177,30 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     return Outcome(cells[0], cell(baseline), cell(target), section)
 
 
+def _success_label(label: str) -> bool:
+    return bool(_SUCCESS_LABEL.search(label)) and not _NOT_SUCCESS_HEADING.search(label)
+
+
+def _item_outcome(block: Block, section: str) -> Outcome:
+    return Outcome(block.plain, *_target(block.plain), section=section)
+
+
+def _with_field(outcome: Outcome, child: Block) -> Outcome:
+    """An outcome with one of its sub-bullets folded in: a target, a baseline, or more detail."""
+    field = _FIELD.match(child.plain)
+    label = field.group("label").lower() if field else ""
+    value = field.group("value").strip() if field else child.plain
+    if _TARGET_COLUMN.search(label) and not outcome.target:
+        return Outcome(outcome.text, outcome.baseline, value, outcome.section)
+    if _BASELINE_COLUMN.search(label) and not outcome.baseline:
+        return Outcome(outcome.text, value, outcome.target, outcome.section)
+    if field:
+        return outcome  # how it is measured, its source or owner: not part of the outcome
+    head = outcome.text.rstrip()
+    separator = " " if head.endswith(":") else "; " if ": " in head else ": "
+    return Outcome(f"{head}{separator}{value}", outcome.baseline, outcome.target or _target(value)[1], outcome.section)
+
+
 def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     """The outcomes a PRD states, in document order, each once."""
     title = next((block.text for block in blocks if block.kind == "heading" and block.level == 1), None)
@@ -157,23 +209,38 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         for block in blocks
         if block.kind != "heading" and not is_template(block) and not _LINK_ONLY.match(block.text)
     ]
-    # A success section with bullets or a table states its outcomes there; its prose only introduces them.
+    # A success section with bullets or a table states its outcomes there; its prose only introduces them,
+    # unless it states a change after them ("This reduces queue depth …").
     itemised = {block.heading_path for block in content if block.kind in ("list_item", "table_row")}
     found: list[Outcome] = []
+    by_line: dict[int, int] = {}  # a list item's first line -> its outcome's index in found
     headers: dict[tuple[str, ...], Block] = {}
     for block in content:
         path = block.heading_path
         section = plain(path[-1]) if path else ""
-        if _success_depth(path, title) is not None:
+        under_heading = _success_depth(path, title) is not None
+        parent = by_line.get(block.parent_line)
+        if block.kind == "list_item" and under_heading and parent is not None:
+            found[parent] = _with_field(found[parent], block)
+        elif block.kind == "list_item" and block.parents and _success_label(plain(block.parents[-1])):
+            # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
+            found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
+        elif under_heading:
             if block.kind == "table_row":
                 if block.header:
                     headers[path] = block
                 elif outcome := _row_outcome(block, headers.get(path), section):
                     found.append(outcome)
-            elif (block.kind == "list_item" or path not in itemised) and not _LABEL_ONLY.match(block.plain):
-                found.append(Outcome(block.plain, *_target(block.plain), section=section))
+            elif _LABEL_ONLY.match(block.plain) and not block.nested:
+                continue
+            elif block.kind == "list_item":
+                if block.nested:
+                    by_line[block.lines[0]] = len(found)
+                found.append(_item_outcome(block, section))
+            elif path not in itemised or _CHANGE_VERB.search(block.plain):
+                found.append(_item_outcome(block, section))
         elif _GOAL_LINE.match(block.plain):
-            found.append(Outcome(block.plain, *_target(block.plain), section=section))
+            found.append(_item_outcome(block, section))
         elif block.kind in ("paragraph", "list_item"):
             for sentence in _SENTENCE_END.split(block.plain):
                 if _CHANGE_VERB.search(sentence) and _CHANGE_NUMBER.search(sentence):

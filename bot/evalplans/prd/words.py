@@ -69,8 +69,19 @@ LANGUAGE_NAMES: dict[str, str] = {
     "chinees": "Chinese",
 }
 LANGUAGE_OF_CODE: dict[Language, str] = {"en": "English", "de": "German", "nl": "Dutch"}
-LANGUAGE_WORD = re.compile(r"\b(" + "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True)) + r")\b", re.I)
+_LANGUAGE_ALTERNATIVES = "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True))
+LANGUAGE_WORD = re.compile(r"\b(" + _LANGUAGE_ALTERNATIVES + r")\b", re.I)
 LANGUAGE_LINE = re.compile(r"language|sprache|talen\b|\btaal\b|locale", re.I)
+# A language named as what the inputs are written in: "Italian professional services queries",
+# "Nederlandse juridische definities", "deutsche Dokumente" (the adjective inflected, up to three words
+# before the noun).
+LANGUAGE_CONTENT = re.compile(
+    r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?"
+    r"(?:quer(?:y|ies)|questions?|answers?|documents?|texts?|definitions?|e-?mails?|tickets?|messages?|reviews?|"
+    r"conversations?|anfragen|fragen|antworten|dokumente?n?|texte?|definitionen|nachrichten|vragen|antwoorden|"
+    r"documenten|teksten|definities|berichten|zoekvragen)\b",
+    re.I,
+)
 
 # Stop words that tell the three languages apart.
 _STOPWORDS: dict[Language, frozenset[str]] = {
@@ -84,7 +95,7 @@ _WORD = re.compile(r"[a-zäöüß]+")
 NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
-        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd"),
+        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd|performance|leistung|prestatie|speed"),
         ("volume", r"volume|volumen|traffic|\bload\b"),
         ("cost", r"cost|kosten|budget"),
         ("availability", r"availab|verfügbar|beschikbaar|reliab|zuverlässig|betrouwbaar|uptime"),
@@ -96,7 +107,8 @@ NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 EVAL_SET = re.compile(
-    r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|labell?(?:ed|ing)|gelabel\w*|"
+    r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|test.?corpus\w*|testkorpus\w*|"
+    r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen)|labell?(?:ed|ing)|gelabel\w*|"
     r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|hold-?out|out-of-sample|walk-forward|backtest\w*",
     re.I,
 )
@@ -112,6 +124,15 @@ COST_ROW = re.compile(r"cost|kosten", re.I)
 MITIGATION = re.compile(r"\b(?:Mitigations?|Gegenmaßnahmen?|Maatregel(?:en)?)\s*:", re.I)
 GATE = re.compile(r"gate", re.I)
 GATE_OWNER = re.compile(r"owner|verantwort|eigenaar|sign-?off|freigabe|akkoord", re.I)
+# Who decides a launch, read from structure: a row naming the go/no-go decision in a table with a column for
+# the people who take it, or a sign-off section listing them.
+LAUNCH_DECISION = re.compile(
+    r"go.?/?.?no.?go|\bgate\b|launch (?:decision|approval|review)|release (?:decision|approval)|freigabe|"
+    r"livegang|lancering|goedkeuring",
+    re.I,
+)
+DECIDER_COLUMN = r"stakeholder|owner|approver|decider|verantwort|entscheid|eigenaar|besluit|akkoord|sign-?off"
+SIGN_OFF_HEADING = re.compile(r"sign-?off|\bapprovals?\b|freigabe|abnahme|goedkeuring|akkoord", re.I)
 
 
 def detect_language(text: str) -> Language:
@@ -121,9 +142,12 @@ def detect_language(text: str) -> Language:
     return max(counts, key=lambda code: (counts[code], code == "en"))
 
 
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-"})  # "Niet‑functioneel", "Out‑of‑Scope"
+
+
 def section_kind(heading: str) -> str | None:
     """The kind of section a heading names (`goals`, `success`, `risks` …), or None."""
-    lowered = heading.lower()
+    lowered = heading.translate(_HYPHENS).lower()
     for kind, pattern in SECTION_KINDS:
         if pattern.search(lowered):
             return kind
