@@ -59,6 +59,7 @@ class SlackAPI:
         self._scripts: dict[str, list[dict[str, Any] | Responder]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}
         self._requested = 0.0
         self._ids = itertools.count(1)
         api = self
