@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from bot.core.text import sentences
 from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, plain, read_blocks, tables
-from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money, percentages
+from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money
 from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions, table_value
+from bot.evalplans.prd.tables import Phase, TargetRow, cell, column, rollout, success_rows
 from bot.evalplans.prd.words import (
     CASE_JOINERS,
     CLASS_COUNT,
@@ -58,29 +59,6 @@ class Section:
     kind: str
     body: str
     blocks: tuple[Block, ...] = ()
-
-
-@dataclass(frozen=True)
-class TargetRow:
-    """One row of the PRD's success-metrics table."""
-
-    name: str
-    baseline: str
-    target: str
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One rollout phase: its name, dates, audience and the criteria to pass to the next."""
-
-    name: str
-    dates: str
-    audience: str
-    criteria: str
-
-    @property
-    def percentages(self) -> list[str]:
-        return percentages(self.audience)
 
 
 @dataclass(frozen=True)
@@ -200,55 +178,13 @@ def _sections(lines: list[str], blocks: list[Block]) -> list[Section]:
     return sections
 
 
-def _column(header: list[str], pattern: str, default: int) -> int:
-    for index, cell in enumerate(header):
-        if re.search(pattern, cell, re.I):
-            return index
-    return default
-
-
-def _cell(row: list[str], index: int) -> str:
-    return row[index] if 0 <= index < len(row) else ""
-
-
-def _success_rows(all_tables: list[list[list[str]]]) -> list[TargetRow]:
-    rows: list[TargetRow] = []
-    for table in all_tables:
-        header = table[0]
-        target = _column(header, r"target|ziel|doel|goal", -1)
-        if target < 0:
-            continue
-        baseline = _column(header, r"baseline|ausgang|uitgang|current|today|heute|huidig", -1)
-        for row in table[1:]:
-            if row and row[0]:
-                rows.append(TargetRow(row[0], _cell(row, baseline), _cell(row, target)))
-    return rows
-
-
-def _rollout(all_tables: list[list[list[str]]]) -> list[Phase]:
-    for table in all_tables:
-        header = table[0]
-        name = _column(header, r"phase|fase|stage|stufe|stap", -1)
-        if name < 0:
-            continue
-        dates = _column(header, r"date|zeitraum|periode|period|when|wann|wanneer|timing", 1)
-        audience = _column(header, r"audience|zielgruppe|doelgroep|who|wer\b|wie\b|users", 2)
-        criteria = _column(header, r"criteria|kriterien|exit|gate", 3)
-        return [
-            Phase(_cell(row, name), _cell(row, dates), _cell(row, audience), _cell(row, criteria))
-            for row in table[1:]
-            if _cell(row, name)
-        ]
-    return []
-
-
 def _launch_deciders(all_tables: list[list[list[str]]], sections: list[Section]) -> str | None:
     """Who decides the launch: the go/no-go row of an approvals table, or the people a sign-off section lists."""
     for table in all_tables:
-        decider = _column(table[0], DECIDER_COLUMN, -1)
+        decider = column(table[0], DECIDER_COLUMN, -1)
         for row in table[1:] if decider >= 0 else []:
-            if row and LAUNCH_DECISION.search(row[0]) and _cell(row, decider):
-                return f"{row[0]}: {_cell(row, decider)}"
+            if row and LAUNCH_DECISION.search(row[0]) and cell(row, decider):
+                return f"{row[0]}: {cell(row, decider)}"
     for section in sections:
         if not SIGN_OFF_HEADING.search(section.heading):
             continue
@@ -367,9 +303,9 @@ def parse_prd(text: str) -> PrdFacts:
     facts.nfr = _nfr(nfr_lines or [line for line in text.splitlines() if ":" in line])
 
     all_tables = tables(text)
-    facts.rollout = _rollout(all_tables)
+    facts.rollout = rollout(all_tables)
     facts.success_rows = [
-        row for row in _success_rows(all_tables) if not any(row.name == phase.name for phase in facts.rollout)
+        row for row in success_rows(all_tables) if not any(row.name == phase.name for phase in facts.rollout)
     ]
     owner_line = next(
         (
