@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.answers import answer as answers
+from bot.answers import generated
 from bot.answers.answer import FALLBACK_NOTE, UNVERIFIED_WARNING, answer_question
 from bot.answers.types import Conversation
 from bot.core.llm import BUSY_NOTICE, KEY_NOTICE, LLM, MALFORMED_NOTICE, QUOTA_NOTICE
@@ -221,7 +221,7 @@ def test_only_the_turns_that_fit_are_redacted(
         redacted.append(text)
         return redact(text)
 
-    monkeypatch.setattr(answers, "redact", recording)
+    monkeypatch.setattr(generated, "redact", recording)
     huge = "HUGE " + "a-a-a- " * 20_000
     history = [("user", huge), ("assistant", "OLD answer"), ("user", "RECENT question?"), ("assistant", "RECENT [1].")]
     openai_server.script(reply("It is tracked weekly [1]."))

@@ -3,27 +3,50 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.answers.cache import AnswerCache
-from bot.answers.citations import CitationFilter
+from bot.answers.extractive import (
+    EXTRACTIVE_NOTE,
+    FALLBACK_NOTE,
+    MAX_QUOTES,
+    cite,
+    decline_answer,
+    distinct,
+    extractive_answer,
+)
+from bot.answers.generated import (
+    TURN_CHARS,
+    UNVERIFIED_WARNING,
+    OnToken,
+    Outcome,
+    answer_prompts,
+    generate,
+    prompt_history,
+)
 from bot.answers.links import link_sources
 from bot.answers.types import Conversation
-from bot.core import prompts
-from bot.core.llm import OFF_NOTICE, Completion, as_messages
+from bot.core.llm import OFF_NOTICE
 from bot.core.metrics import AnswerRecord, Fallback
-from bot.core.prompts import Prompt, combined_version
+from bot.core.prompts import combined_version
 from bot.core.redact import redact
-from bot.core.reply import Reply, Source
-from bot.core.text import sentences, shorten
-from bot.core.tokens import trim_history, truncate
+from bot.core.reply import Reply
 from bot.exceptions import LLMError
-from bot.knowledge.keyword import tokenize
 from bot.knowledge.retrieval import Passage
+
+__all__ = [
+    "EXTRACTIVE_NOTE",
+    "FALLBACK_NOTE",
+    "TURN_CHARS",
+    "UNVERIFIED_WARNING",
+    "OnToken",
+    "answer_question",
+    "distinct",
+    "min_evidence",
+    "prompt_history",
+]
 
 if TYPE_CHECKING:
     from bot.wiring import Deps
@@ -38,193 +61,9 @@ log = logging.getLogger(__name__)
 # 0.84. MIN_EVIDENCE overrides it, e.g. for an OpenAI embedding model, whose scale differs.
 DEFAULT_MIN_EVIDENCE = 0.30
 
-EXTRACTIVE_NOTE = "_Generation is off (no LLM configured), so here are the most relevant passages, quoted._"
-MAX_QUOTES = 3
-QUOTE_CHARS = 420
-
-
-OnToken = Callable[[str], None]
-"""Receives answer text as it is produced, for surfaces that stream (assistant pane, CLI).
-
-Citations are checked on the way, so the pieces add up to the final answer's text. A cached
-answer arrives in one piece. If generation breaks off midway, the returned (extractive) Reply
-replaces whatever was shown.
-"""
-
-
-def cite(passage: Passage) -> Source:
-    """A retrieved passage as a cited source; its snippet redacted."""
-    return Source(
-        path=passage.path,
-        title=passage.title,
-        section=passage.section,
-        score=passage.score,
-        snippet=redact(passage.snippet()),
-        url=passage.url,
-    )
-
-
-def distinct(passages: Iterable[Passage]) -> list[Passage]:
-    """Drop passages that repeat a path and section already kept (overlapping chunks of one section)."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for passage in passages:
-        key = (passage.path, passage.section)
-        if key not in seen:
-            seen.add(key)
-            kept.append(passage)
-    return kept
-
-
-def best_excerpt(text: str, question: str, limit: int = QUOTE_CHARS) -> str:
-    """The run of consecutive sentences that shares the most terms with the question, within `limit`."""
-    parts = sentences(text)
-    if not parts:
-        return ""
-    wanted = set(tokenize([question])[0])
-    overlap = [len(wanted & set(tokens)) for tokens in tokenize(parts)]
-    best, best_score = (0, 1), -1.0
-    for start in range(len(parts)):
-        length = 0
-        shared = 0  # a running sum: summing the window afresh for each end is cubic in short sentences
-        for end in range(start, len(parts)):
-            length += len(parts[end]) + 1
-            if length > limit and end > start:
-                break
-            shared += overlap[end]
-            score = shared - 0.01 * (end - start)
-            if score > best_score:
-                best, best_score = (start, end + 1), score
-    return shorten(" ".join(parts[best[0] : best[1]]), limit)
-
-
-def extractive_answer(question: str, passages: list[Passage], note: str = EXTRACTIVE_NOTE) -> str:
-    """Quote the best sentences of the top passages, each cited as [n] in source order."""
-    parts = [note]
-    for number, passage in enumerate(passages[:MAX_QUOTES], 1):
-        heading = f"{passage.title} — {passage.section}" if passage.section else passage.title
-        quote = best_excerpt(passage.text, question).replace("\n", " ")
-        parts.append(f"*{heading}* [{number}]\n> {quote}")
-    return "\n\n".join(parts)
-
-
-def decline_answer(passages: list[Passage]) -> str:
-    if not passages:
-        return "I don't know: the knowledge base has nothing on that yet."
-    closest = "; ".join(f"{p.title} — {p.section}" if p.section else p.title for p in passages[:3])
-    return f"I don't know: nothing in the knowledge base answers that well enough. The closest sources are: {closest}."
-
 
 def min_evidence(deps: Deps) -> float:
     return deps.settings.min_evidence if deps.settings.min_evidence is not None else DEFAULT_MIN_EVIDENCE
-
-
-UNVERIFIED_WARNING = (
-    "\n\n⚠️ _No sources cited: this answer isn't backed by the knowledge base, so check it before relying on it._"
-)
-FALLBACK_NOTE = "_The AI writer couldn't answer just now, so here are the most relevant passages, quoted._"
-# The thread's own material (a PRD pasted or shared in the thread) is capped so the sources still fit.
-CONTEXT_TOKENS = 3000
-# A history turn is cut to this many characters before it is counted or redacted, so one huge message
-# can't make every later question in its thread slow. It is about twice what the default history
-# budget (1,500 tokens) holds, so a cut turn can still fill it.
-TURN_CHARS = 12_000
-
-
-@dataclass
-class _Outcome:
-    """An answer with what it took: the LLM completion, if any, and why it fell back, if it did."""
-
-    answer: Reply
-    completion: Completion | None = None
-    fallback: Fallback | None = None
-    cacheable: bool = True
-    citations_dropped: int = 0
-
-
-def answer_prompts(conversation: Conversation | None) -> list[Prompt]:
-    """The templates a generated answer uses: the system prompt, then answer or follow-up."""
-    task = "follow-up" if conversation is not None and conversation.context.strip() else "answer"
-    return [prompts.load("system"), prompts.load(task)]
-
-
-def numbered_sources(passages: list[Passage]) -> str:
-    """The passages as the model sees them: numbered, titled, secrets redacted."""
-    blocks = []
-    for number, passage in enumerate(passages, 1):
-        heading = f"{passage.title} — {passage.section}" if passage.section else passage.title
-        blocks.append(f"[{number}] {heading} ({passage.path})\n{redact(passage.text.strip())}")
-    return "\n\n".join(blocks)
-
-
-def prompt_history(history: list[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
-    """The turns the prompt carries: each cut to TURN_CHARS, the latest that fit `budget` tokens, redacted.
-
-    Trimming comes before redaction, so turns that don't make it into the prompt cost nothing.
-    """
-    kept = trim_history([(role, shorten(text, TURN_CHARS, " …")) for role, text in history], budget)
-    return [(role, redact(text)) for role, text in kept]
-
-
-def generate(
-    deps: Deps,
-    question: str,
-    passages: list[Passage],
-    conversation: Conversation | None,
-    on_token: OnToken | None,
-) -> _Outcome:
-    """Ask the LLM with numbered sources; keep only real citations; raises LLMError subclasses."""
-    system, task = answer_prompts(conversation)
-    context = conversation.context.strip() if conversation is not None else ""
-    variables: dict[str, str] = {"sources": numbered_sources(passages) or "(none found)", "question": redact(question)}
-    if context:
-        variables["context"] = redact(truncate(context, CONTEXT_TOKENS))
-    history: list[tuple[str, str]] = []
-    if conversation is not None:
-        history = prompt_history(conversation.history, deps.settings.max_history_tokens)
-    messages = as_messages(system.render(), history, task.render(**variables))
-    citations = CitationFilter(len(passages), allow_thread=bool(context))
-
-    def forward(delta: str) -> None:
-        shown = citations.feed(delta)
-        if shown and on_token is not None:
-            on_token(shown)
-
-    completion = deps.llm.complete(messages, on_delta=forward if on_token is not None else None)
-    if on_token is None:
-        citations.feed(completion.text)
-    tail = citations.flush()
-    if on_token is not None and tail:
-        on_token(tail)
-    text = citations.text.strip()
-    if re.match(r"(?i)\s*(i don't know|i do not know)\b", text) and not citations.grounded:
-        # The model found the sources wanting: a decline, with the closest sources for orientation.
-        declined = Reply(
-            kind="answer",
-            question=question,
-            answered=False,
-            markdown=text,
-            mode="generated",
-            sources=[cite(p) for p in passages[:3]],
-        )
-        return _Outcome(declined, completion, citations_dropped=citations.dropped)
-    unverified = not citations.grounded
-    if unverified:
-        text += UNVERIFIED_WARNING
-        if on_token is not None:
-            on_token(UNVERIFIED_WARNING)
-    if citations.dropped:
-        log.info("dropped %d citation(s) to sources that weren't retrieved", citations.dropped)
-    answer = Reply(
-        kind="answer",
-        question=question,
-        answered=True,
-        markdown=text,
-        mode="generated",
-        sources=[cite(passages[index]) for index in citations.cited],
-        unverified=unverified,
-    )
-    return _Outcome(answer, completion, citations_dropped=citations.dropped)
 
 
 def _decline(question: str, passages: list[Passage]) -> Reply:
@@ -286,22 +125,22 @@ def _compose(
     conversation: Conversation | None,
     on_token: OnToken | None,
     folders: Iterable[str] | None = None,
-) -> _Outcome:
+) -> Outcome:
     passages = distinct(deps.retriever.search(question, k=k * 2, doctypes=doctypes, folders=folders))[:k]
     strong = deps.retriever.evidence(question, passages) >= min_evidence(deps)
     if not strong and folders is not None:
         elsewhere = outside_scope(deps, question, k, doctypes, folders)
         if elsewhere:
-            return _Outcome(_decline_out_of_scope(question, folders, elsewhere))
+            return Outcome(_decline_out_of_scope(question, folders, elsewhere))
     # Thread context is evidence of its own: a question about the PRD in the thread can be
     # answered from it even when the knowledge base has nothing close.
     from_context = conversation is not None and bool(conversation.context.strip())
     if not deps.llm.enabled:
         if not strong:
-            return _Outcome(_decline(question, passages))
-        return _Outcome(_extractive(question, passages, EXTRACTIVE_NOTE, OFF_NOTICE), fallback="off")
+            return Outcome(_decline(question, passages))
+        return Outcome(_extractive(question, passages, EXTRACTIVE_NOTE, OFF_NOTICE), fallback="off")
     if not strong and not from_context:
-        return _Outcome(_decline(question, passages))
+        return Outcome(_decline(question, passages))
     try:
         return generate(deps, question, passages, conversation, on_token)
     except LLMError as error:
@@ -310,10 +149,8 @@ def _compose(
         if not strong:
             declined = _decline(question, passages)
             declined.notice = error.notice
-            return _Outcome(declined, fallback="failed", cacheable=False)
-        return _Outcome(
-            _extractive(question, passages, FALLBACK_NOTE, error.notice), fallback="failed", cacheable=False
-        )
+            return Outcome(declined, fallback="failed", cacheable=False)
+        return Outcome(_extractive(question, passages, FALLBACK_NOTE, error.notice), fallback="failed", cacheable=False)
 
 
 def answer_question(
@@ -356,7 +193,7 @@ def answer_question(
         if on_token is not None:
             on_token(hit.markdown)
         fallback: Fallback | None = None if hit.mode == "generated" or not hit.answered else "off"
-        _record(deps, _Outcome(hit, fallback=fallback), model, prompt_version)
+        _record(deps, Outcome(hit, fallback=fallback), model, prompt_version)
         return hit
     outcome = _compose(deps, question, k, doctypes, conversation, on_token, folders)
     answer = outcome.answer
@@ -370,7 +207,7 @@ def answer_question(
     return answer
 
 
-def _record(deps: Deps, outcome: _Outcome, model: str, prompt_version: str) -> None:
+def _record(deps: Deps, outcome: Outcome, model: str, prompt_version: str) -> None:
     answer, completion = outcome.answer, outcome.completion
     deps.metrics.record(
         AnswerRecord(
