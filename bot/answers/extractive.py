@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.answers.sentences import Sentence, leans_back, split
 from bot.core.redact import redact
 from bot.core.reply import Source
-from bot.core.text import sentences, shorten
-from bot.knowledge.keyword import tokenize
+from bot.core.text import shorten
 from bot.knowledge.retrieval import Passage
 
 EXTRACTIVE_NOTE = "_Generation is off (no LLM configured), so here are the most relevant passages, quoted._"
 MAX_QUOTES = 3
-QUOTE_CHARS = 420
+QUOTE_CHARS = 480
+SENTENCES_PER_QUOTE = 3
 FALLBACK_NOTE = "_The AI writer couldn't answer just now, so here are the most relevant passages, quoted._"
 
 
@@ -40,35 +41,46 @@ def distinct(passages: Iterable[Passage]) -> list[Passage]:
     return kept
 
 
-def best_excerpt(text: str, question: str, limit: int = QUOTE_CHARS) -> str:
-    """The run of consecutive sentences that shares the most terms with the question, within `limit`."""
-    parts = sentences(text)
-    if not parts:
-        return ""
-    wanted = set(tokenize([question])[0])
-    overlap = [len(wanted & set(tokens)) for tokens in tokenize(parts)]
-    best, best_score = (0, 1), -1.0
-    for start in range(len(parts)):
-        length = 0
-        shared = 0  # a running sum: summing the window afresh for each end is cubic in short sentences
-        for end in range(start, len(parts)):
-            length += len(parts[end]) + 1
-            if length > limit and end > start:
-                break
-            shared += overlap[end]
-            score = shared - 0.01 * (end - start)
-            if score > best_score:
-                best, best_score = (start, end + 1), score
-    return shorten(" ".join(parts[best[0] : best[1]]), limit)
+def quotes(ranked: list[Sentence], passages: list[Passage], limit: int = MAX_QUOTES) -> list[tuple[Passage, str]]:
+    """Up to `limit` quotes, one per passage, in the order of their best sentences.
+
+    Each quote holds its passage's best sentence in bold and its next best ones (at most
+    SENTENCES_PER_QUOTE in all, within QUOTE_CHARS) in document order, with the sentence before
+    the best one when that one leans on it for its subject.
+    """
+    order = list(dict.fromkeys(sentence.passage for sentence in ranked))[:limit]
+    chosen = []
+    for number in order:
+        mine = [sentence for sentence in ranked if sentence.passage == number][:SENTENCES_PER_QUOTE]
+        chosen.append((passages[number], _quote(split(passages[number]), mine)))
+    return chosen
 
 
-def extractive_answer(question: str, passages: list[Passage], note: str = EXTRACTIVE_NOTE) -> str:
-    """Quote the best sentences of the top passages, each cited as [n] in source order."""
+def _quote(parts: list[str], mine: list[Sentence]) -> str:
+    best = mine[0].position
+    keep = {best}
+    if best > 0 and (leans_back(parts[best]) or parts[best - 1].endswith(":")):
+        keep.add(best - 1)
+    room = QUOTE_CHARS - sum(len(parts[at]) for at in keep)
+    for sentence in mine[1:]:
+        if len(parts[sentence.position]) <= room:
+            keep.add(sentence.position)
+            room -= len(parts[sentence.position])
+    shown: list[str] = []
+    for at in sorted(keep):
+        if shown and at - 1 not in keep:
+            shown.append("…")
+        text = parts[at].replace("*", "")
+        shown.append(f"**{shorten(text, QUOTE_CHARS)}**" if at == best else shorten(text, QUOTE_CHARS))
+    return " ".join(shown)
+
+
+def extractive_answer(chosen: list[tuple[Passage, str]], note: str = EXTRACTIVE_NOTE) -> str:
+    """The note, then each quote under its source's heading, cited as [n] in order."""
     parts = [note]
-    for number, passage in enumerate(passages[:MAX_QUOTES], 1):
+    for number, (passage, quote) in enumerate(chosen, 1):
         heading = f"{passage.title} — {passage.section}" if passage.section else passage.title
-        quote = best_excerpt(passage.text, question).replace("\n", " ")
-        parts.append(f"*{heading}* [{number}]\n> {quote}")
+        parts.append(f"*{heading}* [{number}]\n> {quote.replace(chr(10), ' ')}")
     return "\n\n".join(parts)
 
 

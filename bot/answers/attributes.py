@@ -1,0 +1,148 @@
+"""Does the document state the fact asked for? The kind of value a question wants, and whether a sentence holds one.
+
+A near-miss question names a real feature and asks for a fact its PRD never states ("What is the
+monthly LLM budget of the triage copilot?"). Retrieval finds the right PRD, so similarity and term
+coverage both look high. What gives it away is the answer's shape: a budget question wants a
+sentence with an amount of money, a launch-date question one with a date. `asked_kind` reads the
+kind from the question (English, German, Dutch); `holds` says whether a sentence has a value of
+that kind. Every pattern is a plain alternation or bounded repeat (linear time on any input).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal["money", "count", "target", "duration", "date", "owner"]
+
+# What a PM would call the missing fact, for the decline ("doesn't state a price or budget").
+LABELS: dict[Kind, str] = {
+    "money": "a price, cost or budget",
+    "count": "that number",
+    "target": "a target figure",
+    "duration": "a duration or time limit",
+    "date": "a date",
+    "owner": "an owner",
+}
+
+# Question cues, tried in this order: "How many beta users will it launch with?" wants a count, not a date.
+_CUES: tuple[tuple[Kind, str], ...] = (
+    (
+        "money",
+        r"\b(?:costs?|budgets?|price[sd]?|pricing|charges?|fees?|spend(?:ing)?|licen[cs]e (?:fee|cost|price)|"
+        r"how much (?:does|will|do|is)|kost(?:et|en)?|preis(?:e|n)?|gebühr(?:en)?|"
+        r"prijs|prijzen|tarief|tarieven)\b",
+    ),
+    ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
+    (
+        "target",
+        r"\b(?:target(?! (?:audience|group|users|market|customers))|goal|threshold|sla|how accurate|"
+        r"(?:what|which) (?:accuracy|precision|recall|f1|error rate|uptime)|zielwert|ziel|schwellenwert|"
+        r"streefwaarde|doel|drempel(?:waarde)?)\b",
+    ),
+    (
+        "duration",
+        r"\b(?:how long|how quickly|how fast|within how|duration|(?:maximum|max|minimum) \w+ length|"
+        r"wie lange|wie schnell|dauer|hoe lang|hoe snel|looptijd|doorlooptijd)\b",
+    ),
+    (
+        "date",
+        r"\b(?:(?:launch|release|ship|due|go-?live|ga|start|delivery|end) ?dates?|deadline|go-?live|when is it due|"
+        r"datum|termin|stichtag|starttermin|livegang|lanceringsdatum|opleverdatum|"
+        r"(?:when|wann|wanneer)\b.{0,80}?\b(?:launch|ship|release|go live|ga|available|ready|due|scheduled|live|"
+        r"starten|verfügbar|fertig|beschikbaar|klaar|lanceren|opgeleverd))\b",
+    ),
+    (
+        "owner",
+        r"\b(?:who owns|owners?|owned by|who is responsible|who leads|dri|accountable|wer ist verantwortlich|"
+        r"verantwortlich|zuständig|eigenaar|verantwoordelijke?)\b",
+    ),
+)
+_ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
+
+_NUMBER = r"\d{1,9}(?:[.,]\d{1,6})?"
+_HOLDS: dict[Kind, re.Pattern[str]] = {
+    "money": re.compile(
+        rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct)\b)|"
+        r"\b(?:free of charge|kostenlos|gratis|kosteloos)\b|"
+        r"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
+        r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b",
+        re.I,
+    ),
+    "count": re.compile(
+        r"(?<![\w.,])\d{1,9}(?![\d.,]*\s?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?))|"
+        r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|dozen|"
+        r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwanzig|hundert|"
+        r"twee|drie|vijf|zes|zeven|negen|tien|twintig|honderd)\b",
+        re.I,
+    ),
+    "target": re.compile(
+        rf"{_NUMBER}\s?%|[<>≤≥]=?\s?{_NUMBER}|\b0[.,]\d{{1,4}}\b|"
+        rf"\b(?:at least|minimum|max(?:imum)?|mindestens|minstens)\s{{1,3}}{_NUMBER}",
+        re.I,
+    ),
+    "duration": re.compile(
+        rf"{_NUMBER}\s?(?:-\s?{_NUMBER}\s?)?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
+        r"weeks?|months?|years?|sekunden?|minuten?|stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|"
+        r"seconden?|uur|uren|dagen?|weken?|maanden?|jaren?|sprints?)\b",
+        re.I,
+    ),
+    "date": re.compile(
+        r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|mar(?:ch)?|märz|maart|apr(?:il)?|may|mai|mei|june?|juni|juli|july?|"
+        r"aug(?:ust|ustus)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\b\.?\s?\d{0,4}|"
+        r"\bq[1-4]\b|\bh[12]\s?20\d\d\b|\b20\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
+        r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
+        r"\b(?:week|kw|sprint)\s?\d{1,2}\b",
+        re.I,
+    ),
+    "owner": re.compile(
+        r"(?i:\b(?:owners?|owned by|dri|accountable|responsible|lead|verantwortlich|zuständig|eigenaar|"
+        r"verantwoordelijke?|auteur|author|autor))\W{1,3}(?:(?i:is|ist|by|von|door)\s)?[@A-Z]"
+    ),
+}
+
+
+# German and Dutch glue the money word to the front: "Monatspreis", "Marketingbudget", "Lizenzkosten".
+_MONEY_ENDINGS = ("budget", "preis", "kosten", "prijs", "gebühr")
+_WORD = re.compile(r"\w+")
+
+
+# A yes/no question ("Are drafts allowed to commit to a fix date?") asks whether, not for a value.
+_YES_NO = re.compile(
+    r"(?:are|is|can|could|does|do|did|will|would|should|must|may|has|have|ist|sind|kann|können|darf|dürfen|"
+    r"soll|sollen|muss|müssen|wird|werden|gibt|hat|haben|kan|kunnen|mag|mogen|moet|moeten|zal|zullen|heeft|hebben|"
+    r"wordt|worden|bewaart|bewaren|speichert|bevat|enthält)\b",
+    re.I,
+)
+
+
+# Two questions in one ("who owns it and when does it go GA?") may be answered in part: not checked.
+_TWO_PART = re.compile(
+    r"\b(?:and|und|en)\s(?:who|what|when|where|which|how|wer|was|wann|wo|welche[rsmn]?|wie|wie|wat|wanneer|waar|welke|hoe)\b",
+    re.I,
+)
+
+
+def asked_kind(question: str) -> Kind | None:
+    """The kind of value `question` asks for, or None when it asks for no particular kind (or two)."""
+    if _YES_NO.match(question.lstrip()) or _TWO_PART.search(question):
+        return None
+    if any(word.endswith(_MONEY_ENDINGS) for word in _WORD.findall(question.lower())):
+        return "money"
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds(kind: Kind, sentence: str) -> bool:
+    """Whether `sentence` states a value of `kind`."""
+    return bool(_HOLDS[kind].search(sentence))
+
+
+def missing(question: str, answering: list[str]) -> Kind | None:
+    """The kind of value `question` asks for when none of the `answering` sentences (the best few) holds one."""
+    kind = asked_kind(question)
+    if kind is None or not answering or any(holds(kind, sentence) for sentence in answering):
+        return None
+    return kind

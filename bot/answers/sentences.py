@@ -1,0 +1,136 @@
+"""Which sentence of the retrieved passages answers the question.
+
+Passages are retrieved whole, but a PM needs the one sentence that answers. Each sentence of the
+top passages is scored by its cosine similarity to the question (the embedding model, with the
+sentence embeddings cached like any other) plus the IDF-weighted share of the question's terms it
+holds. The best sentences decide what an extractive answer quotes, and whether the documents
+state the fact asked for at all (`bot.answers.attributes`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.text import sentences
+from bot.knowledge.keyword import tokenize
+from bot.knowledge.retrieval import Passage
+
+# A sentence's score: COSINE_WEIGHT x its cosine to the question + OVERLAP_WEIGHT x the share of the
+# question's aspect terms it holds + PASSAGE_WEIGHT x its passage's retrieval score. Tuned on the
+# tuning half of tests/devsets/answers (is the answering sentence among those quoted).
+COSINE_WEIGHT = 0.5
+OVERLAP_WEIGHT = 0.6
+# Weight of the passage's own retrieval score: the retriever saw the whole passage.
+PASSAGE_WEIGHT = 0.2
+# Label-like lines ("Product: X", "Transcription") rarely answer: a sentence under SHORT_WORDS words
+# loses up to SHORT_PENALTY.
+SHORT_WORDS = 5
+SHORT_PENALTY = 0.0
+# A question term found in this share of the top passages names the subject (the feature), not
+# what is asked about it.
+SUBJECT_SHARE = 0.6
+# Work per question is bounded: at most this many sentences of this many characters are embedded.
+MAX_SENTENCES = 120
+SENTENCE_CHARS = 400
+# Lines that are only structure carry no answer of their own.
+_RULE = re.compile(r"[\s|:\-=*#>_]*")
+# List markers and quote marks at the start of a line: shown without them.
+_LEAD = re.compile(r"[\s>*+\-•]*(?:\d{1,3}[.)]\s+)?")
+# A sentence that leans on the one before it for its subject.
+_ANAPHOR = re.compile(
+    r"(?:it|this|that|these|those|they|there|such|also|then|es|dies|diese[rsmn]?|das|sie|dort|auch|dann|"
+    r"het|dit|deze|die|dat|zij|ze|daar|ook|dan)\b",
+    re.I,
+)
+
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+Embed = Callable[[list[str]], list[list[float]]]
+Coverage = Callable[[str, list[str]], float]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a retrieved passage and how well it answers the question."""
+
+    passage: int  # index into the passages it came from
+    position: int  # index among that passage's sentences
+    text: str
+    cosine: float  # to the question
+    overlap: float  # IDF-weighted share of the aspect's terms the sentence holds
+    retrieval: float  # the passage's fused retrieval score (0-1)
+    words: int
+
+    @property
+    def score(self) -> float:
+        brevity = SHORT_PENALTY * max(0, SHORT_WORDS - self.words) / SHORT_WORDS
+        return COSINE_WEIGHT * self.cosine + OVERLAP_WEIGHT * self.overlap + PASSAGE_WEIGHT * self.retrieval - brevity
+
+
+def clean(sentence: str) -> str:
+    """A sentence as quoted: without list markers, quote marks or stray emphasis at its start."""
+    return _LEAD.sub("", sentence.replace("**", ""), count=1).strip()
+
+
+def split(passage: Passage) -> list[str]:
+    """The passage's sentences worth scoring: structure-only lines (table rules, bare markers) dropped."""
+    return [clean(s)[:SENTENCE_CHARS] for s in sentences(passage.text) if not _RULE.fullmatch(s)]
+
+
+def aspect(question: str, passages: Sequence[Passage]) -> str:
+    """The question without the words that name its subject: those in the top passages' titles or in
+    most of their texts. "At what AI confidence does the Web3 moderation system block a post?" asks
+    about confidence and blocking; every passage of that PRD mentions moderation."""
+    if not passages:
+        return question
+    titles = {token for row in tokenize([f"{p.title} {p.section}" for p in passages]) for token in row}
+    texts = [set(row) for row in tokenize([p.text for p in passages])]
+    words = _WORD.findall(question)
+    kept = []
+    for word, tokens in zip(words, tokenize(words), strict=True):
+        subject = any(
+            token in titles or sum(token in row for row in texts) >= SUBJECT_SHARE * len(texts) for token in tokens
+        )
+        if not subject:
+            kept.append(word)
+    return " ".join(kept) if kept else question
+
+
+def rank(question: str, passages: Sequence[Passage], embed: Embed, coverage: Coverage) -> list[Sentence]:
+    """Every sentence of `passages` scored against `question`, best first."""
+    found: list[tuple[int, int, str]] = []
+    for number, passage in enumerate(passages):
+        for position, text in enumerate(split(passage)):
+            if text:
+                found.append((number, position, text))
+    found = found[:MAX_SENTENCES]
+    if not found:
+        return []
+    asked = aspect(question, passages)
+    vectors = np.asarray(embed([question, *(text for _, _, text in found)]), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    vectors /= norms[:, None]
+    cosines = vectors[1:] @ vectors[0]
+    ranked = [
+        Sentence(
+            number,
+            position,
+            text,
+            float(cosine),
+            coverage(asked, [text]),
+            passages[number].score,
+            len(text.split()),
+        )
+        for (number, position, text), cosine in zip(found, cosines, strict=True)
+    ]
+    return sorted(ranked, key=lambda s: s.score, reverse=True)
+
+
+def leans_back(text: str) -> bool:
+    """Whether a sentence needs the one before it to be understood (a pronoun subject, a bare list item)."""
+    return bool(_ANAPHOR.match(text)) or len(text) < 40

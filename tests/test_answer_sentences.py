@@ -1,0 +1,135 @@
+"""Sentence-level answers: the quote marks the sentence that answers, and a fact the PRD never states is declined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answers.answer import answer_question
+from bot.answers.attributes import asked_kind, holds, missing
+from bot.answers.sentences import aspect, clean
+from bot.knowledge.embeddings import EmbeddingModel
+from bot.knowledge.retrieval import Passage
+from bot.wiring import Deps
+from tests.conftest import MakeDeps, write
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What is the monthly LLM cost budget for the support triage copilot?", "money"),
+        ("Welcher Monatspreis ist für das Premium-Tier geplant?", "money"),
+        ("Wat kost een abonnement op de chatbot per maand?", "money"),
+        ("How many human moderators will staff the review queue?", "count"),
+        ("Hoeveel gebruikers doen mee aan de bèta?", "count"),
+        ("What accuracy must the triage classifier reach before launch?", "target"),
+        ("What retention goal does the notes MVP set?", "target"),
+        ("How fast should the search answer a query?", "duration"),
+        ("Wie lange soll es bis zum ersten MVP dauern?", "duration"),
+        ("What is the launch date of the invoice extractor MVP?", "date"),
+        ("When is the v2 job scheduled to ship?", "date"),
+        ("Wanneer gaat de chatbot live?", "date"),
+        ("Who owns the invoice extractor project?", "owner"),
+        ("Wer ist verantwortlich für die Suche?", "owner"),
+        # Not a request for a value: yes/no, a target audience, a launch bar, a condition, two questions in one.
+        ("Are reply drafts allowed to commit to a fix date?", None),
+        ("Who is the target audience of the chatbot?", None),
+        ("What's a sane hallucination rate to sign off a launch?", None),
+        ("When does a ticket count as P1 critical?", None),
+        ("Who owns the summarizer and when does it go GA?", None),
+        ("Which recording file types does the MVP accept?", None),
+    ],
+)
+def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "stated", "unstated"),
+    [
+        ("money", "Our budget is one cent per query.", "The budget is reviewed by finance."),
+        ("money", "Inference is capped at $3,000 per month.", "Costs must stay low."),
+        ("money", "Das Premium-Tier kostet 29 € im Monat.", "Das Budget-Angebot geht an den Kunden."),
+        ("count", "Closed Beta mit 50 Usern.", "Agents review flagged posts."),
+        ("target", "Field extraction reaches >90% accuracy.", "We track F1 per field."),
+        ("duration", "Moderation completes within 3 seconds.", "Moderation is fast."),
+        ("duration", "Ein erstes MVP in 6 Wochen.", "Ein erstes MVP bald."),
+        ("date", "General availability from 2027-03-15.", "General availability follows the beta."),
+        ("date", "We launch in Q3.", "We launch after the pilot."),
+        ("owner", "Owner: Priya Raman, Senior PM", "Ownership is shared across the team."),
+    ],
+)
+def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:
+    assert holds(kind, stated)  # type: ignore[arg-type]
+    assert not holds(kind, unstated)  # type: ignore[arg-type]
+
+
+def test_missing_names_the_kind_only_when_no_answering_sentence_holds_it() -> None:
+    question = "What is the launch date of the invoice extractor?"
+    assert missing(question, ["The extractor supports PDF and CSV.", "Max 10 files per upload."]) == "date"
+    assert missing(question, ["The extractor launches on 12 May 2026."]) is None
+    assert missing("Which file types does it accept?", ["Nothing relevant."]) is None
+
+
+def _passage(title: str, text: str) -> Passage:
+    return Passage("x#0", "prds/x.md", title, "", text, "prds", 1.0, 0.5, 0.5)
+
+
+def test_the_aspect_drops_the_words_that_name_the_subject() -> None:
+    passages = [
+        _passage("Invoice Extractor MVP", "The invoice extractor reads PDFs. Max 10 files per upload session."),
+        _passage("Invoice Extractor MVP", "Invoices are parsed into fields by the extractor."),
+    ]
+    asked = aspect("How many invoices can someone drop into the invoice extractor at once?", passages)
+    assert "extractor" not in asked.lower() and "drop" in asked
+
+
+def test_list_markers_and_emphasis_are_not_quoted() -> None:
+    assert clean("- **Owner:** Priya Raman") == "Owner: Priya Raman"
+    assert clean("> 3. Upload audio file (mp3, wav).") == "Upload audio file (mp3, wav)."
+
+
+def test_the_answering_sentence_is_quoted_in_bold(bundled_deps: Deps) -> None:
+    answer = answer_question(bundled_deps, "How is the human override rate measured?")
+    assert answer.answered
+    assert "**How to measure: Log accept, edit and reject actions per output;" in answer.markdown
+
+
+PRD = """# Invoice Extractor MVP
+
+## Overview
+
+The invoice extractor reads supplier invoices (PDF and CSV) and fills the accounting fields for review.
+Owner: Dana Whitfield, product manager for finance tools.
+
+## Scope
+
+Max 10 files per upload session. Scanned invoices fall back to OCR.
+The pilot runs with the accounts payable team first, then all of finance.
+
+## Success criteria
+
+Field extraction reaches more than 90% accuracy across common invoice fields.
+Reviewers confirm a batch of ten invoices in under five minutes.
+"""
+
+
+def test_a_fact_the_prd_never_states_is_declined_with_the_closest_sentence(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    write(tmp_path / "kb", "prds/invoice-extractor.md", PRD)
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+
+    near_miss = answer_question(deps, "What is the launch date of the invoice extractor MVP?")
+    assert not near_miss.answered
+    assert near_miss.markdown.startswith("I don't know: *Invoice Extractor MVP* doesn't state a date.")
+    assert "The closest it says [1]:" in near_miss.markdown
+    assert near_miss.sources and near_miss.sources[0].path == "prds/invoice-extractor.md"
+    assert not answer_question(deps, "What monthly price will customers pay for the invoice extractor?").answered
+
+    stated = answer_question(deps, "How many files can I upload at once to the invoice extractor?")
+    assert stated.answered and "**Max 10 files per upload session.**" in stated.markdown
+    owner = answer_question(deps, "Who owns the invoice extractor?")
+    assert owner.answered and "Dana Whitfield" in owner.markdown
