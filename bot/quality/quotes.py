@@ -55,6 +55,11 @@ def _cited(line: str) -> tuple[int, ...]:
     return tuple(int(number) for number in _CITATION.findall(line))
 
 
+def _outside(line: str) -> tuple[int, ...]:
+    """The citations on a line that isn't itself part of a quote."""
+    return () if line.lstrip().startswith(">") else _cited(line)
+
+
 def quotes_in(answer: str) -> list[Quote]:
     """The blockquotes and the cited quotations of an answer, each with the sources it is attributed to."""
     lines = answer.splitlines()
@@ -72,9 +77,10 @@ def quotes_in(answer: str) -> list[Quote]:
         block = lines[start:index]
         cited = tuple(number for line in block for number in _cited(line))
         if not cited:
+            # The nearest non-blank line on either side, unless it belongs to another quote.
             before = next((line for line in reversed(lines[:start]) if line.strip()), "")
             after = next((line for line in lines[index:] if line.strip()), "")
-            cited = _cited(before) or _cited(after)
+            cited = _outside(before) or _outside(after)
         text = _CITATIONS.sub(" ", " ".join(line.lstrip().lstrip(">") for line in block))
         if plain(text):
             found.append(Quote(squash(text), cited))
