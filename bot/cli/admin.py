@@ -176,13 +176,13 @@ def eval_answers(
     copilot = copilot_for(ctx, knowledge)
     refresh_index(copilot, show_progress=sys.stderr.isatty())
     if calibrate:
-        summary, table = copilot.calibrate(golden)
+        summary, table = copilot.calibrate(golden, k=k)
         if as_json:
             emit(summary)
         else:
             click.echo(table)
         return
-    report = copilot.measure_answers(golden)
+    report = copilot.measure_answers(golden, k)
     if as_json:
         emit(report)
         return

@@ -212,9 +212,9 @@ class Copilot:
         beir.ensure_indexed(self.deps.index, benchmark, progress)
         return beir.compare(self.deps.retriever, benchmark, modes, fusion, dense_weight)
 
-    def measure_answers(self, golden: Path) -> dict[str, Any]:
+    def measure_answers(self, golden: Path, k: int | None = None) -> dict[str, Any]:
         """Answer quality on a golden set (YAML: id, question, answerable, expected_sources)."""
-        return answer_eval.evaluate(self.deps, answer_eval.load_golden(golden)).as_dict()
+        return answer_eval.evaluate(self.deps, answer_eval.load_golden(golden), k).as_dict()
 
     def measure_drafts(self, marks: Path, half: str | None = None) -> drafts.DraftsReport:
         """Draft a plan for every document of a marks file (or of one half of it) and score it against the marks."""
