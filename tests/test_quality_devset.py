@@ -170,8 +170,9 @@ def test_eval_answers_scores_each_file_of_a_devset_and_calibrates_on_one(
     ],
 )
 def test_a_devset_line_that_cant_be_scored_is_named_by_its_line(
-    devset: Path, tmp_path: Path, text: str, problem: str
+    devset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, problem: str
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # far from the checkout's golden set, which a dev set doesn't need
     (devset / "tune.jsonl").write_text(TUNE[0] + "\n" + text + "\n")
     file = read_devset(devset / "tune.jsonl", read_docs(devset / "docs"))
     assert len(file.problems) == 1 and problem in file.problems[0]
@@ -182,10 +183,13 @@ def test_a_devset_line_that_cant_be_scored_is_named_by_its_line(
     assert not (tmp_path / "data" / "chroma").exists()
 
 
-def test_a_devset_without_a_docs_folder_asks_for_one(tmp_path: Path) -> None:
+def test_a_devset_without_a_docs_folder_asks_for_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, "alone/questions.jsonl", TUNE[0] + "\n")
     result = CliRunner().invoke(cli, ["eval", "answers", "--devset", str(tmp_path / "alone/questions.jsonl")])
     assert result.exit_code == 2 and "name the documents folder with --docs" in result.output
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["eval", "answers"])
+    assert result.exit_code == 2 and "no golden set at tests/golden/answers.yaml" in result.output
 
 
 def test_check_devset_script_uses_the_same_checks(devset: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -113,7 +113,7 @@ def eval_drafts(ctx: click.Context, marks: Path, half: str | None, as_json: bool
 @eval_group.command(name="answers")
 @click.option(
     "--golden",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=Path("tests/golden/answers.yaml"),
     show_default=True,
     help="The golden set (YAML: id, question, answerable, expected_sources).",
@@ -173,6 +173,8 @@ def eval_answers(
         return
     if docs is not None:
         raise click.UsageError("--docs goes with --devset (a golden set answers from --knowledge or KNOWLEDGE_DIR)")
+    if not golden.is_file():
+        raise click.UsageError(f"no golden set at {golden}: name one with --golden, or a dev set with --devset")
     copilot = copilot_for(ctx, knowledge)
     refresh_index(copilot, show_progress=sys.stderr.isatty())
     if calibrate:
