@@ -11,11 +11,13 @@ import redis
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.quality.devset import DevQuestion, read_devset, read_docs
-from bot.quality.devset_report import score_answer
+from bot.knowledge.embeddings import EmbeddingModel
+from bot.quality.devset import DevQuestion, load_devsets, read_devset, read_docs
+from bot.quality.devset_report import evaluate_devsets, score_answer
 from bot.quality.quotes import plain, quotes_in, quotes_sentence
-from tests.conftest import REDIS_URL, run_cli, write
+from tests.conftest import REDIS_URL, MakeDeps, run_cli, write
 from tests.devsets import check_devset
+from tests.openai_server import OpenAIServer, reply
 
 CHECKOUT = (
     "# Checkout assistant PRD\n\n## Goal\n\nThe checkout assistant answers shoppers' questions about delivery "
@@ -155,6 +157,39 @@ def test_eval_answers_scores_each_file_of_a_devset_and_calibrates_on_one(
     assert "| threshold | answerable kept | unanswerable declined | accuracy |" in calibrated.stdout
     assert "2 answerable and 1 unanswerable questions" in calibrated.stdout
     assert "with EMBEDDING_MODEL=local (all-MiniLM-L6-v2)" in calibrated.stdout
+
+
+@pytest.mark.slow
+def test_a_generated_answer_quoting_what_its_source_never_says_is_counted(
+    devset: Path,
+    make_deps: MakeDeps,
+    local_model: EmbeddingModel,
+    openai_server: OpenAIServer,
+    redis_prefix: str,
+) -> None:
+    openai_server.default = reply(
+        "The assistant never offers discounts above 10 percent without a human agent approving them. [1] [7]\n\n"
+        "> Discounts above 10 percent need a VP signature. [1]"
+    )
+    deps = make_deps(
+        devset / "docs",
+        local_model,
+        openai_api_key="sk-test-loopback-0000000000000000",
+        openai_base_url=openai_server.base_url,
+        redis_url=REDIS_URL,
+        cache_prefix=redis_prefix,
+    )
+    deps.index.reindex()
+    files = load_devsets([devset / "tune.jsonl"], read_docs(devset / "docs"))
+    tune = evaluate_devsets(deps, files, k=1).as_dict()["files"]["tune.jsonl"]
+    # Both answerable questions reached the model; the banana bread was declined before it.
+    assert openai_server.calls == 2 and tune["answerable_answered"]["hits"] == 2
+    assert tune["near_miss_declined"]["hits"] == 1
+    # [7] never reaches the answer (the citation filter drops it); the invented blockquote does, once per answer.
+    assert tune["fabricated"] == {"citations": 0, "quotes": 2, "quotes_checked": 2}
+    misses = {miss["id"]: miss["failed"] for miss in tune["misses"]}
+    assert misses["tune-1"] == ["quote not in its source: “Discounts above 10 percent need a VP signature.”"]
+    assert "answering sentence not quoted" in misses["tune-2"]
 
 
 @pytest.mark.parametrize(
