@@ -113,45 +113,78 @@ def eval_drafts(ctx: click.Context, marks: Path, half: str | None, as_json: bool
 @eval_group.command(name="answers")
 @click.option(
     "--golden",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=Path("tests/golden/answers.yaml"),
     show_default=True,
     help="The golden set (YAML: id, question, answerable, expected_sources).",
 )
 @click.option(
+    "--devset",
+    "devsets",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Instead of the golden set, a JSONL dev set (tests/devsets/answers/README.md); repeat for several, "
+    "scored side by side.",
+)
+@click.option(
+    "--docs",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The dev set's documents, indexed into their own collection (default: docs/ beside the first --devset).",
+)
+@click.option("-k", "k", type=click.IntRange(1, 50), help="How many passages to retrieve (default TOP_K).")
+@click.option(
     "--calibrate",
     is_flag=True,
     help="Instead, find the decline threshold that best separates answerable.txt from unanswerable.txt "
-    "(beside the golden set) plus the golden questions.",
+    "(beside the golden set) plus the golden questions; with --devset, its answerable questions from its near-misses.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 @click.option(
     "--knowledge",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Answer from this folder instead of KNOWLEDGE_DIR.",
+    help="Answer from this folder instead of KNOWLEDGE_DIR (golden set only; a dev set uses --docs).",
 )
 @click.pass_context
-def eval_answers(ctx: click.Context, golden: Path, calibrate: bool, as_json: bool, knowledge: Path | None) -> None:
-    """Answer quality on a golden set: expected source cited, declines, fabricated citations.
+def eval_answers(
+    ctx: click.Context,
+    golden: Path,
+    devsets: tuple[Path, ...],
+    docs: Path | None,
+    k: int | None,
+    calibrate: bool,
+    as_json: bool,
+    knowledge: Path | None,
+) -> None:
+    """Answer quality on a golden set or a dev set: answers, declines, quotes, sources, fabricated citations.
 
     Extractive offline; generated when OPENAI_API_KEY (and OPENAI_BASE_URL) point at an endpoint.
+    Every question is asked with the answer cache off.
 
     \b
     Examples:
       pm-copilot eval answers
       pm-copilot eval answers --json
       pm-copilot eval answers --calibrate
+      pm-copilot eval answers --devset tests/devsets/answers/tune.jsonl --devset tests/devsets/answers/check.jsonl
+      pm-copilot eval answers --calibrate --devset tests/devsets/answers/tune.jsonl
     """
+    if devsets:
+        _eval_devsets(ctx, devsets, docs, k, calibrate, as_json, knowledge)
+        return
+    if docs is not None:
+        raise click.UsageError("--docs goes with --devset (a golden set answers from --knowledge or KNOWLEDGE_DIR)")
+    if not golden.is_file():
+        raise click.UsageError(f"no golden set at {golden}: name one with --golden, or a dev set with --devset")
     copilot = copilot_for(ctx, knowledge)
     refresh_index(copilot, show_progress=sys.stderr.isatty())
     if calibrate:
-        summary, table = copilot.calibrate(golden)
+        summary, table = copilot.calibrate(golden, k=k)
         if as_json:
             emit(summary)
         else:
             click.echo(table)
         return
-    report = copilot.measure_answers(golden)
+    report = copilot.measure_answers(golden, k)
     if as_json:
         emit(report)
         return
@@ -161,6 +194,39 @@ def eval_answers(ctx: click.Context, golden: Path, calibrate: bool, as_json: boo
             click.echo(f"| {key} | {value} |")
     if report["misses"]:
         click.echo(f"\nMissed: {', '.join(report['misses'])}")
+
+
+def _eval_devsets(
+    ctx: click.Context,
+    devsets: tuple[Path, ...],
+    docs: Path | None,
+    k: int | None,
+    calibrate: bool,
+    as_json: bool,
+    knowledge: Path | None,
+) -> None:
+    if knowledge is not None:
+        raise click.UsageError("a dev set answers from its documents: name them with --docs, not --knowledge")
+    folder = docs or devsets[0].parent / "docs"
+    if not folder.is_dir():
+        raise click.UsageError(f"no docs/ folder beside {devsets[0]}; name the documents folder with --docs")
+    copilot = copilot_for(ctx, folder)
+    files = copilot.read_devsets(devsets)  # every line checked before anything is indexed
+    show = sys.stderr.isatty()
+    refresh_index(copilot, show_progress=show)
+    if calibrate:
+        summary, table = copilot.calibrate(devsets[0], files, k)
+        if as_json:
+            emit(summary)
+        else:
+            click.echo(table)
+        return
+    with progress_bar(show) as progress:
+        report = copilot.measure_devsets(files, k, progress)
+    if as_json:
+        emit(report.as_dict())
+    else:
+        click.echo(report.table())
 
 
 @click.command()

@@ -25,7 +25,8 @@ from bot.knowledge.retrieval import DENSE_WEIGHT, Fusion
 from bot.knowledge.saved import SlackPRD, saved_root, write_prd
 from bot.knowledge.scopes import ChannelScopes, Scope
 from bot.quality import answers as answer_eval
-from bot.quality import beir, drafts
+from bot.quality import beir, devset, drafts
+from bot.quality.devset_report import DevsetReport, embedding_name, evaluate_devsets
 
 if TYPE_CHECKING:
     from bot.evalplans.plan import EvalDraft
@@ -211,24 +212,44 @@ class Copilot:
         beir.ensure_indexed(self.deps.index, benchmark, progress)
         return beir.compare(self.deps.retriever, benchmark, modes, fusion, dense_weight)
 
-    def measure_answers(self, golden: Path) -> dict[str, Any]:
+    def measure_answers(self, golden: Path, k: int | None = None) -> dict[str, Any]:
         """Answer quality on a golden set (YAML: id, question, answerable, expected_sources)."""
-        return answer_eval.evaluate(self.deps, answer_eval.load_golden(golden)).as_dict()
+        return answer_eval.evaluate(self.deps, answer_eval.load_golden(golden), k).as_dict()
 
     def measure_drafts(self, marks: Path, half: str | None = None) -> drafts.DraftsReport:
         """Draft a plan for every document of a marks file (or of one half of it) and score it against the marks."""
         return drafts.evaluate(self.deps, drafts.load_marks(marks), half)
 
-    def calibrate(self, golden: Path) -> tuple[dict[str, Any], str]:
-        """How well decline thresholds separate answerable.txt from unanswerable.txt (beside the golden set).
+    def read_devsets(self, paths: Sequence[Path]) -> list[devset.DevsetFile]:
+        """The dev-set files' questions, checked against the knowledge folder (the dev set's docs/); InputError names
+        each bad line."""
+        return devset.load_devsets(paths, devset.read_docs(self.deps.knowledge_dir))
 
+    def measure_devsets(
+        self, files: Sequence[devset.DevsetFile], k: int | None = None, progress: Progress | None = None
+    ) -> DevsetReport:
+        """Answer quality on dev-set files (tests/devsets/answers/README.md), per file and pooled."""
+        return evaluate_devsets(self.deps, files, k, progress)
+
+    def calibrate(
+        self, golden: Path, devsets: Sequence[devset.DevsetFile] = (), k: int | None = None
+    ) -> tuple[dict[str, Any], str]:
+        """How well decline thresholds separate answerable from unanswerable questions.
+
+        Without `devsets`: answerable.txt and unanswerable.txt (beside the golden set) plus the golden questions.
+        With them: their answerable questions (cross-language ones too) against their near-misses.
         Returns the best thresholds as data, and the whole sweep as a Markdown table.
         """
-        answerable, unanswerable = answer_eval.golden_questions(golden.parent, golden)
-        calibration = answer_eval.calibrate(self.deps, answerable, unanswerable)
+        if devsets:
+            questions = [question for file in devsets for question in file.questions]
+            answerable = [q.question for q in questions if q.answerable]
+            unanswerable = [q.question for q in questions if not q.answerable]
+        else:
+            answerable, unanswerable = answer_eval.golden_questions(golden.parent, golden)
+        calibration = answer_eval.calibrate(self.deps, answerable, unanswerable, k)
         best, accuracy = calibration.best(0)
         cosine, cosine_accuracy = calibration.best(1)
-        summary = {
+        summary: dict[str, Any] = {
             "answerable": len(answerable),
             "unanswerable": len(unanswerable),
             "best_evidence_threshold": best,
@@ -237,7 +258,13 @@ class Copilot:
             "cosine_accuracy": round(cosine_accuracy, 3),
             "current": self.min_evidence,
         }
-        return summary, answer_eval.calibration_table(calibration, self.min_evidence)
+        table = answer_eval.calibration_table(calibration, self.min_evidence)
+        if devsets:
+            model = embedding_name(self.deps)
+            summary |= {"devsets": [file.name for file in devsets], "embedding_model": model}
+            names = ", ".join(file.name for file in devsets)
+            table += f"\nMeasured on {names} (near-misses as unanswerable) with EMBEDDING_MODEL={model}."
+        return summary, table
 
     # -- Channel scopes --------------------------------------------------------------------------
     @cached_property

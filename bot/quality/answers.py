@@ -9,7 +9,6 @@ from unanswerable questions.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -21,11 +20,10 @@ import yaml
 from bot.answers.answer import answer_question, distinct
 from bot.core.metrics import ANSWERS_KEY, AnswerRecord, percentile
 from bot.exceptions import InputError
+from bot.quality.quotes import unlisted_citations
 
 if TYPE_CHECKING:
     from bot.wiring import Deps
-
-_CITATION = re.compile(r"\[(\d{1,3})\]")
 
 
 @dataclass(frozen=True)
@@ -104,19 +102,14 @@ def load_golden(path: Path) -> list[GoldenCase]:
         raise InputError(f"can't read the golden set {path}: {error}") from error
 
 
-def fabricated(answer_text: str, sources: int) -> int:
-    """Citations in a final answer that name no listed source."""
-    return sum(1 for number in _CITATION.findall(answer_text) if not 1 <= int(number) <= sources)
-
-
-def evaluate(deps: Deps, cases: Sequence[GoldenCase]) -> EvalReport:
-    """Ask every case with the answer cache off and score the answers."""
+def evaluate(deps: Deps, cases: Sequence[GoldenCase], k: int | None = None) -> EvalReport:
+    """Ask every case with the answer cache off and score the answers (`k` passages, default TOP_K)."""
     deps = replace(deps, settings=deps.settings.model_copy(update={"answer_cache": False}))
     mode = "generated" if deps.llm.enabled else "extractive"
     report = EvalReport(mode=mode, model=deps.llm.model if deps.llm.enabled else "extractive")
     for case in cases:
         since = time.time()
-        answer = answer_question(deps, case.question)
+        answer = answer_question(deps, case.question, k=k)
         records = [
             record
             for value in deps.store.events_since(ANSWERS_KEY, since)
@@ -127,7 +120,7 @@ def evaluate(deps: Deps, cases: Sequence[GoldenCase]) -> EvalReport:
                 case=case,
                 answered=answer.answered,
                 cited=[source.path for source in answer.sources] if answer.answered else [],
-                fabricated=fabricated(answer.markdown, len(answer.sources)) if answer.answered else 0,
+                fabricated=unlisted_citations(answer.markdown, len(answer.sources)) if answer.answered else 0,
                 dropped=records[-1].citations_dropped if records else 0,
                 latency_ms=answer.latency_ms,
             )
