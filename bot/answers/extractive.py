@@ -56,22 +56,27 @@ def quotes(ranked: list[Sentence], passages: list[Passage], limit: int = MAX_QUO
     return chosen
 
 
-def _quote(parts: list[str], mine: list[Sentence]) -> str:
+def _quote(parts: list[tuple[str, int]], mine: list[Sentence]) -> str:
+    """The kept sentences in document order; sentences not next to each other on one line are joined by
+    "…", so every piece between cuts reads as it stands in the source."""
     best = mine[0].position
     keep = {best}
-    if best > 0 and (leans_back(parts[best]) or parts[best - 1].endswith(":")):
+    if best > 0 and (leans_back(parts[best][0]) or parts[best - 1][0].endswith(":")):
         keep.add(best - 1)
-    room = QUOTE_CHARS - sum(len(parts[at]) for at in keep)
+    room = QUOTE_CHARS - sum(len(parts[at][0]) for at in keep)
     for sentence in mine[1:]:
-        if len(parts[sentence.position]) <= room:
+        if len(parts[sentence.position][0]) <= room:
             keep.add(sentence.position)
-            room -= len(parts[sentence.position])
+            room -= len(parts[sentence.position][0])
     shown: list[str] = []
+    previous: int | None = None
     for at in sorted(keep):
-        if shown and at - 1 not in keep:
+        text, line = parts[at]
+        if previous is not None and not (at - 1 == previous and parts[previous][1] == line):
             shown.append("…")
-        text = parts[at].replace("*", "")
-        shown.append(f"**{shorten(text, QUOTE_CHARS)}**" if at == best else shorten(text, QUOTE_CHARS))
+        text = shorten(text.replace("*", ""), QUOTE_CHARS)
+        shown.append(f"**{text}**" if at == best else text)
+        previous = at
     return " ".join(shown)
 
 

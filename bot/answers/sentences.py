@@ -33,7 +33,7 @@ SHORT_PENALTY = 0.0
 # A question term found in this share of the top passages names the subject (the feature), not
 # what is asked about it.
 SUBJECT_SHARE = 0.6
-# Work per question is bounded: at most this many sentences of this many characters are embedded.
+# Work per question is bounded: at most this many sentences, embedded by their first SENTENCE_CHARS characters.
 MAX_SENTENCES = 120
 SENTENCE_CHARS = 400
 # Lines that are only structure carry no answer of their own.
@@ -76,9 +76,16 @@ def clean(sentence: str) -> str:
     return _LEAD.sub("", sentence.replace("**", ""), count=1).strip()
 
 
-def split(passage: Passage) -> list[str]:
-    """The passage's sentences worth scoring: structure-only lines (table rules, bare markers) dropped."""
-    return [clean(s)[:SENTENCE_CHARS] for s in sentences(passage.text) if not _RULE.fullmatch(s)]
+def split(passage: Passage) -> list[tuple[str, int]]:
+    """The passage's sentences worth scoring, each with the number of the line it is on: structure-only
+    lines (table rules, bare markers) and sentences that are nothing but markup dropped."""
+    found = []
+    for number, line in enumerate(passage.text.splitlines()):
+        for sentence in sentences(line):
+            text = clean(sentence)
+            if text and not _RULE.fullmatch(text):
+                found.append((text, number))
+    return found
 
 
 def aspect(question: str, passages: Sequence[Passage]) -> str:
@@ -104,14 +111,13 @@ def rank(question: str, passages: Sequence[Passage], embed: Embed, coverage: Cov
     """Every sentence of `passages` scored against `question`, best first."""
     found: list[tuple[int, int, str]] = []
     for number, passage in enumerate(passages):
-        for position, text in enumerate(split(passage)):
-            if text:
-                found.append((number, position, text))
+        for position, (text, _) in enumerate(split(passage)):
+            found.append((number, position, text))
     found = found[:MAX_SENTENCES]
     if not found:
         return []
     asked = aspect(question, passages)
-    vectors = np.asarray(embed([question, *(text for _, _, text in found)]), dtype=np.float32)
+    vectors = np.asarray(embed([question, *(text[:SENTENCE_CHARS] for _, _, text in found)]), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1)
     norms[norms == 0] = 1.0
     vectors /= norms[:, None]
