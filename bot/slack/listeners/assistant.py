@@ -17,6 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.copilot import Reply
+from bot.core.i18n import say
+from bot.core.language import detect
 from bot.slack.blocks import SlackMessage, as_slack_messages, footer_blocks, split_text
 from bot.slack.guard import ignorable
 from bot.slack.surface import USAGE, Surface
@@ -111,21 +113,29 @@ class AssistantPane:
             thread.files = [*thread.files, *new_files]
             if not thread.history and set_title is not None:
                 self.surface.quietly(set_title, text[:80] or "PM Copilot")
+            hint = self.surface.hint(client, user, request)
             if set_status is not None:
+                lang = detect(request.argument, hint)
                 self.surface.quietly(
                     set_status,
-                    status="is looking through the playbook…",
-                    loading_messages=["Reading the playbook…", "Checking the PRDs…", "Gathering sources…"],
+                    status=say("slack.status", lang),
+                    loading_messages=[say(f"slack.loading_{what}", lang) for what in ("playbook", "prds", "sources")],
                 )
             immediate = self.surface.immediate(request, user)
             if immediate is not None:
                 reply = Reply(kind="help", markdown=USAGE.replace("/pm ", "")) if request.verb == "help" else immediate
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply))
             elif request.verb == "ask" and say_stream is not None:
-                reply = self._stream_answer(client, channel, thread_ts, request.argument, thread, user, say_stream)
+                reply = self._stream_answer(
+                    client, channel, thread_ts, request.argument, thread, user, say_stream, hint
+                )
             else:
                 reply = self.surface.copilot.run(
-                    request, user=user, conversation=thread.conversation(), scope=self.surface.copilot.scope_of(None)
+                    request,
+                    user=user,
+                    conversation=thread.conversation(),
+                    scope=self.surface.copilot.scope_of(None),
+                    hint=hint,
                 )
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
                 if reply.attachment is not None:
@@ -145,6 +155,7 @@ class AssistantPane:
         thread: ThreadContext,
         user: str,
         say_stream: SayStream,
+        hint: str | None = None,
     ) -> Reply:
         """Stream the answer as it is written (chat.startStream/appendStream/stopStream), sources at the end.
 
@@ -168,7 +179,11 @@ class AssistantPane:
                 broken = True
 
         reply = self.surface.copilot.ask(
-            question, conversation=thread.conversation(), on_token=on_token, scope=self.surface.copilot.scope_of(None)
+            question,
+            conversation=thread.conversation(),
+            on_token=on_token,
+            scope=self.surface.copilot.scope_of(None),
+            hint=hint,
         )
         reply_id = self.surface.keep(reply, user)
         if not broken:
