@@ -28,8 +28,8 @@ NAMES: dict[Lang, str] = {"en": "English", "de": "German", "nl": "Dutch"}
 # Probabilities over the three languages (they add up to 1). Measured on tests/devsets/languages/questions.yaml:
 # wrong guesses on PM questions of five words or more stay below CONFIDENT, and the short questions a hint
 # should settle mostly sit between the two.
-CONFIDENT = 0.90
-PLAUSIBLE = 0.60
+CONFIDENT = 0.80
+PLAUSIBLE = 0.50
 # Enough text to tell the language; more only costs time.
 SAMPLE_CHARS = 600
 
