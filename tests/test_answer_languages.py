@@ -16,7 +16,7 @@ from bot.core.i18n import say
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
 from tests.conftest import HashingEmbeddings, MakeDeps, MakeSlackHarness, run_cli, write
 from tests.slack_api import Call, SlackAPI
-from tests.slack_harness import SlackHarness, mention
+from tests.slack_harness import SlackHarness, mention, new_ts
 
 PRDS = Path(__file__).resolve().parent.parent / "knowledge" / "prds"
 GERMAN = "Welche Erfolgskennzahlen gelten für die Extraktion der Rechnungsdaten?"
@@ -234,3 +234,31 @@ def test_sharing_a_german_answer_credits_the_sharer_in_german(make_harness: Make
     _, click_url = harness.click(SHARE, value(blocks_of(answer), SHARE))
     shared, _ = slack.wait_for("response_url", count=2, path=click_url)
     assert texts(blocks_of(shared)).startswith("<@UPM> hat diese Antwort geteilt zu: ")
+
+
+def test_the_assistant_pane_streams_a_short_question_in_the_askers_locale(
+    make_harness: MakeHarness, slack: SlackAPI
+) -> None:
+    slack.add_user("UNL", locale="nl-NL")
+    harness = make_harness()
+    thread_ts = new_ts()
+    started = {"user_id": "UNL", "channel_id": "D0PANE", "thread_ts": thread_ts, "context": {}}
+    harness.event({"type": "assistant_thread_started", "assistant_thread": started, "event_ts": new_ts()})
+    slack.wait_for("assistant.threads.setSuggestedPrompts")
+    ts = new_ts()
+    event = {"type": "message", "channel": "D0PANE", "channel_type": "im", "user": "UNL", "text": "KPI?"}
+    harness.event({**event, "ts": ts, "thread_ts": thread_ts, "event_ts": ts})
+    [stop] = slack.wait_for("chat.stopStream")
+    [status] = slack.calls("assistant.threads.setStatus")
+    assert status.params["status"] == say("slack.status", "nl")
+    streamed = "".join(
+        chunk.get("text", "")
+        for call in slack.calls()
+        if call.method.endswith("Stream")
+        for chunk in call.json("chunks") or []
+        if chunk.get("type") == "markdown_text"
+    )
+    assert say("answers.extractive_note", "nl") in streamed
+    footer = stop.json("blocks")
+    assert f"*{say('slack.sources', 'nl')}*" in texts(footer)
+    assert buttons(footer)[FEEDBACK_UP] == say("slack.helpful", "nl")
