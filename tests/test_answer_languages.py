@@ -14,7 +14,9 @@ import pytest
 from bot.answers.answer import answer_question
 from bot.core.i18n import say
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
+from bot.wiring import Deps
 from tests.conftest import HashingEmbeddings, MakeDeps, MakeSlackHarness, run_cli, write
+from tests.openai_server import OpenAIServer, reply, unauthorized
 from tests.slack_api import Call, SlackAPI
 from tests.slack_harness import SlackHarness, mention, new_ts
 
@@ -167,6 +169,49 @@ def test_the_cache_never_serves_a_german_answer_to_an_english_asker(
     again = answer_question(deps, "KPI Rechnungsdaten?", lang="de")
     assert again.cached and again.markdown == german.markdown
     assert answer_question(deps, GERMAN).lang == "de"  # no language given: detected from the question
+
+
+# -- Generated answers -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def generating(
+    make_deps: MakeDeps, tiny_folder: Path, hashing_model: HashingEmbeddings, openai_server: OpenAIServer
+) -> Deps:
+    deps = make_deps(
+        tiny_folder,
+        hashing_model,
+        min_evidence=0.0,
+        openai_api_key="sk-test-loopback-0000000000000000",
+        openai_base_url=openai_server.base_url,
+        llm_max_retries=0,
+    )
+    deps.index.reindex()
+    return deps
+
+
+def test_the_prompt_asks_for_the_questions_language_and_the_warning_follows_it(
+    generating: Deps, openai_server: OpenAIServer
+) -> None:
+    openai_server.script(reply("Die Extraktion soll 95 % erreichen."))
+    answer = answer_question(generating, GERMAN)
+    prompt = openai_server.requests[-1]["body"]["messages"][-1]["content"]
+    assert "Write the whole answer in German" in prompt and '"Das weiß ich nicht"' in prompt
+    assert answer.lang == "de" and answer.unverified
+    assert answer.markdown == "Die Extraktion soll 95 % erreichen.\n\n" + say("answers.unverified", "de")
+
+
+def test_a_generated_decline_in_dutch_is_a_decline(generating: Deps, openai_server: OpenAIServer) -> None:
+    openai_server.script(reply("Dat weet ik niet: de bronnen noemen geen streefwaarde."))
+    answer = answer_question(generating, DUTCH)
+    assert not answer.answered and answer.lang == "nl" and answer.mode == "generated"
+
+
+def test_a_failed_llm_falls_back_with_note_and_notice_in_german(generating: Deps, openai_server: OpenAIServer) -> None:
+    openai_server.script(unauthorized())
+    answer = answer_question(generating, GERMAN)
+    assert answer.markdown.startswith(say("answers.fallback_note", "de"))
+    assert answer.notice == say("llm.key", "de")
 
 
 # -- Slack ---------------------------------------------------------------------------------------------------
