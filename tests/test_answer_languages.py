@@ -307,3 +307,19 @@ def test_the_assistant_pane_streams_a_short_question_in_the_askers_locale(
     footer = stop.json("blocks")
     assert f"*{say('slack.sources', 'nl')}*" in texts(footer)
     assert buttons(footer)[FEEDBACK_UP] == say("slack.helpful", "nl")
+
+
+def test_the_assistant_pane_greets_in_the_users_slack_language(make_harness: MakeHarness, slack: SlackAPI) -> None:
+    slack.add_user("UDE", locale="de-DE")
+    harness = make_harness()
+    started = {"user_id": "UDE", "channel_id": "D0PANE", "thread_ts": new_ts(), "context": {}}
+    harness.event({"type": "assistant_thread_started", "assistant_thread": started, "event_ts": new_ts()})
+    [prompts] = slack.wait_for("assistant.threads.setSuggestedPrompts")
+    [greeting] = slack.wait_for("chat.postMessage")
+    assert greeting.params["text"] == say("slack.greeting", "de")
+    assert prompts.params["title"] == say("slack.prompts_title", "de")
+    first = prompts.json("prompts")[0]
+    assert (first["title"], first["message"]) == (
+        say("slack.prompt_playbook", "de"),
+        say("slack.prompt_playbook_question", "de"),
+    )

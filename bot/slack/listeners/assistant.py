@@ -17,8 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.copilot import Reply
-from bot.core.i18n import say
-from bot.core.language import detect
+from bot.core.i18n import say as words  # `say` is Bolt's name for posting in the thread
+from bot.core.language import detect, language
 from bot.slack.blocks import SlackMessage, as_slack_messages, footer_blocks, split_text
 from bot.slack.guard import ignorable
 from bot.slack.surface import USAGE, Surface
@@ -28,9 +28,10 @@ from bot.wiring import Deps
 log = logging.getLogger(__name__)
 
 STREAM_PIECE_CHARS = 3500
-GREETING = "Hi! I answer from your team's PRDs and the AI-PM playbook, with sources. What are you working on?"
+GREETING = words("slack.greeting", "en")
 SUGGESTED_PROMPTS = [
-    {"title": "Ask the playbook", "message": "What should we measure before launching an AI feature?"},
+    {"title": words("slack.prompt_playbook", "en"), "message": words("slack.prompt_playbook_question", "en")},
+    # These two stay English in every language: their wording is what `parse_request` reads as a verb.
     {"title": "Draft eval criteria", "message": "Draft eval criteria for: an AI summary of support tickets"},
     {
         "title": "Explain an error",
@@ -60,15 +61,26 @@ class AssistantPane:
         self.contexts = contexts
 
     def thread_started(
-        self, body: dict[str, Any], event: dict[str, Any], say: Say, set_suggested_prompts: SetSuggestedPrompts
+        self,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        say: Say,
+        set_suggested_prompts: SetSuggestedPrompts,
+        client: WebClient,
     ) -> None:
         with self.surface.guard(body, "assistant thread", lambda text: say(text)):
             thread = event.get("assistant_thread") or {}
             viewing = thread.get("context") or {}
             if viewing:
                 self.contexts.save(channel_id=thread["channel_id"], thread_ts=thread["thread_ts"], context=viewing)
-            say(GREETING)
-            set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title="Try one of these:")
+            # The greeting in the user's Slack language (users.info, cached for their first question too).
+            lang = language(self.surface.boundary.locale(client, str(thread.get("user_id") or "")))
+            ask = {
+                "title": words("slack.prompt_playbook", lang),
+                "message": words("slack.prompt_playbook_question", lang),
+            }
+            say(words("slack.greeting", lang))
+            set_suggested_prompts(prompts=[ask, *SUGGESTED_PROMPTS[1:]], title=words("slack.prompts_title", lang))
 
     def on_direct_message(
         self,
@@ -118,8 +130,8 @@ class AssistantPane:
                 lang = detect(request.argument, hint)
                 self.surface.quietly(
                     set_status,
-                    status=say("slack.status", lang),
-                    loading_messages=[say(f"slack.loading_{what}", lang) for what in ("playbook", "prds", "sources")],
+                    status=words("slack.status", lang),
+                    loading_messages=[words(f"slack.loading_{what}", lang) for what in ("playbook", "prds", "sources")],
                 )
             immediate = self.surface.immediate(request, user)
             if immediate is not None:
