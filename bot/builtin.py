@@ -45,3 +45,8 @@ def knowledge_file(knowledge_dir: Path | None, relpath: str) -> Path:
         if team.is_file():
             return team
     return data_dir() / relpath
+
+
+def messages_file() -> Path:
+    """The bot's own words in English, German and Dutch (`say`, bot/core/i18n.py)."""
+    return data_dir() / "i18n" / "messages.yaml"

@@ -44,11 +44,24 @@ class SearchUnavailable(KnowledgeError):
 
 
 class LLMError(PMCopilotError):
-    """The language model failed. `notice` is one line in PM terms."""
+    """The language model failed. `notice` is one line in PM terms.
 
-    def __init__(self, message: str, *, notice: str | None = None) -> None:
+    `notice_key` and `notice_values` name the notice among the bot's own words (bot/core/i18n.py), so an
+    answer can show it in the asker's language; `notice` is its English text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        notice: str | None = None,
+        notice_key: str | None = None,
+        notice_values: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.notice = notice or message
+        self.notice_key = notice_key
+        self.notice_values = notice_values or {}
 
 
 class LLMUnavailable(LLMError):

@@ -11,7 +11,7 @@ from bot.wiring import Deps
 from tests.conftest import MakeDeps, run_cli, write
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = {"question", "answered", "answer", "mode", "sources", "latency_ms"}
+CONTRACT = {"question", "answered", "answer", "mode", "sources", "latency_ms", "lang"}  # "lang": an addition
 SOURCE_KEYS = {"path", "title", "section", "score", "snippet"}
 
 

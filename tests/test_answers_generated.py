@@ -78,7 +78,7 @@ def test_a_cited_answer_lists_the_cited_sources(
     assert "prds/ticket-thread-summarizer.md" in listed.values()
     system = openai_server.requests[0]["body"]["messages"][0]
     assert system["role"] == "system" and "[1]" in system["content"]
-    assert answer.as_json().keys() == {"question", "answered", "answer", "mode", "sources", "latency_ms"}
+    assert answer.as_json().keys() == {"question", "answered", "answer", "mode", "sources", "latency_ms", "lang"}
 
 
 def test_fabricated_citations_are_dropped_and_the_rest_renumbered(

@@ -115,5 +115,6 @@ def test_ask_returns_the_reply_every_surface_renders(copilot: Copilot) -> None:
     copilot.update_index()
     reply = copilot.ask("  What   p95 latency should chat features keep? ")
     assert reply.kind == "answer" and reply.question == "What p95 latency should chat features keep?"
-    assert set(reply.as_json()) == {"question", "answered", "answer", "mode", "sources", "latency_ms"}
+    assert set(reply.as_json()) == {"question", "answered", "answer", "mode", "sources", "latency_ms", "lang"}
+    assert reply.lang == "en"
     assert reply.as_json()["answer"] == reply.markdown

@@ -35,6 +35,8 @@ from tests.openai_server import (
 )
 
 MESSAGES = as_messages("You are terse.", [("user", "Earlier question"), ("assistant", "Earlier answer")], "Hi?")
+# The answer prompt names the language to write in and how to say "I don't know" in it.
+LANGUAGE = {"language": "English", "dont_know": "I don't know"}
 
 
 def make_llm(server: OpenAIServer, tmp_path: Path, **overrides: object) -> LLM:
@@ -163,7 +165,7 @@ class Criteria(BaseModel):
 def test_structured_output_parses_into_the_schema(openai_server: OpenAIServer, tmp_path: Path) -> None:
     openai_server.script(reply('{"feature": "summarizer", "metrics": ["faithfulness", "p95 latency"]}'))
     result = make_llm(openai_server, tmp_path).structured(
-        "answer", {"sources": "[1] PRD", "question": "What to measure?"}, Criteria
+        "answer", {"sources": "[1] PRD", "question": "What to measure?", **LANGUAGE}, Criteria
     )
     assert result == Criteria(feature="summarizer", metrics=["faithfulness", "p95 latency"])
     body = openai_server.requests[0]["body"]
@@ -176,7 +178,7 @@ def test_structured_output_that_does_not_fit_is_a_failure(openai_server: OpenAIS
     openai_server.default = reply('{"feature": 3}')
     with pytest.raises(LLMUnavailable):
         make_llm(openai_server, tmp_path, llm_max_retries=1).structured(
-            "answer", {"sources": "", "question": "?"}, Criteria
+            "answer", {"sources": "", "question": "?", **LANGUAGE}, Criteria
         )
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.answers.attributes import LABELS, Kind, missing
+from bot.answers.attributes import Kind, missing
 from bot.answers.cache import AnswerCache
 from bot.answers.extractive import (
     EXTRACTIVE_NOTE,
@@ -31,7 +31,8 @@ from bot.answers.generated import (
 from bot.answers.links import link_sources
 from bot.answers.sentences import Sentence, rank
 from bot.answers.types import Conversation
-from bot.core.llm import OFF_NOTICE
+from bot.core.i18n import notice, say
+from bot.core.language import Lang, detect, language
 from bot.core.metrics import AnswerRecord, Fallback
 from bot.core.prompts import combined_version
 from bot.core.redact import redact
@@ -74,12 +75,12 @@ def min_evidence(deps: Deps) -> float:
     return deps.settings.min_evidence if deps.settings.min_evidence is not None else DEFAULT_MIN_EVIDENCE
 
 
-def _decline(question: str, passages: list[Passage]) -> Reply:
+def _decline(question: str, passages: list[Passage], lang: Lang = "en") -> Reply:
     return Reply(
         kind="answer",
         question=question,
         answered=False,
-        markdown=decline_answer(passages),
+        markdown=decline_answer(passages, lang),
         mode="extractive",
         sources=[cite(p) for p in passages[:3]],
     )
@@ -97,22 +98,21 @@ def outside_scope(
     return list(dict.fromkeys(path.rsplit("/", 1)[0] if "/" in path else path for path in outside))[:3]
 
 
-def _decline_out_of_scope(question: str, folders: Iterable[str], elsewhere: list[str]) -> Reply:
-    searched = ", ".join(f"`{folder}`" for folder in folders) or "no folders"
+def _decline_out_of_scope(question: str, folders: Iterable[str], elsewhere: list[str], lang: Lang = "en") -> Reply:
+    searched = ", ".join(f"`{folder}`" for folder in folders) or say("answers.no_folders", lang)
     others = ", ".join(f"`{folder}`" for folder in elsewhere)
     return Reply(
         kind="answer",
         question=question,
         answered=False,
-        markdown=(
-            f"I don't know from the knowledge this channel searches ({searched}). Other folders might know: "
-            f"{others}; ask in a channel whose scope covers them (`/pm scope` shows a channel's)."
-        ),
+        markdown=say("answers.decline_out_of_scope", lang, searched=searched, others=others),
         mode="extractive",
     )
 
 
-def _decline_unstated(question: str, passages: list[Passage], ranked: list[Sentence], kind: Kind) -> Reply:
+def _decline_unstated(
+    question: str, passages: list[Passage], ranked: list[Sentence], kind: Kind, lang: Lang = "en"
+) -> Reply:
     """The feature is found but the fact isn't: say so, and quote the closest the documents come."""
     best = ranked[0]
     passage = passages[best.passage]
@@ -121,9 +121,12 @@ def _decline_unstated(question: str, passages: list[Passage], ranked: list[Sente
         kind="answer",
         question=question,
         answered=False,
-        markdown=(
-            f"I don't know: *{passage.title}* doesn't state {LABELS[kind]}. "
-            f"The closest it says [1]:\n> {shorten(best.text, QUOTE_CHARS)}"
+        markdown=say(
+            "answers.decline_unstated",
+            lang,
+            title=passage.title,
+            missing=say(f"answers.missing.{kind}", lang),
+            closest=shorten(best.text, QUOTE_CHARS),
         ),
         mode="extractive",
         sources=[cite(p) for p in [passage, *others]],
@@ -156,40 +159,40 @@ def _compose(
     conversation: Conversation | None,
     on_token: OnToken | None,
     folders: Iterable[str] | None = None,
+    lang: Lang = "en",
 ) -> Outcome:
     passages = distinct(deps.retriever.search(question, k=k * 2, doctypes=doctypes, folders=folders))[:k]
     strong = deps.retriever.evidence(question, passages) >= min_evidence(deps)
     if not strong and folders is not None:
         elsewhere = outside_scope(deps, question, k, doctypes, folders)
         if elsewhere:
-            return Outcome(_decline_out_of_scope(question, folders, elsewhere))
+            return Outcome(_decline_out_of_scope(question, folders, elsewhere, lang))
     # Thread context is evidence of its own: a question about the PRD in the thread can be
     # answered from it even when the knowledge base has nothing close.
     from_context = conversation is not None and bool(conversation.context.strip())
     if not deps.llm.enabled:
         if not strong:
-            return Outcome(_decline(question, passages))
+            return Outcome(_decline(question, passages, lang))
         ranked = ranked_sentences(deps, question, passages)
         kind = missing(question, [sentence.text for sentence in ranked[:CHECKED_SENTENCES]])
         if kind is not None:
-            return Outcome(_decline_unstated(question, passages, ranked, kind))
-        return Outcome(_extractive(question, passages, ranked, EXTRACTIVE_NOTE, OFF_NOTICE), fallback="off")
+            return Outcome(_decline_unstated(question, passages, ranked, kind, lang))
+        note, off = say("answers.extractive_note", lang), say("llm.off", lang)
+        return Outcome(_extractive(question, passages, ranked, note, off), fallback="off")
     if not strong and not from_context:
-        return Outcome(_decline(question, passages))
+        return Outcome(_decline(question, passages, lang))
     try:
-        return generate(deps, question, passages, conversation, on_token)
+        return generate(deps, question, passages, conversation, on_token, lang)
     except LLMError as error:
         log.warning("generation failed, answering extractively: %s", error)
         # Never cached: the next asker should get a written answer once the provider recovers.
         if not strong:
-            declined = _decline(question, passages)
-            declined.notice = error.notice
+            declined = _decline(question, passages, lang)
+            declined.notice = notice(error, lang)
             return Outcome(declined, fallback="failed", cacheable=False)
-        return Outcome(
-            _extractive(question, passages, ranked_sentences(deps, question, passages), FALLBACK_NOTE, error.notice),
-            fallback="failed",
-            cacheable=False,
-        )
+        ranked = ranked_sentences(deps, question, passages)
+        quoted = _extractive(question, passages, ranked, say("answers.fallback_note", lang), notice(error, lang))
+        return Outcome(quoted, fallback="failed", cacheable=False)
 
 
 def answer_question(
@@ -201,13 +204,16 @@ def answer_question(
     conversation: Conversation | None = None,
     on_token: OnToken | None = None,
     folders: Iterable[str] | None = None,
+    lang: str | None = None,
 ) -> Reply:
     """Serve from the answer cache, or retrieve, then decline, generate with citations, or quote.
 
     `question` is as the façade's validation left it (bot.copilot): whitespace collapsed, within MAX_QUESTION_CHARS.
     folders: the channel's scope (`bot.knowledge.scopes`); None searches all of the knowledge.
+    lang: the language to answer in (`bot.core.language`); None detects it from the question.
     """
     started = time.perf_counter()
+    lang = language(lang) or detect(question)
     k = k or deps.settings.top_k
     generating = deps.llm.enabled
     prompt_version = combined_version(*answer_prompts(conversation)) if generating else "extractive"
@@ -223,6 +229,7 @@ def answer_question(
         doctypes=doctypes,
         conversation=conversation,
         folders=folders,
+        lang=lang,
     )
     hit = cache.get(key)
     if hit is not None:
@@ -234,8 +241,9 @@ def answer_question(
         fallback: Fallback | None = None if hit.mode == "generated" or not hit.answered else "off"
         _record(deps, Outcome(hit, fallback=fallback), model, prompt_version)
         return hit
-    outcome = _compose(deps, question, k, doctypes, conversation, on_token, folders)
+    outcome = _compose(deps, question, k, doctypes, conversation, on_token, folders, lang)
     answer = outcome.answer
+    answer.lang = lang
     # Quotes come straight from the documents, which may hold a pasted key: never reply or cache one.
     answer.markdown = redact(answer.markdown)
     answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)

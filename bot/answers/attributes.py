@@ -15,15 +15,7 @@ from typing import Literal
 
 Kind = Literal["money", "count", "target", "duration", "date", "owner"]
 
-# What a PM would call the missing fact, for the decline ("doesn't state a price or budget").
-LABELS: dict[Kind, str] = {
-    "money": "a price, cost or budget",
-    "count": "that number",
-    "target": "a target figure",
-    "duration": "a duration or time limit",
-    "date": "a date",
-    "owner": "an owner",
-}
+# What a PM would call each kind of missing fact is in bot/data/i18n/messages.yaml (`answers.missing.<kind>`).
 
 # Question cues, tried in this order: "How many beta users will it launch with?" wants a count, not a date.
 _CUES: tuple[tuple[Kind, str], ...] = (

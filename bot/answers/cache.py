@@ -2,7 +2,8 @@
 
 A key is a hash of everything that shapes an answer: the normalised question, the index version
 (so a reindex invalidates every entry at once), the prompt version, the model, k, the decline
-threshold, the doc types and the channel's scope (its knowledge folders), and, for a question asked in
+threshold, the doc types, the channel's scope (its knowledge folders) and the language of the answer
+(a German answer is never served to an English asker), and, for a question asked in
 a thread or the assistant pane, that
 conversation's scope (workspace, channel, thread) with its context and history. An answer drawn
 from one private thread therefore can't be served anywhere else.
@@ -57,6 +58,7 @@ class AnswerCache:
         doctypes: Iterable[str] | None = None,
         conversation: Conversation | None = None,
         folders: Iterable[str] | None = None,
+        lang: str = "en",
     ) -> str:
         parts: dict[str, object] = {
             "q": normalise(question),
@@ -66,6 +68,7 @@ class AnswerCache:
             "k": k,
             "threshold": threshold,
             "doctypes": sorted(set(doctypes)) if doctypes else None,
+            "lang": lang,
         }
         if folders is not None:
             parts["folders"] = sorted(set(folders))  # a channel's scope: its answers are its own

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.answers.sentences import Sentence, leans_back, split
+from bot.core.i18n import say
 from bot.core.redact import redact
 from bot.core.reply import Source
 from bot.core.text import shorten
 from bot.knowledge.retrieval import Passage
 
-EXTRACTIVE_NOTE = "_Generation is off (no LLM configured), so here are the most relevant passages, quoted._"
+EXTRACTIVE_NOTE = say("answers.extractive_note", "en")
 MAX_QUOTES = 3
 QUOTE_CHARS = 480
 SENTENCES_PER_QUOTE = 3
-FALLBACK_NOTE = "_The AI writer couldn't answer just now, so here are the most relevant passages, quoted._"
+FALLBACK_NOTE = say("answers.fallback_note", "en")
 
 
 def cite(passage: Passage) -> Source:
@@ -89,8 +90,8 @@ def extractive_answer(chosen: list[tuple[Passage, str]], note: str = EXTRACTIVE_
     return "\n\n".join(parts)
 
 
-def decline_answer(passages: list[Passage]) -> str:
+def decline_answer(passages: list[Passage], lang: str = "en") -> str:
     if not passages:
-        return "I don't know: the knowledge base has nothing on that yet."
+        return say("answers.decline_nothing", lang)
     closest = "; ".join(f"{p.title} — {p.section}" if p.section else p.title for p in passages[:3])
-    return f"I don't know: nothing in the knowledge base answers that well enough. The closest sources are: {closest}."
+    return say("answers.decline_closest", lang, closest=closest)

@@ -12,6 +12,8 @@ from bot.answers.citations import CitationFilter
 from bot.answers.extractive import cite
 from bot.answers.types import Conversation
 from bot.core import prompts
+from bot.core.i18n import say, starts_with
+from bot.core.language import NAMES, language
 from bot.core.llm import Completion, as_messages
 from bot.core.metrics import Fallback
 from bot.core.prompts import Prompt
@@ -35,9 +37,7 @@ replaces whatever was shown.
 """
 
 
-UNVERIFIED_WARNING = (
-    "\n\n⚠️ _No sources cited: this answer isn't backed by the knowledge base, so check it before relying on it._"
-)
+UNVERIFIED_WARNING = "\n\n" + say("answers.unverified", "en")
 # The thread's own material (a PRD pasted or shared in the thread) is capped so the sources still fit.
 CONTEXT_TOKENS = 3000
 # A history turn is cut to this many characters before it is counted or redacted, so one huge message
@@ -87,11 +87,13 @@ def generate(
     passages: list[Passage],
     conversation: Conversation | None,
     on_token: OnToken | None,
+    lang: str = "en",
 ) -> Outcome:
-    """Ask the LLM with numbered sources; keep only real citations; raises LLMError subclasses."""
+    """Ask the LLM with numbered sources, to answer in `lang`; keep only real citations; raises LLMError subclasses."""
     system, task = answer_prompts(conversation)
     context = conversation.context.strip() if conversation is not None else ""
     variables: dict[str, str] = {"sources": numbered_sources(passages) or "(none found)", "question": redact(question)}
+    variables |= {"language": NAMES[language(lang) or "en"], "dont_know": say("answers.dont_know", lang)}
     if context:
         variables["context"] = redact(truncate(context, CONTEXT_TOKENS))
     history: list[tuple[str, str]] = []
@@ -112,7 +114,8 @@ def generate(
     if on_token is not None and tail:
         on_token(tail)
     text = citations.text.strip()
-    if re.match(r"(?i)\s*(i don't know|i do not know)\b", text) and not citations.grounded:
+    gave_up = re.match(r"(?i)\s*(i don't know|i do not know)\b", text) or starts_with(text, "answers.dont_know")
+    if gave_up and not citations.grounded:
         # The model found the sources wanting: a decline, with the closest sources for orientation.
         declined = Reply(
             kind="answer",
@@ -125,9 +128,10 @@ def generate(
         return Outcome(declined, completion, citations_dropped=citations.dropped)
     unverified = not citations.grounded
     if unverified:
-        text += UNVERIFIED_WARNING
+        warning = "\n\n" + say("answers.unverified", lang)
+        text += warning
         if on_token is not None:
-            on_token(UNVERIFIED_WARNING)
+            on_token(warning)
     if citations.dropped:
         log.info("dropped %d citation(s) to sources that weren't retrieved", citations.dropped)
     answer = Reply(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.answers.answer import OnToken, answer_question, min_evidence
 from bot.answers.types import Conversation
 from bot.copilot.requests import Request, validate
+from bot.core.language import detect
 from bot.core.metrics import WindowStats, all_windows, stats_report, window_stats
 from bot.core.redact import redact
 from bot.core.reply import Attachment, Reply
@@ -74,16 +75,25 @@ class Copilot:
         return user in self.deps.settings.pm_admins
 
     def run(
-        self, request: Request, *, user: str, conversation: Conversation | None = None, scope: Scope | None = None
+        self,
+        request: Request,
+        *,
+        user: str,
+        conversation: Conversation | None = None,
+        scope: Scope | None = None,
+        hint: str | None = None,
     ) -> Reply:
-        """Carry out any request except `help` (each surface words its own help); `scope`: the channel's."""
+        """Carry out any request except `help` (each surface words its own help).
+
+        scope: the channel's; hint: the asker's locale, for a question whose language is unclear.
+        """
         prd = conversation.context if conversation and request.verb == "eval" else None
         try:
             verb, argument = self.validate(request, prd)
         except InputError as error:
             return Reply(kind="usage", markdown=str(error))
         if verb == "ask":
-            return self.ask(argument, conversation=conversation, scope=scope)
+            return self.ask(argument, conversation=conversation, scope=scope, hint=hint)
         if verb == "scope":
             return self.describe_scope(scope or self.scope_of(None))
         if verb == "eval":
@@ -106,11 +116,19 @@ class Copilot:
         conversation: Conversation | None = None,
         on_token: OnToken | None = None,
         scope: Scope | None = None,
+        hint: str | None = None,
     ) -> Reply:
-        """A cited answer (or a decline) from the channel's `scope`; InputError for an empty or oversized question."""
+        """A cited answer (or a decline) from the channel's `scope`; InputError for an empty or oversized question.
+
+        It comes in the question's language (English, German or Dutch); `hint`, the asker's locale (`de-DE`),
+        settles a question too short to tell.
+        """
         _, question = self.validate(Request("ask", question))
         folders = scope.folders if scope is not None else None
-        return answer_question(self.deps, question, k=k, conversation=conversation, on_token=on_token, folders=folders)
+        lang = detect(question, hint)
+        return answer_question(
+            self.deps, question, k=k, conversation=conversation, on_token=on_token, folders=folders, lang=lang
+        )
 
     # -- errors ---------------------------------------------------------------------------------
 

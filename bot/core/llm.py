@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.config import Settings
 from bot.core import prompts
+from bot.core.i18n import say
 from bot.core.pricing import PriceTable
 from bot.core.redact import redact
 from bot.core.tokens import count_tokens
@@ -47,22 +48,13 @@ MIN_ATTEMPT_S = 0.25
 
 STRUCTURED_SYSTEM = "structured-system"
 
-OFF_NOTICE = "Generation is off: set OPENAI_API_KEY for written answers."
-BUSY_NOTICE = "The AI provider is busy or slow right now, so this answer is quoted from the sources instead."
-MALFORMED_NOTICE = "The AI provider sent back an unusable reply, so this answer is quoted from the sources instead."
-UNREACHABLE_NOTICE = (
-    "The AI provider can't be reached, so this answer is quoted from the sources; "
-    "an admin may want to check OPENAI_BASE_URL."
-)
-KEY_NOTICE = "The AI provider rejected our API key — answers are extractive until an admin fixes OPENAI_API_KEY."
-QUOTA_NOTICE = (
-    "The AI provider says our quota or credit is used up — answers are extractive until an admin "
-    "adds credit or raises the limit."
-)
-FORBIDDEN_NOTICE = (
-    "The AI provider refused this API key access to the model — answers are extractive until an "
-    "admin checks the key's permissions."
-)
+OFF_NOTICE = say("llm.off", "en")
+BUSY_NOTICE = say("llm.busy", "en")
+MALFORMED_NOTICE = say("llm.malformed", "en")
+UNREACHABLE_NOTICE = say("llm.unreachable", "en")
+KEY_NOTICE = say("llm.key", "en")
+QUOTA_NOTICE = say("llm.quota", "en")
+FORBIDDEN_NOTICE = say("llm.forbidden", "en")
 
 
 # What one attempt may raise: the client's errors, a stream over its time, and a reply that isn't a completion.
@@ -72,10 +64,17 @@ _ATTEMPT_ERRORS = (openai.OpenAIError, TimeoutError, ValueError, TypeError, KeyE
 class _Retryable(Exception):
     """One attempt failed in a way another attempt may not."""
 
-    def __init__(self, reason: str, notice: str, retry_after_s: float | None = None) -> None:
+    def __init__(self, reason: str, notice_key: str, retry_after_s: float | None = None) -> None:
         super().__init__(reason)
-        self.notice = notice
+        self.notice_key = notice_key
+        self.notice = say(notice_key, "en")
         self.retry_after_s = retry_after_s
+
+
+def _rejected(message: str, notice_key: str, **values: object) -> LLMRejected:
+    return LLMRejected(
+        message, notice=say(notice_key, "en", **values), notice_key=notice_key, notice_values=dict(values)
+    )
 
 
 @dataclass
@@ -124,34 +123,25 @@ def _error_code(error: openai.APIStatusError) -> str:
 def classify(error: Exception, model: str) -> LLMError | _Retryable:
     """Map an exception from one attempt to a final LLMError or a retryable failure."""
     if isinstance(error, openai.APITimeoutError | TimeoutError):
-        return _Retryable("timed out", BUSY_NOTICE)
+        return _Retryable("timed out", "llm.busy")
     if isinstance(error, openai.APIConnectionError):
-        return _Retryable(f"connection failed: {error}", UNREACHABLE_NOTICE)
+        return _Retryable(f"connection failed: {error}", "llm.unreachable")
     if isinstance(error, openai.APIStatusError):
         status, code = error.status_code, _error_code(error)
         message = redact(f"HTTP {status} ({code}) {error.message}")
         if status == 429 and "insufficient_quota" in code:
-            return LLMRejected(message, notice=QUOTA_NOTICE)
+            return _rejected(message, "llm.quota")
         if status in (408, 409, 429) or status >= 500:
-            return _Retryable(message, BUSY_NOTICE, retry_after(error.response.headers))
+            return _Retryable(message, "llm.busy", retry_after(error.response.headers))
         if status == 401:
-            return LLMRejected(message, notice=KEY_NOTICE)
+            return _rejected(message, "llm.key")
         if status == 403:
-            return LLMRejected(message, notice=FORBIDDEN_NOTICE)
+            return _rejected(message, "llm.forbidden")
         if status == 404:
-            return LLMRejected(
-                message,
-                notice=(
-                    f"The AI provider doesn't offer the model {model!r} — answers are extractive until an admin "
-                    "fixes LLM_MODEL or OPENAI_BASE_URL."
-                ),
-            )
-        return LLMRejected(
-            message,
-            notice=f"The AI provider refused the request (HTTP {status}), so this answer is quoted from the sources.",
-        )
+            return _rejected(message, "llm.no_model", model=repr(model))
+        return _rejected(message, "llm.refused", status=status)
     # Anything else came from reading the reply: a body that isn't a completion.
-    return _Retryable(redact(f"malformed reply: {type(error).__name__}: {error}"), MALFORMED_NOTICE)
+    return _Retryable(redact(f"malformed reply: {type(error).__name__}: {error}"), "llm.malformed")
 
 
 def backoff(attempt: int, base_s: float = BACKOFF_BASE_S) -> float:
@@ -252,7 +242,7 @@ class LLM:
         LLMError subclasses when the endpoint fails or the reply doesn't fit the schema.
         """
         if not self.enabled:
-            raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE)
+            raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE, notice_key="llm.off")
         user = prompts.load(prompt_name).render(**{name: redact(str(value)) for name, value in variables.items()})
         messages = as_messages(prompts.load(system).render(), [], user)
         runnable = self.chat.with_structured_output(schema, method="json_schema", include_raw=True)
@@ -289,7 +279,7 @@ class LLM:
 
     def _with_retries(self, attempt: Callable[[float, list[bool]], Completion]) -> Completion:
         if not self.enabled:
-            raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE)
+            raise LLMUnavailable("no LLM configured", notice=OFF_NOTICE, notice_key="llm.off")
         started = time.monotonic()
         deadline = started + self.settings.llm_budget_s
 
@@ -304,7 +294,9 @@ class LLM:
                     raise outcome from error
                 if streamed[0]:
                     # Text already reached the reader; a second attempt would repeat it.
-                    raise LLMUnavailable(f"stream broke off: {outcome}", notice=outcome.notice) from error
+                    raise LLMUnavailable(
+                        f"stream broke off: {outcome}", notice=outcome.notice, notice_key=outcome.notice_key
+                    ) from error
                 raise outcome from error
 
         retrying = tenacity.Retrying(
@@ -321,7 +313,9 @@ class LLM:
             failed = error.last_attempt.exception()
             assert isinstance(failed, _Retryable)
             raise LLMUnavailable(
-                f"gave up after {error.last_attempt.attempt_number} attempts: {failed}", notice=failed.notice
+                f"gave up after {error.last_attempt.attempt_number} attempts: {failed}",
+                notice=failed.notice,
+                notice_key=failed.notice_key,
             ) from failed
         completion.attempts = retrying.statistics["attempt_number"]
         completion.latency_ms = round((time.monotonic() - started) * 1000, 1)

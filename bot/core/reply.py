@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.core.language import Lang
+
 ReplyKind = Literal[
     "answer", "evals", "error", "stats", "reindex", "help", "usage", "refusal", "scope", "digest", "saved"
 ]
@@ -33,7 +35,7 @@ class Attachment(BaseModel):
 class Reply(BaseModel):
     """The body (`markdown`) and, for answers, how it was made and what it cites.
 
-    `as_json()` is the stable `ask --json` contract.
+    `as_json()` is the stable `ask --json` contract; `lang` is an optional addition to it.
     """
 
     kind: ReplyKind
@@ -47,6 +49,7 @@ class Reply(BaseModel):
     cached: bool = False
     latency_ms: float = 0.0
     attachment: Attachment | None = None
+    lang: Lang | None = None  # the language the reply is in (answers); None: English, not chosen
 
     @property
     def wants_feedback(self) -> bool:
@@ -62,4 +65,4 @@ class Reply(BaseModel):
             # A source without a `url` leaves the key out (the field is an optional addition to the contract).
             "sources": [source.model_dump(exclude={"url"} if source.url is None else None) for source in self.sources],
             "latency_ms": self.latency_ms,
-        }
+        } | ({"lang": self.lang} if self.lang else {})

@@ -7,6 +7,9 @@ them in. The verdict combines the team ids Slack puts on the payload (an event's
 with what users.info says about the user (home team, enterprise, guest flags), cached in the
 store for a few minutes. users.info is a network call, so the check runs in the work after the
 ack, never inside it. When Slack won't say who is asking, the answer is no.
+
+The same cached users.info (asked with `include_locale`) gives the user's locale (`de-DE`), the hint for
+the language of a question too short to tell (bot/core/language.py).
 """
 
 from __future__ import annotations
@@ -54,11 +57,12 @@ class Home:
 
 
 class SlackUser(BaseModel):
-    """What users.info says about someone, as far as access goes."""
+    """What users.info says about someone, as far as access (and the language of answers) goes."""
 
     team: str = ""
     enterprise: str = ""
     guest: bool = False
+    locale: str = ""
 
     @classmethod
     def of(cls, user: dict[str, object]) -> SlackUser:
@@ -67,6 +71,7 @@ class SlackUser(BaseModel):
             team=str(user.get("team_id") or ""),
             enterprise=str(enterprise.get("enterprise_id") or "") if isinstance(enterprise, dict) else "",
             guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            locale=str(user.get("locale") or ""),
         )
 
 
@@ -99,6 +104,11 @@ class WorkspaceBoundary:
             return GUEST_REFUSAL
         return None
 
+    def locale(self, client: WebClient, user: str) -> str | None:
+        """The user's Slack locale (`de-DE`), or None when Slack won't say; from the users.info `refusal` cached."""
+        person = self._lookup(client, user) if user else None
+        return person.locale or None if person is not None else None
+
     def _lookup(self, client: WebClient, user: str) -> SlackUser | None:
         """users.info for `user`, cached for USER_CACHE_S; None when Slack won't say."""
         key = f"slack:user:{user}"
@@ -109,7 +119,7 @@ class WorkspaceBoundary:
             except ValidationError:
                 log.warning("unreadable cached user %s; asking Slack again", user)
         try:
-            found = client.users_info(user=user).get("user")
+            found = client.users_info(user=user, include_locale=True).get("user")
         except SlackApiError as error:
             log.warning("users.info for %s failed (%s); refusing knowledge answers", user, error.response.get("error"))
             return None

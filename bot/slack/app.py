@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.config import Settings
 from bot.copilot import Copilot
+from bot.core import language
 from bot.slack.guard import DeliveryGuard
 from bot.slack.listeners import actions, assistant, commands, digests, home, mentions, saving
 from bot.slack.surface import Surface
@@ -47,6 +48,7 @@ def build_app(
     settings.require("slack_bot_token")
     client = client or slack_client(settings)
     surface = Surface(deps, copilot or Copilot(deps), client)
+    language.warm()  # the /pm ack words "looking that up" in the question's language: no model load in an ack
     contexts = assistant.StoredThreadContexts(deps)
     app = App(
         name="pm-copilot",

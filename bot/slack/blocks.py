@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.copilot import Reply
+from bot.core.i18n import say
 from bot.core.redact import redact
 from bot.core.text import shorten, squash
 
@@ -261,7 +262,7 @@ def sources_block(reply: Reply) -> Block | None:
     """The Sources context block: number, title (a link when the source has a URL), section and path of each chunk."""
     if not reply.sources:
         return None
-    lines = ["*Sources*"]
+    lines = [f"*{say('slack.sources', reply.lang)}*"]
     for number, source in enumerate(reply.sources[:MAX_SOURCES], 1):
         where = f"{escape(source.title)} — {escape(source.section)}" if source.section else escape(source.title)
         if source.url and source.url.startswith(("https://", "http://")):
@@ -278,7 +279,7 @@ def footer_blocks(reply: Reply, reply_id: str | None = None, *, shareable: bool 
         blocks.append(sources)
     notes = []
     if reply.unverified:
-        notes.append(":warning: Some statements couldn't be matched to a source; check them before relying on them.")
+        notes.append(say("slack.unverified", reply.lang))
     if reply.notice:
         notes.append(escape(reply.notice))
     if notes:
@@ -287,11 +288,11 @@ def footer_blocks(reply: Reply, reply_id: str | None = None, *, shareable: bool 
         buttons = []
         if reply.wants_feedback:
             buttons += [
-                _button("👍 Helpful", FEEDBACK_UP, reply_id),
-                _button("👎 Not helpful", FEEDBACK_DOWN, reply_id),
+                _button(say("slack.helpful", reply.lang), FEEDBACK_UP, reply_id),
+                _button(say("slack.not_helpful", reply.lang), FEEDBACK_DOWN, reply_id),
             ]
         if shareable:
-            buttons.append(_button("Share in channel", SHARE, reply_id))
+            buttons.append(_button(say("slack.share", reply.lang), SHARE, reply_id))
         blocks.append(ActionsBlock(block_id=ACTIONS_BLOCK, elements=buttons).to_dict())
     return blocks
 
@@ -311,8 +312,12 @@ def as_slack_blocks(
     """
     blocks: list[Block] = []
     if shared_by is not None:
-        asked = f": _{escape(redact(reply.question))[:300]}_" if reply.question else ""
-        blocks.append(_context(f"<@{shared_by}> shared this answer{' to' if asked else ''}{asked}"))
+        who = f"<@{shared_by}>"
+        if reply.question:
+            asked = f"_{escape(redact(reply.question))[:300]}_"
+            blocks.append(_context(say("slack.shared_to", reply.lang, user=who, question=asked)))
+        else:
+            blocks.append(_context(say("slack.shared", reply.lang, user=who)))
     blocks.extend(_section(piece) for piece in split_text(to_mrkdwn(reply.markdown) or "_(empty)_", SECTION_CHARS))
     blocks.extend(footer_blocks(reply, reply_id, shareable=shareable))
     return blocks

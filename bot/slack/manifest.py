@@ -14,7 +14,8 @@ It asks only for the scopes the code uses:
     files:read            reading PRD files shared in a thread
     files:write           uploading eval plans
     assistant:write       the assistant pane's status, title and suggested prompts
-    users:read            who is asking (users.info): guests and other organisations get no knowledge
+    users:read            who is asking (users.info): guests and other organisations get no knowledge;
+                          the asker's locale, for the language of a short question
     channels:read         a channel's name for name-glob scopes (conversations.info), and the public
                           channels the viewer is in, for the Home tab (users.conversations)
     groups:read           … the same for private channels

@@ -153,6 +153,10 @@ class Surface:
             return self.copilot.reindex(user)
         return None
 
+    def hint(self, client: WebClient, user: str, request: Request) -> str | None:
+        """The asker's Slack locale (`de-DE`) for a question, the hint for its language. May call users.info."""
+        return self.boundary.locale(client, user) if request.verb == "ask" else None
+
     def scope_of(self, client: WebClient, channel: str | None, name: str | None = None) -> Scope:
         """The channel's knowledge scope; its name is looked up only when a rule matches by name. Never in an ack."""
         rules = self.copilot.scopes.rules()

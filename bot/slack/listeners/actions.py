@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.core.i18n import say
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, as_slack_messages
 from bot.slack.feedback import Vote, find_reply, record_vote
 from bot.slack.surface import Surface
@@ -58,12 +59,10 @@ class Actions:
         tell = lambda text: respond(text=text, response_type="ephemeral", replace_original=False)  # noqa: E731
         with self.surface.guard(body, "feedback", tell):
             vote: Vote = "up" if action.get("action_id") == FEEDBACK_UP else "down"
-            if record_vote(self.surface.store, str(action.get("value", "")), user, vote):
-                tell(
-                    "Thanks, noted :+1:"
-                    if vote == "up"
-                    else "Thanks, noted. The team reviews 👎 answers to improve them."
-                )
+            reply_id = str(action.get("value", ""))
+            if record_vote(self.surface.store, reply_id, user, vote):
+                kept = find_reply(self.surface.store, reply_id)  # thanks in the language of the answer rated
+                tell(say(f"slack.thanks_{vote}", kept.reply.lang if kept else None))
 
 
 def register(app: App, surface: Surface) -> None:

@@ -17,6 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.copilot import Reply
+from bot.core.i18n import say as words  # `say` is Bolt's name for posting in the thread
+from bot.core.language import detect, language
 from bot.slack.blocks import SlackMessage, as_slack_messages, footer_blocks, split_text
 from bot.slack.guard import ignorable
 from bot.slack.surface import USAGE, Surface
@@ -26,9 +28,10 @@ from bot.wiring import Deps
 log = logging.getLogger(__name__)
 
 STREAM_PIECE_CHARS = 3500
-GREETING = "Hi! I answer from your team's PRDs and the AI-PM playbook, with sources. What are you working on?"
+GREETING = words("slack.greeting", "en")
 SUGGESTED_PROMPTS = [
-    {"title": "Ask the playbook", "message": "What should we measure before launching an AI feature?"},
+    {"title": words("slack.prompt_playbook", "en"), "message": words("slack.prompt_playbook_question", "en")},
+    # These two stay English in every language: their wording is what `parse_request` reads as a verb.
     {"title": "Draft eval criteria", "message": "Draft eval criteria for: an AI summary of support tickets"},
     {
         "title": "Explain an error",
@@ -58,15 +61,26 @@ class AssistantPane:
         self.contexts = contexts
 
     def thread_started(
-        self, body: dict[str, Any], event: dict[str, Any], say: Say, set_suggested_prompts: SetSuggestedPrompts
+        self,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        say: Say,
+        set_suggested_prompts: SetSuggestedPrompts,
+        client: WebClient,
     ) -> None:
         with self.surface.guard(body, "assistant thread", lambda text: say(text)):
             thread = event.get("assistant_thread") or {}
             viewing = thread.get("context") or {}
             if viewing:
                 self.contexts.save(channel_id=thread["channel_id"], thread_ts=thread["thread_ts"], context=viewing)
-            say(GREETING)
-            set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title="Try one of these:")
+            # The greeting in the user's Slack language (users.info, cached for their first question too).
+            lang = language(self.surface.boundary.locale(client, str(thread.get("user_id") or "")))
+            ask = {
+                "title": words("slack.prompt_playbook", lang),
+                "message": words("slack.prompt_playbook_question", lang),
+            }
+            say(words("slack.greeting", lang))
+            set_suggested_prompts(prompts=[ask, *SUGGESTED_PROMPTS[1:]], title=words("slack.prompts_title", lang))
 
     def on_direct_message(
         self,
@@ -111,21 +125,29 @@ class AssistantPane:
             thread.files = [*thread.files, *new_files]
             if not thread.history and set_title is not None:
                 self.surface.quietly(set_title, text[:80] or "PM Copilot")
+            hint = self.surface.hint(client, user, request)
             if set_status is not None:
+                lang = detect(request.argument, hint)
                 self.surface.quietly(
                     set_status,
-                    status="is looking through the playbook…",
-                    loading_messages=["Reading the playbook…", "Checking the PRDs…", "Gathering sources…"],
+                    status=words("slack.status", lang),
+                    loading_messages=[words(f"slack.loading_{what}", lang) for what in ("playbook", "prds", "sources")],
                 )
             immediate = self.surface.immediate(request, user)
             if immediate is not None:
                 reply = Reply(kind="help", markdown=USAGE.replace("/pm ", "")) if request.verb == "help" else immediate
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply))
             elif request.verb == "ask" and say_stream is not None:
-                reply = self._stream_answer(client, channel, thread_ts, request.argument, thread, user, say_stream)
+                reply = self._stream_answer(
+                    client, channel, thread_ts, request.argument, thread, user, say_stream, hint
+                )
             else:
                 reply = self.surface.copilot.run(
-                    request, user=user, conversation=thread.conversation(), scope=self.surface.copilot.scope_of(None)
+                    request,
+                    user=user,
+                    conversation=thread.conversation(),
+                    scope=self.surface.copilot.scope_of(None),
+                    hint=hint,
                 )
                 self.surface.post(client, channel, thread_ts, as_slack_messages(reply, self.surface.keep(reply, user)))
                 if reply.attachment is not None:
@@ -145,6 +167,7 @@ class AssistantPane:
         thread: ThreadContext,
         user: str,
         say_stream: SayStream,
+        hint: str | None = None,
     ) -> Reply:
         """Stream the answer as it is written (chat.startStream/appendStream/stopStream), sources at the end.
 
@@ -168,7 +191,11 @@ class AssistantPane:
                 broken = True
 
         reply = self.surface.copilot.ask(
-            question, conversation=thread.conversation(), on_token=on_token, scope=self.surface.copilot.scope_of(None)
+            question,
+            conversation=thread.conversation(),
+            on_token=on_token,
+            scope=self.surface.copilot.scope_of(None),
+            hint=hint,
         )
         reply_id = self.surface.keep(reply, user)
         if not broken:

@@ -10,6 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.copilot import Reply, parse_request
+from bot.core.i18n import say
+from bot.core.language import detect
 from bot.core.logs import request_id
 from bot.core.redact import redact
 from bot.core.text import clip
@@ -24,7 +26,6 @@ RESPONSE_URL_USES = 5
 # How much of the request the "working on it" ack echoes back.
 ECHO_CHARS = 200
 _WORKING = {
-    "ask": ":mag: Looking that up: _{argument}_",
     "eval": ":memo: Drafting eval criteria for _{argument}_…",
     "error": ":mag: Looking up that error…",
     "stats": ":bar_chart: Gathering the stats…",
@@ -36,6 +37,13 @@ _WORKING = {
 def _echo(argument: str) -> str:
     """The start of a request, escaped for the "working" ack; cut before redaction so the ack's work is bounded."""
     return escape(redact(clip(argument, ECHO_CHARS)))
+
+
+def _working(verb: str, argument: str) -> str:
+    """The "working on it" ack; a question's in its own language (no users.info in an ack, so no locale hint)."""
+    if verb == "ask":
+        return say("slack.working_ask", detect(clip(argument, ECHO_CHARS)), argument=_echo(argument))
+    return _WORKING[verb].format(argument=_echo(argument))
 
 
 class Commands:
@@ -57,7 +65,7 @@ class Commands:
         if immediate is not None:
             ack(response_type="ephemeral", text=immediate.markdown)
             return
-        ack(response_type="ephemeral", text=_WORKING[request.verb].format(argument=_echo(request.argument)))
+        ack(response_type="ephemeral", text=_working(request.verb, request.argument))
 
     def run_command(
         self, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
@@ -81,7 +89,8 @@ class Commands:
                 tell(refusal)
                 return
             scope = self.surface.scope_of(client, command.get("channel_id"), command.get("channel_name"))
-            reply = self.surface.copilot.run(request, user=user, scope=scope)
+            hint = self.surface.hint(client, user, request)
+            reply = self.surface.copilot.run(request, user=user, scope=scope, hint=hint)
             if reply.attachment is not None:
                 reply = reply.model_copy(
                     update={"markdown": f"{reply.markdown}\n\n_The full plan is on its way to your DMs as a file._"}

@@ -53,8 +53,9 @@ class Mentions:
                     reply = Reply(kind="help", markdown=MENTION_HELP)
                 else:
                     scope = self.surface.scope_of(client, channel)
+                    hint = self.surface.hint(client, user, request)
                     reply = self.surface.copilot.run(
-                        request, user=user, conversation=thread.conversation(), scope=scope
+                        request, user=user, conversation=thread.conversation(), scope=scope, hint=hint
                     )
                 if unread:
                     reply = reply.model_copy(update={"markdown": f"{reply.markdown}\n\n_{unread}_"})
