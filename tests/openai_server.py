@@ -2,7 +2,9 @@
 
 The real `openai` client and langchain-openai's `ChatOpenAI` talk to it over HTTP. Queue steps
 with `server.script(...)`; each request to /v1/chat/completions takes the next step, or
-`server.default` when the queue is empty. Every request is recorded in `server.requests`.
+`server.default` (an answer quoting the first source listed) when the queue is empty. A step can
+write its reply from the request (`responding`), e.g. quoting the sources the prompt listed.
+Every request is recorded in `server.requests`.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ _SOURCE_HEADER = re.compile(r"^\[(\d+)\] .*\(\S+\)$", re.M)
 
 def prompt_sources(payload: dict[str, Any]) -> dict[int | str, str]:
     """The texts the request's user message lists: source number -> text, and "thread" -> the thread context."""
-    prompt: str = payload["messages"][-1]["content"]
+    content = payload["messages"][-1]["content"] if payload.get("messages") else ""
+    prompt = content if isinstance(content, str) else ""
     found: dict[int | str, str] = {}
     thread = re.search(r'^Thread context:\n"""\n(.*?)\n"""$', prompt, re.M | re.S)
     if thread:
@@ -149,7 +152,8 @@ class OpenAIServer:
 
     def __init__(self) -> None:
         self.steps: deque[Step] = deque()
-        self.default: Step = reply("The playbook covers this [1].")
+        # A cited answer in the shape the answer prompt asks for, quoting the first source it was given.
+        self.default: Step = responding(quoting([1]))
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
         self.request_times: list[float] = []
