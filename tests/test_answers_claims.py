@@ -92,6 +92,10 @@ def test_a_claim_must_quote_the_source_it_names_and_state_only_its_numbers() -> 
     assert not checker.check(Claim("The p95 target is 3 s.", 1, "p95 <= 4 s for the summary panel"))  # claim's number
     assert not checker.check(Claim("The p95 target is 4 s.", 7, "p95 <= 4 s for the summary panel"))  # no source 7
     assert checker.check(Claim("The bar is 97%.", "thread", "Bar: 97%"))
+    listed = ClaimChecker(["Scope:\n6. Supported ticket languages at launch: English, German, Dutch."])
+    assert listed.check(
+        Claim("Item 6 lists English, German and Dutch [1].", 1, "6. Supported ticket languages at launch")
+    )
     assert not ClaimChecker(["Bar: 97% accuracy"]).check(Claim("The bar is 97%.", "thread", "Bar: 97% accuracy"))
 
 

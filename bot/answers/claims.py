@@ -204,8 +204,8 @@ class ClaimChecker:
         text = self.source_text(claim)
         if text is None or not quote_found(claim.quote, text):
             return False
-        stated = set(numbers(normalise(text)))
-        return all(number in stated for number in numbers(normalise(claim.text)))
+        stated = set(numbers(text))
+        return all(number in stated for number in numbers(strip_citations(claim.text)))
 
 
 def shows_quote(claim: Claim, limit: int) -> str | None:
