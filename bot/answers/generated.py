@@ -8,6 +8,7 @@ When nothing survives, or the model names a fact the sources lack, the answer is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,10 +75,14 @@ class Outcome:
     citations_dropped: int = 0
 
 
+# The reply's JSON schema as a Prompt, so that its version counts wherever the prompts' do (the answer cache key).
+REPLY_FORMAT = Prompt(name="answer-format", text=json.dumps(ANSWER_FORMAT, sort_keys=True))
+
+
 def answer_prompts(conversation: Conversation | None) -> list[Prompt]:
-    """The templates a generated answer uses: the system prompt, then answer or follow-up."""
+    """What a generated answer is asked with: the system prompt, answer or follow-up, and the reply format."""
     task = "follow-up" if conversation is not None and conversation.context.strip() else "answer"
-    return [prompts.load("system"), prompts.load(task)]
+    return [prompts.load("system"), prompts.load(task), REPLY_FORMAT]
 
 
 def prompt_history(history: list[tuple[str, str]], budget: int) -> list[tuple[str, str]]:
@@ -118,7 +123,7 @@ def generate(
     Raises LLMError subclasses, and LLMUnavailable (with the malformed-reply notice) when the reply isn't
     the JSON asked for. With `on_token`, each checked claim is shown as soon as it is complete.
     """
-    system, task = answer_prompts(conversation)
+    system, task, _ = answer_prompts(conversation)
     context = conversation.context.strip() if conversation is not None else ""
     thread = redact(truncate(context, CONTEXT_TOKENS)) if context else None
     variables: dict[str, str] = {"sources": numbered_sources(passages) or "(none found)", "question": redact(question)}
