@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 from bot.answers.answer import answer_question
-from bot.answers.claims import ANSWER_FORMAT, Claim, ClaimChecker, ClaimStream, normalise, parse_reply, quote_found
+from bot.answers.claims import (
+    ANSWER_FORMAT,
+    Claim,
+    ClaimChecker,
+    ClaimStream,
+    normalise,
+    parse_reply,
+    quote_found,
+    shows_quote,
+)
 from bot.answers.types import Conversation
 from bot.core.llm import MALFORMED_NOTICE
 from bot.wiring import Deps
@@ -97,6 +106,15 @@ def test_a_claim_must_quote_the_source_it_names_and_state_only_its_numbers() -> 
         Claim("Item 6 lists English, German and Dutch [1].", 1, "6. Supported ticket languages at launch")
     )
     assert not ClaimChecker(["Bar: 97% accuracy"]).check(Claim("The bar is 97%.", "thread", "Bar: 97% accuracy"))
+
+
+def test_a_quote_is_shown_beside_a_claim_that_states_a_figure_without_citation_marks() -> None:
+    assert (
+        shows_quote(Claim("The p95 target is 4 s.", 1, " “p95 <= 4 s [3] per release” "), 160)
+        == "p95 <= 4 s per release"
+    )
+    assert shows_quote(Claim("Latency is tracked per release.", 1, "tracked per release"), 160) is None
+    assert shows_quote(Claim("The target is p95 <= 4 s.", 1, "p95 <= 4 s"), 160) is None  # the claim says it already
 
 
 def test_the_reply_parses_leniently_but_must_be_the_json_object() -> None:

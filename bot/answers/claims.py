@@ -211,7 +211,8 @@ class ClaimChecker:
 def shows_quote(claim: Claim, limit: int) -> str | None:
     """The quote to show beside a claim: where the claim states a figure the reader may want to see in the
     source's words, and doesn't already repeat the quote; None otherwise."""
-    quote = squash(claim.quote).strip("\"'“”‘’| ")
+    # Without citation marks: a "[3]" the source itself holds must not read as one of the answer's.
+    quote = strip_citations(claim.quote).strip("\"'“”‘’| ")
     if not numbers(claim.text) or not quote or normalise(quote) in normalise(claim.text):
         return None
     return shorten(quote, limit)
