@@ -90,13 +90,12 @@ _TYPOGRAPHY = str.maketrans(
         "\u00a0": " ",
     }
 )
-_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")  # [text](url) -> text
+_LINK = re.compile(r"\[([^\]\n]{0,300})\]\([^)\s]{0,500}\)")  # [text](url) -> text; bounded, so linear
 _LIST_MARK = re.compile(r"(?m)^[ \t]*(?:[-+*•]|\d{1,3}[.)])[ \t]+")
 _MARKERS = re.compile(r"[*_#>|~`\\]")
 _DIGIT_SEPARATOR = re.compile(r"(?<=\d)[.,](?=\d)")
 _NUMBER = re.compile(r"\d+")
-_SOURCE = re.compile(r"\[?\s*(?:source\s*)?(\d{1,3}|thread)\s*\]?", re.I)
-_FENCE = re.compile(r"^```[a-z]*\s*|\s*```$", re.I)
+_SOURCE = re.compile(r"\[?\s{0,3}(?:source\s{0,3})?(\d{1,3}|thread)\s{0,3}\]?", re.I)
 _CLAIMS_START = re.compile(r'"claims"\s*:\s*\[')
 _STATUS = re.compile(r'"answer_status"\s*:\s*"([a-z]{1,20})"')
 
@@ -139,7 +138,7 @@ def parse_claim(value: object) -> Claim | None:
 
 def parse_reply(text: str) -> ClaimsReply:
     """The reply as a ClaimsReply; ValueError when it isn't the JSON object asked for."""
-    data = json.loads(_FENCE.sub("", text.strip()))
+    data = json.loads(_unfenced(text))
     if not isinstance(data, dict):
         raise ValueError(f"the reply is a JSON {type(data).__name__}, not an object")
     status = data.get("answer_status")
@@ -149,6 +148,15 @@ def parse_reply(text: str) -> ClaimsReply:
     missing = data.get("missing_fact")
     missing_fact = squash(missing) if isinstance(missing, str) and missing.strip() else None
     return ClaimsReply(status, missing_fact, [parse_claim(value) for value in claims])
+
+
+def _unfenced(text: str) -> str:
+    """`text` without the Markdown code fence some models wrap JSON in."""
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else text[3:]
+        text = text.rstrip().removesuffix("```")
+    return text
 
 
 def normalise(text: str) -> str:
