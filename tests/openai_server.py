@@ -2,17 +2,21 @@
 
 The real `openai` client and langchain-openai's `ChatOpenAI` talk to it over HTTP. Queue steps
 with `server.script(...)`; each request to /v1/chat/completions takes the next step, or
-`server.default` when the queue is empty. Every request is recorded in `server.requests`.
+`server.default` (an answer quoting the first source listed) when the queue is empty. A step can
+write its reply from the request (`responding`), e.g. quoting the sources the prompt listed.
+Every request is recorded in `server.requests`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,11 +35,84 @@ class Step:
     delay_s: float = 0.0
     tokens_in: int = 120
     tokens_out: int | None = None
+    # Writes the reply's text from the request (e.g. quoting the sources the prompt listed).
+    respond: Callable[[dict[str, Any]], str] | None = None
 
 
 def reply(text: str, *, delay_s: float = 0.0, tokens_in: int = 120, tokens_out: int | None = None) -> Step:
     """A completion whose content is `text` (streamed word by word when the client asks to stream)."""
     return Step("reply", text=text, delay_s=delay_s, tokens_in=tokens_in, tokens_out=tokens_out)
+
+
+def answer_json(*claims: tuple[str, int | str, str], status: str = "answered", missing_fact: str | None = None) -> str:
+    """A cited answer as the answer prompt asks for it: claims given as (text, source, quote)."""
+    return json.dumps(
+        {
+            "answer_status": status,
+            "missing_fact": missing_fact,
+            "claims": [{"text": text, "source": source, "quote": quote} for text, source, quote in claims],
+        }
+    )
+
+
+def claims_reply(
+    *claims: tuple[str, int | str, str], status: str = "answered", missing_fact: str | None = None, **kwargs: Any
+) -> Step:
+    """A completion holding `answer_json(...)`."""
+    return reply(answer_json(*claims, status=status, missing_fact=missing_fact), **kwargs)
+
+
+def responding(respond: Callable[[dict[str, Any]], str], **kwargs: Any) -> Step:
+    """A completion whose text `respond` writes from the request's JSON body."""
+    return Step("reply", respond=respond, **kwargs)
+
+
+_SOURCE_HEADER = re.compile(r"^\[(\d+)\] .*\(\S+\)$", re.M)
+
+
+def prompt_sources(payload: dict[str, Any]) -> dict[int | str, str]:
+    """The texts the request's user message lists: source number -> text, and "thread" -> the thread context."""
+    content = payload["messages"][-1]["content"] if payload.get("messages") else ""
+    prompt = content if isinstance(content, str) else ""
+    found: dict[int | str, str] = {}
+    thread = re.search(r'^Thread context:\n"""\n(.*?)\n"""$', prompt, re.M | re.S)
+    if thread:
+        found["thread"] = thread.group(1)
+    end = prompt.rfind("\n\nQuestion: ")
+    headers = list(_SOURCE_HEADER.finditer(prompt, 0, end if end >= 0 else len(prompt)))
+    for index, header in enumerate(headers):
+        stop = headers[index + 1].start() if index + 1 < len(headers) else end
+        found[int(header.group(1))] = prompt[header.end() + 1 : stop].strip()
+    return found
+
+
+def quotable(text: str, words: int = 8) -> str:
+    """A run of `words` words from `text`'s first line that has at least that many (a quote that is really there)."""
+    lines = [line.split() for line in text.splitlines()]
+    best = max(lines, key=len, default=[])
+    for line in lines:
+        if len(line) >= words:
+            best = line
+            break
+    return " ".join(best[:words])
+
+
+def quoting(sources: Sequence[int], *, invented: tuple[str, int, str] | None = None) -> Callable[[dict[str, Any]], str]:
+    """A responder that makes one claim per source number in `sources`, quoting words really in that source,
+    plus an `invented` claim (text, source, quote), if given, whose quote is in no source."""
+
+    def respond(payload: dict[str, Any]) -> str:
+        texts = prompt_sources(payload)
+        claims: list[tuple[str, int | str, str]] = []
+        for number in sources:
+            if number in texts:
+                quote = quotable(texts[number])
+                claims.append((f"The source says: {quote.rstrip('.')}.", number, quote))
+        if invented is not None:
+            claims.append(invented)
+        return answer_json(*claims)
+
+    return respond
 
 
 def error(status: int, code: str, message: str, *, kind: str = "error", headers: dict[str, str] | None = None) -> Step:
@@ -75,7 +152,8 @@ class OpenAIServer:
 
     def __init__(self) -> None:
         self.steps: deque[Step] = deque()
-        self.default: Step = reply("The playbook covers this [1].")
+        # A cited answer in the shape the answer prompt asks for, quoting the first source it was given.
+        self.default: Step = responding(quoting([1]))
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
         self.request_times: list[float] = []
@@ -153,6 +231,8 @@ class OpenAIServer:
     def _serve(self, handler: Any, step: Step, payload: dict[str, Any]) -> None:
         if step.delay_s:
             self._wait(step.delay_s)
+        if step.respond is not None:
+            step = dataclasses.replace(step, text=step.respond(payload), respond=None)
         try:
             if step.kind == "status":
                 handler._json(step.status, step.body, step.headers)

@@ -22,7 +22,7 @@ from bot.core import prompts
 from bot.core.store import RedisStore
 from bot.wiring import Deps
 from tests.conftest import REDIS_URL, HashingEmbeddings
-from tests.openai_server import OpenAIServer, reply
+from tests.openai_server import OpenAIServer, claims_reply, quoting, responding
 from tests.test_answers_generated import SUMMARIZER, generating
 
 MakeDeps = Callable[..., Deps]
@@ -32,7 +32,7 @@ def test_a_repeated_question_is_served_from_the_cache_without_the_llm(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.default = reply("About two seconds at p95 [1].")
+    openai_server.default = responding(quoting([1]))
     first = answer_question(deps, SUMMARIZER)
     assert not first.cached and openai_server.calls == 1
     for variant in (SUMMARIZER, "  what is the P95 latency target for the ticket thread summarizer  ", SUMMARIZER[:-1]):
@@ -60,7 +60,7 @@ def test_a_reindex_invalidates_cached_answers(
         min_evidence=0.0,
     )
     deps.index.reindex()
-    openai_server.default = reply("The summarizer targets 2 s [1].")
+    openai_server.default = responding(quoting([1]))
     question = "What does the ticket thread summarizer cost per ticket?"
     answer_question(deps, question)
     assert answer_question(deps, question).cached and openai_server.calls == 1
@@ -78,13 +78,14 @@ def test_an_answer_from_a_thread_is_never_served_in_another_scope(
     deps = generating(bundled_deps, openai_server, redis_prefix)
     private = "PRD (private): Project Falcon ships on 3 March; launch bar 95% refund accuracy."
     question = "When does Project Falcon ship?"
-    openai_server.default = reply("On 3 March [thread].")
+    openai_server.default = claims_reply(("On 3 March.", "thread", "Project Falcon ships on 3 March"))
     in_thread = Conversation(scope="T111:C_PRIVATE:1700000000.000100", context=private)
-    assert answer_question(deps, question, conversation=in_thread).markdown == "On 3 March [thread]."
+    shipped = answer_question(deps, question, conversation=in_thread).markdown
+    assert shipped == "On 3 March [thread] (“Project Falcon ships on 3 March”)."
     assert answer_question(deps, question, conversation=in_thread).cached
     assert openai_server.calls == 1
 
-    openai_server.default = reply("I don't know: nothing here says.")
+    openai_server.default = claims_reply(status="missing", missing_fact="when Project Falcon ships")
     elsewhere = [
         Conversation(scope="T111:C_PUBLIC:1700000000.000900", context=private),  # another channel
         Conversation(scope="T222:C_PRIVATE:1700000000.000100", context=private),  # another workspace
@@ -124,7 +125,7 @@ def test_a_prompt_change_misses_the_cache(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.default = reply("About two seconds at p95 [1].")
+    openai_server.default = responding(quoting([1]))
     assert not answer_question(deps, SUMMARIZER).cached
     assert answer_question(deps, SUMMARIZER).cached and openai_server.calls == 1
 

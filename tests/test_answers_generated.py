@@ -21,11 +21,16 @@ from tests.conftest import REDIS_URL
 from tests.openai_server import (
     OpenAIServer,
     Step,
+    claims_reply,
     hang,
     insufficient_quota,
     malformed,
+    prompt_sources,
+    quotable,
+    quoting,
     rate_limited,
     reply,
+    responding,
     server_error,
     unauthorized,
 )
@@ -67,17 +72,19 @@ def test_a_cited_answer_lists_the_cited_sources(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(reply("The target is a p95 under a few seconds [1]. Track it per release [2].", tokens_in=900))
+    openai_server.script(responding(quoting([1, 2]), tokens_in=900))
     answer = answer_question(deps, SUMMARIZER)
     assert answer.answered and answer.mode == "generated" and not answer.unverified
-    assert answer.markdown == "The target is a p95 under a few seconds [1]. Track it per release [2]."
     prompt = sent_user_message(openai_server)
+    texts = prompt_sources(openai_server.requests[0]["body"])
+    quotes = [quotable(texts[1]).rstrip("."), quotable(texts[2]).rstrip(".")]
+    assert answer.markdown == f"The source says: {quotes[0]} [1]. The source says: {quotes[1]} [2]."
     listed = numbered_paths(prompt)
     assert len(listed) == 5 and SUMMARIZER in prompt
     assert [source.path for source in answer.sources] == [listed[1], listed[2]]
     assert "prds/ticket-thread-summarizer.md" in listed.values()
     system = openai_server.requests[0]["body"]["messages"][0]
-    assert system["role"] == "system" and "[1]" in system["content"]
+    assert system["role"] == "system" and '"quote"' in system["content"]
     assert answer.as_json().keys() == {"question", "answered", "answer", "mode", "sources", "latency_ms", "lang"}
 
 
@@ -85,35 +92,39 @@ def test_fabricated_citations_are_dropped_and_the_rest_renumbered(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(reply("Latency matters [3]. Per the leaked memo [9], costs [3, 12] too [4]."))
+    invented = ("Per the leaked memo, costs doubled.", 9, "costs doubled according to the leaked memo")
+    openai_server.script(responding(quoting([3, 4, 3], invented=invented)))
     answer = answer_question(deps, SUMMARIZER)
     listed = numbered_paths(sent_user_message(openai_server))
-    assert answer.markdown == "Latency matters [1]. Per the leaked memo, costs [1] too [2]."
+    assert re.fullmatch(
+        r"The source says: [^\[]+ \[1\]\. The source says: [^\[]+ \[2\]\. The source says: [^\[]+ \[1\]\.",
+        answer.markdown,
+    )
+    assert "leaked memo" not in answer.markdown
     assert [source.path for source in answer.sources] == [listed[3], listed[4]]
     events = deps.store.events_since("answers", 0)
-    assert '"citations_dropped": 2' in events[-1]
+    assert '"citations_dropped": 1' in events[-1]
 
 
-def test_an_answer_citing_nothing_is_marked_unverified(
+def test_an_answer_with_no_provable_claim_is_a_decline_not_an_unverified_answer(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(reply("Two seconds, probably [7]."))
+    openai_server.script(claims_reply(("Two seconds, probably.", 7, "two seconds, probably"), ("Fast.", 1, "")))
     answer = answer_question(deps, SUMMARIZER)
-    assert answer.answered and answer.unverified
-    assert answer.sources == []
-    assert answer.markdown == "Two seconds, probably." + UNVERIFIED_WARNING
-    assert "No sources cited" in answer.markdown
+    assert not answer.answered and not answer.unverified and answer.mode == "generated"
+    assert answer.markdown.startswith("I don't know") and UNVERIFIED_WARNING not in answer.markdown
+    assert len(answer.sources) == 3
 
 
 def test_the_model_saying_it_does_not_know_is_a_decline(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(reply("I don't know: the sources don't give a p95 target."))
+    openai_server.script(claims_reply(status="missing", missing_fact="a p95 target"))
     answer = answer_question(deps, SUMMARIZER)
     assert not answer.answered and answer.mode == "generated" and not answer.unverified
-    assert answer.markdown.startswith("I don't know") and len(answer.sources) == 3
+    assert answer.markdown.startswith("I don't know: the sources don't say a p95 target.") and len(answer.sources) == 3
 
 
 def test_weak_evidence_declines_without_calling_the_llm(
@@ -129,11 +140,14 @@ def test_streaming_shows_the_grounded_text_as_it_arrives(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(reply("Keep p95 low [2] and check cost per ticket [8] weekly [2][1]."))
+    openai_server.script(
+        responding(quoting([2, 1, 3, 2], invented=("Check cost per ticket.", 8, "check cost per ticket")))
+    )
     tokens: list[str] = []
     answer = answer_question(deps, SUMMARIZER, on_token=tokens.append)
-    assert len(tokens) > 5
-    assert "".join(tokens) == answer.markdown == "Keep p95 low [1] and check cost per ticket weekly [1][2]."
+    assert len(tokens) == 4  # each proven claim as it was complete; the invented one never shown
+    assert "".join(tokens) == answer.markdown
+    assert [re.findall(r"\[\d\]", token) for token in tokens] == [["[1]"], ["[2]"], ["[3]"], ["[1]"]]
     assert openai_server.requests[0]["body"]["stream"] is True
     hit: list[str] = []
     again = answer_question(deps, SUMMARIZER, on_token=hit.append)
@@ -144,7 +158,7 @@ def test_429_with_retry_after_then_a_generated_answer(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(rate_limited(retry_after_s=1), reply("Under the target [1]."))
+    openai_server.script(rate_limited(retry_after_s=1), responding(quoting([1])))
     answer = answer_question(deps, SUMMARIZER)
     assert answer.mode == "generated" and answer.notice is None
     assert openai_server.calls == 2
@@ -157,10 +171,11 @@ def test_429_with_retry_after_then_a_generated_answer(
         (server_error(), {"llm_max_retries": 2}, BUSY_NOTICE, 3),
         (hang(10), {"llm_timeout_s": 0.6, "llm_budget_s": 2.0, "llm_max_retries": 5}, BUSY_NOTICE, None),
         (malformed(), {"llm_max_retries": 1}, MALFORMED_NOTICE, 2),
+        (reply("Plain prose instead of the JSON asked for [1]."), {}, MALFORMED_NOTICE, 1),
         (unauthorized(), {}, KEY_NOTICE, 1),
         (insufficient_quota(), {}, QUOTA_NOTICE, 1),
     ],
-    ids=["repeated-500", "timeout", "malformed", "401", "insufficient_quota"],
+    ids=["repeated-500", "timeout", "malformed", "not-json", "401", "insufficient_quota"],
 )
 def test_llm_failures_fall_back_to_the_extractive_answer(
     bundled_deps: Deps,
@@ -185,9 +200,9 @@ def test_llm_failures_fall_back_to_the_extractive_answer(
     if calls is not None:
         assert openai_server.calls == calls
     if calls == 1:
-        assert elapsed < 1.5  # rejected at once, no backoff
+        assert elapsed < 1.5  # rejected or unusable at once, no backoff
     # A fallback is never cached: once the provider recovers, the next asker gets a written answer.
-    openai_server.default = reply("Recovered [1].")
+    openai_server.default = responding(quoting([1]))
     assert answer_question(deps, SUMMARIZER).mode == "generated"
 
 
@@ -202,7 +217,7 @@ def test_history_is_trimmed_to_the_token_budget_oldest_first(
         ("assistant", "RECENT answer: the p95 latency [1]."),
     ]
     conversation = Conversation(scope="T1:C1:1700000000.000100", history=history)
-    openai_server.script(reply("It is tracked weekly [1]."))
+    openai_server.script(responding(quoting([1])))
     answer_question(deps, SUMMARIZER, conversation=conversation)
     messages = openai_server.requests[0]["body"]["messages"]
     sent = [message["content"] for message in messages[1:-1]]
@@ -224,7 +239,7 @@ def test_only_the_turns_that_fit_are_redacted(
     monkeypatch.setattr(generated, "redact", recording)
     huge = "HUGE " + "a-a-a- " * 20_000
     history = [("user", huge), ("assistant", "OLD answer"), ("user", "RECENT question?"), ("assistant", "RECENT [1].")]
-    openai_server.script(reply("It is tracked weekly [1]."))
+    openai_server.script(responding(quoting([1])))
     answer_question(deps, SUMMARIZER, conversation=Conversation(scope="T1:C1:1700000000.000300", history=history))
     assert not [text for text in redacted if text.startswith("HUGE")]
     assert {"RECENT question?", "RECENT [1]."} <= set(redacted)
@@ -236,10 +251,10 @@ def test_thread_context_uses_the_follow_up_prompt_and_can_be_cited(
     deps = generating(bundled_deps, openai_server, redis_prefix)
     prd = "PRD: Refund copilot. Launch bar: refund accuracy 97% on the golden set. Owner: Priya."
     conversation = Conversation(scope="T1:C9:1700000000.000200", context=prd)
-    openai_server.script(reply("The launch bar is 97% refund accuracy [thread]."))
+    openai_server.script(claims_reply(("The launch bar is 97% refund accuracy on the golden set.", "thread", prd)))
     answer = answer_question(deps, "What is the refund copilot's launch bar?", conversation=conversation)
     assert answer.answered and not answer.unverified
-    assert answer.markdown == "The launch bar is 97% refund accuracy [thread]."
+    assert answer.markdown == f"The launch bar is 97% refund accuracy on the golden set [thread] (“{prd}”)."
     prompt = sent_user_message(openai_server)
     assert "Thread context" in prompt and prd in prompt
 
@@ -248,7 +263,7 @@ def test_secrets_never_reach_the_llm(bundled_deps: Deps, openai_server: OpenAISe
     deps = generating(bundled_deps, openai_server, redis_prefix)
     secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
     conversation = Conversation(scope="T1:C1:1", context=f"Our key is {secret}", history=[("user", f"use {secret}")])
-    openai_server.script(reply("Never paste keys [thread]."))
+    openai_server.script(claims_reply(("Never paste keys.", "thread", "Our key is")))
     answer_question(deps, f"Why does {secret} give 429 for the summarizer?", conversation=conversation)
     assert secret not in str(openai_server.requests[0]["body"])
 
@@ -257,7 +272,7 @@ def test_each_answer_records_its_cost_and_tokens(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix)
-    openai_server.script(reply("Fast enough [1].", tokens_in=2000, tokens_out=100))
+    openai_server.script(responding(quoting([1]), tokens_in=2000, tokens_out=100))
     answer_question(deps, SUMMARIZER)
     stats = window_stats(deps.store, "24h", 86400)
     assert stats.questions == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REDIS_URL, run_cli
-from tests.openai_server import OpenAIServer, reply
+from tests.openai_server import OpenAIServer, claims_reply
 
 QUESTION = "What fallback rate is acceptable at launch?"
 
@@ -23,10 +23,13 @@ def test_ask_streams_then_json_and_stats_count_both(
         "REDIS_URL": REDIS_URL,
         "CACHE_PREFIX": redis_prefix,
     }
-    openai_server.default = reply("Keep it under 5% at launch [1]. Invented [4].")
+    openai_server.default = claims_reply(
+        ("Keep it under 5% at launch.", 1, "Keep it under 5% at launch."),
+        ("Invented.", 4, "an invented figure"),
+    )
     streamed = run_cli("ask", "--stream", "--knowledge", str(team_docs), "-k", "2", QUESTION, env=env)
     assert streamed.returncode == 0, streamed.stderr
-    assert streamed.stdout.startswith("Keep it under 5% at launch [1]. Invented.\n")
+    assert streamed.stdout.startswith("Keep it under 5% at launch [1].\n")
     assert "Sources:\n  [1] Launch checklist — Fallback rate (playbook/launch.md)" in streamed.stdout
     assert openai_server.requests[0]["body"]["stream"] is True
 
@@ -35,7 +38,7 @@ def test_ask_streams_then_json_and_stats_count_both(
     batch = run_cli("ask", "--knowledge", str(team_docs), "-k", "2", stdin=f"{QUESTION}\n{QUESTION.lower()}\n", env=env)
     first, second = (json.loads(line) for line in batch.stdout.splitlines())
     assert first["mode"] == second["mode"] == "generated"
-    assert first["answer"] == second["answer"] == "Keep it under 5% at launch [1]. Invented."
+    assert first["answer"] == second["answer"] == "Keep it under 5% at launch [1]."
     assert openai_server.calls == 1
 
     stats = run_cli("stats", "--json", env=env)

@@ -25,7 +25,7 @@ from bot.core.pricing import PriceTable
 from bot.core.store import RedisStore, Store
 from bot.wiring import Deps
 from tests.conftest import REDIS_URL
-from tests.openai_server import OpenAIServer, reply, server_error
+from tests.openai_server import OpenAIServer, quoting, responding, server_error
 from tests.test_answers_generated import OFF_TOPIC, SUMMARIZER, generating
 
 
@@ -39,7 +39,7 @@ def test_stats_from_a_scripted_sequence_of_answers(
     bundled_deps: Deps, openai_server: OpenAIServer, redis_prefix: str
 ) -> None:
     deps = generating(bundled_deps, openai_server, redis_prefix, llm_max_retries=0)
-    openai_server.script(reply("p95 under 2 s [1].", tokens_in=1000, tokens_out=200), server_error())
+    openai_server.script(responding(quoting([1]), tokens_in=1000, tokens_out=200), server_error())
     answer_question(deps, SUMMARIZER)  # generated
     answer_question(deps, SUMMARIZER)  # cache hit
     answer_question(deps, OFF_TOPIC)  # declined

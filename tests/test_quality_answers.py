@@ -8,7 +8,7 @@ import pytest
 from bot.quality.answers import GoldenCase, evaluate, load_golden
 from bot.wiring import Deps
 from tests.benchmarks.bench_answer_quality import GOLDEN, SCRIPTED, with_llm
-from tests.openai_server import OpenAIServer, reply
+from tests.openai_server import OpenAIServer, responding
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +31,17 @@ def test_extractive_answers_keep_the_golden_scores(bundled_deps: Deps, cases: li
     assert report["fabricated_citations"] == 0
 
 
-def test_generated_answers_keep_the_golden_scores_and_drop_every_invented_citation(
+def test_generated_answers_keep_the_golden_scores_and_drop_every_invented_claim(
     bundled_deps: Deps,
     openai_server: OpenAIServer,
     cases: list[GoldenCase],
 ) -> None:
-    openai_server.default = reply(SCRIPTED)
+    openai_server.default = responding(SCRIPTED)
     report = evaluate(with_llm(bundled_deps, openai_server.base_url), cases).as_dict()
     assert report["mode"] == "generated" and openai_server.calls > 0
     for key, floor in FLOORS.items():
         assert report[key] >= floor, (key, report[key], report["misses"])
     assert report["fabricated_citations"] == 0
-    # Every generated answer cited [9] and lost it to the filter; declined questions never reached the model.
+    # Every generated answer held one claim whose quote isn't in its source, and lost it to the quote check;
+    # declined questions never reached the model.
     assert report["citations_dropped"] == openai_server.calls

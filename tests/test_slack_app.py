@@ -26,8 +26,7 @@ from bot.slack.listeners.actions import NOT_YOURS
 from bot.slack.threads import ThreadMemory
 from bot.wiring import Deps
 from tests.conftest import BUILTIN, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
-from tests.openai_server import OpenAIServer
-from tests.openai_server import reply as openai_reply
+from tests.openai_server import OpenAIServer, claims_reply, quoting, responding
 from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI
 from tests.slack_harness import SlackHarness, command_body, event_body, mention, new_ts
 
@@ -850,8 +849,7 @@ def test_plain_channel_messages_are_acknowledged_and_dropped(harness: SlackHarne
 def test_a_stream_that_breaks_midway_is_replaced_by_the_answer_kept(
     make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
 ) -> None:
-    written = " ".join(f"Measure accuracy, latency and cost before launch, step {n} [1]." for n in range(40))
-    openai_server.script(openai_reply(written))
+    openai_server.script(responding(quoting([1] * 40)))
     harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
     streamed_ts = "1700009999.000100"
     slack.script("chat.startStream", {"ok": True, "channel": "D0PANE", "ts": streamed_ts})
@@ -865,7 +863,7 @@ def test_a_stream_that_breaks_midway_is_replaced_by_the_answer_kept(
     cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
     assert cached is not None
     kept = cached.history[-1][1]
-    assert kept.startswith("Measure accuracy") and kept.endswith("step 39 [1].")
+    assert kept.startswith("The source says: ") and kept.endswith("[1].") and kept.count("[1]") == 40
     sections = [block["text"]["text"] for block in blocks_of(update) if block["type"] == "section"]
     assert "\n\n".join(sections) == to_mrkdwn(kept)
     assert "*Sources*" in block_text(blocks_of(update))
@@ -875,8 +873,7 @@ def test_a_stream_that_breaks_midway_is_replaced_by_the_answer_kept(
 def test_the_pane_streams_the_llm_answer_as_it_is_written(
     make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
 ) -> None:
-    written = " ".join(f"Measure accuracy, latency and cost before launch, step {n} [1]." for n in range(40))
-    openai_server.default = openai_reply(written)
+    openai_server.default = responding(quoting([1] * 40))
     harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
     thread_ts = new_ts()
     harness.event(pane_message(QUESTION, thread_ts))
@@ -885,18 +882,19 @@ def test_the_pane_streams_the_llm_answer_as_it_is_written(
     carrying = [call for call in slack.calls() if call.method.endswith("Stream") and chunk_text(call)]
     # Sent in pieces while the model was still writing (the quoted fallback would go as one 3,500-char piece).
     assert len(carrying) >= 3, [call.method for call in carrying]
-    assert "".join(chunk_text(call) for call in carrying) == written
     assert "*Sources*" in block_text(stop.json("blocks"))
     assert slack.calls("chat.postMessage") == [] and slack.calls("chat.update") == []
     slack.settle()
     cached = ThreadMemory(harness.deps.store, 60).load(TEAM_ID, "D0PANE", thread_ts)
-    assert cached is not None and cached.history[-1] == ("assistant", written)
+    assert cached is not None and cached.history[-1][0] == "assistant"
+    written = cached.history[-1][1]
+    assert "".join(chunk_text(call) for call in carrying) == written and written.count("[1]") == 40
 
 
 def test_when_slack_refuses_the_stream_the_answer_is_posted_whole(
     make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer
 ) -> None:
-    openai_server.default = openai_reply("Measure accuracy, latency and cost before launch [1].")
+    openai_server.default = responding(quoting([1]))
     harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
     slack.script("chat.startStream", {"ok": False, "error": "not_allowed_token_type"})
     thread_ts = new_ts()
@@ -904,7 +902,7 @@ def test_when_slack_refuses_the_stream_the_answer_is_posted_whole(
     [posted] = slack.wait_for("chat.postMessage")
     assert posted.params["channel"] == "D0PANE" and posted.params["thread_ts"] == thread_ts
     text = block_text(blocks_of(posted))
-    assert text.startswith("Measure accuracy, latency and cost before launch [1].") and "*Sources*" in text
+    assert text.startswith("The source says: ") and "[1]." in text and "*Sources*" in text
     slack.settle()
     assert len(slack.calls("chat.startStream")) == 1
     assert slack.calls("chat.appendStream") == [] and slack.calls("chat.update") == []
@@ -930,13 +928,14 @@ def test_a_rate_limited_slack_call_is_retried_after_retry_after(harness: SlackHa
 
 @pytest.mark.parametrize(
     ("in_prd_thread", "shown"),
-    [(True, "Measure handle time [thread]."), (False, "Measure handle time.")],
+    [(True, "Measure handle time [thread]."), (False, "I don't know")],
     ids=["prd-thread", "no-thread"],
 )
 def test_a_thread_citation_counts_only_where_there_is_a_thread(
     make_harness: MakeHarness, slack: SlackAPI, openai_server: OpenAIServer, in_prd_thread: bool, shown: str
 ) -> None:
-    openai_server.default = openai_reply("Measure handle time [thread].")
+    # The claim quotes the PRD shared in the thread; without that thread it proves nothing, and the bot declines.
+    openai_server.default = claims_reply(("Measure handle time.", "thread", "Handle time drops 20%"))
     harness = make_harness(openai_api_key="sk-test-loopback-0000", openai_base_url=openai_server.base_url)
     root_ts = new_ts()
     if in_prd_thread:
@@ -945,4 +944,4 @@ def test_a_thread_citation_counts_only_where_there_is_a_thread(
     [answer] = slack.wait_for("chat.postMessage")
     text = block_text(blocks_of(answer))
     assert text.startswith(shown)
-    assert ("No sources cited" in text) is not in_prd_thread
+    assert ("[thread]" in text) is in_prd_thread

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
+from bot.core.text import squash
+
 # "[3]", "[1, 4]", "[2 and 5]", "[Source 2]", "[sources 1 & 3]"
 _GROUP = re.compile(r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|&|and)\s*(?:sources?\s*)?\d{1,3})*)\s*\]", re.I)
 _THREAD = re.compile(r"\[\s*thread\s*\]", re.I)
 _NUMBER = re.compile(r"\d+")
+_SPACE_BEFORE_MARK = re.compile(r" (?=[.,;:!?])")
 # How long an unclosed "[" may be held back waiting for its "]" before it counts as plain text.
 _HOLD_CHARS = 32
 
@@ -113,3 +116,8 @@ def ground(text: str, sources: int, allow_thread: bool = False) -> CitationFilte
     citations.feed(text)
     citations.flush()
     return citations
+
+
+def strip_citations(text: str) -> str:
+    """`text` without its citation marks ("[2]", "[1, 3]", "[thread]") and the space before each."""
+    return _SPACE_BEFORE_MARK.sub("", squash(_THREAD.sub("", _GROUP.sub("", text))))

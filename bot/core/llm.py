@@ -201,14 +201,24 @@ class LLM:
         return self._chat
 
     def complete(
-        self, messages: Sequence[BaseMessage], *, on_delta: OnDelta | None = None, max_tokens: int | None = None
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        on_delta: OnDelta | None = None,
+        max_tokens: int | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
-        """One reply to `messages`, streamed to `on_delta` if given; raises LLMError subclasses."""
+        """One reply to `messages`, streamed to `on_delta` if given; raises LLMError subclasses.
+
+        `response_format` goes to the endpoint as is (e.g. a JSON schema); the reply's text is not parsed here.
+        """
 
         def attempt(timeout_s: float, streamed: list[bool]) -> Completion:
             kwargs: dict[str, Any] = {"timeout": timeout_s}
             if max_tokens:
                 kwargs["max_tokens"] = max_tokens
+            if response_format:
+                kwargs["response_format"] = dict(response_format)
             if on_delta is None:
                 message = self.chat.invoke(list(messages), **kwargs)
                 return self._completion(_text(message.content), message.usage_metadata, messages)

@@ -22,7 +22,7 @@ from bot.answers.answer import answer_question
 from bot.config import load_settings
 from bot.core.metrics import percentile
 from bot.wiring import build_deps
-from tests.openai_server import reply, running
+from tests.openai_server import quoting, responding, running
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "tests" / "golden" / "answerable.txt"
@@ -37,7 +37,8 @@ def main() -> None:
     prefix = f"pmc-bench-{uuid.uuid4().hex[:8]}"
 
     with tempfile.TemporaryDirectory() as data, running() as server:
-        server.default = reply("Track it weekly against the launch bar [1], and review misses with the team [2].")
+        # Each answer quotes its first two sources, as a generated answer's claims must.
+        server.default = responding(quoting([1, 2]))
         settings = load_settings(
             data_dir=Path(data),
             knowledge_dir=ROOT / "knowledge",

@@ -5,9 +5,10 @@ Run: .venv/bin/python -m tests.benchmarks.bench_answer_quality [--golden FILE]
 The bundled knowledge (the repo's knowledge/ with the built-in playbook) is indexed with the real
 local model into tests/benchmarks/.cache/answers (reused by later runs). The extractive column is
 `pm-copilot eval answers` offline. The generated column is the same eval with the LLM at the
-loopback OpenAI endpoint of tests/openai_server.py, whose scripted reply cites [1], [2] and an
-invented [9] for every question: it checks the pipeline (retrieval, the decline, the prompt, the
-real openai client, citation grounding), not a model. Set OPENAI_API_KEY and run `pm-copilot eval
+loopback OpenAI endpoint of tests/openai_server.py, whose scripted reply (the answer prompt's JSON
+claims) quotes sources [1] and [2] and adds one claim with an invented quote for every question: it
+checks the pipeline (retrieval, the decline, the prompt, the real openai client, the quote check
+and citation renumbering), not a model. Set OPENAI_API_KEY and run `pm-copilot eval
 answers` to measure a real model.
 """
 
@@ -22,13 +23,15 @@ from bot.config import load_settings
 from bot.core.llm import LLM
 from bot.quality.answers import evaluate, load_golden
 from bot.wiring import Deps, build_deps
-from tests.openai_server import reply, running
+from tests.openai_server import quoting, responding, running
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(__file__).resolve().parent / ".cache" / "answers"
 GOLDEN = ROOT / "tests" / "golden" / "answers.yaml"
-# What the loopback model writes for every question: two real citations and one that names no source.
-SCRIPTED = "Track it against the launch bar [1] and review the misses weekly [2]; the vendor agrees [9]."
+# What the loopback model writes for every question: a claim quoting each of sources 1 and 2, and one
+# claim whose quote source 1 doesn't hold (the quote check drops it).
+INVENTED = ("The vendor agrees.", 1, "the vendor agrees with every figure on this page")
+SCRIPTED = quoting([1, 2], invented=INVENTED)
 
 ROWS = [
     ("expected source cited", "expected_source_cited"),
@@ -62,7 +65,7 @@ def scores(golden: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     deps = bundled_deps()
     extractive = evaluate(deps, cases).as_dict()
     with running() as server:
-        server.default = reply(SCRIPTED)
+        server.default = responding(SCRIPTED)
         generated = evaluate(with_llm(deps, server.base_url), cases).as_dict()
         assert server.calls, "the generated column never reached the loopback endpoint"
     return extractive, generated
