@@ -16,7 +16,15 @@ from bot.core.i18n import say
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, to_mrkdwn
 from bot.wiring import Deps
 from tests.conftest import HashingEmbeddings, MakeDeps, MakeSlackHarness, run_cli, write
-from tests.openai_server import OpenAIServer, reply, unauthorized
+from tests.openai_server import (
+    OpenAIServer,
+    answer_json,
+    claims_reply,
+    prompt_sources,
+    quotable,
+    responding,
+    unauthorized,
+)
 from tests.slack_api import Call, SlackAPI
 from tests.slack_harness import SlackHarness, mention, new_ts
 
@@ -190,21 +198,30 @@ def generating(
     return deps
 
 
-def test_the_prompt_asks_for_the_questions_language_and_the_warning_follows_it(
+def test_the_prompt_asks_for_the_questions_language_and_claims_come_back_in_it(
     generating: Deps, openai_server: OpenAIServer
 ) -> None:
-    openai_server.script(reply("Die Extraktion soll 95 % erreichen."))
+    openai_server.script(
+        responding(
+            lambda payload: answer_json(
+                ("Die Quelle nennt dies.", 1, quotable(prompt_sources(payload)[1])),
+                missing_fact="das Startdatum",
+            )
+        )
+    )
     answer = answer_question(generating, GERMAN)
     prompt = openai_server.requests[-1]["body"]["messages"][-1]["content"]
-    assert "Write the whole answer in German" in prompt and '"Das weiß ich nicht"' in prompt
-    assert answer.lang == "de" and answer.unverified
-    assert answer.markdown == "Die Extraktion soll 95 % erreichen.\n\n" + say("answers.unverified", "de")
+    assert "Write the claims and the missing fact in German" in prompt
+    assert answer.lang == "de" and answer.answered
+    assert answer.markdown.startswith("Die Quelle nennt dies [1].")
+    assert answer.markdown.endswith(say("answers.partial_missing", "de", missing="das Startdatum"))
 
 
-def test_a_generated_decline_in_dutch_is_a_decline(generating: Deps, openai_server: OpenAIServer) -> None:
-    openai_server.script(reply("Dat weet ik niet: de bronnen noemen geen streefwaarde."))
+def test_a_generated_decline_in_dutch_is_a_decline_in_dutch(generating: Deps, openai_server: OpenAIServer) -> None:
+    openai_server.script(claims_reply(status="missing", missing_fact="de streefwaarde"))
     answer = answer_question(generating, DUTCH)
     assert not answer.answered and answer.lang == "nl" and answer.mode == "generated"
+    assert answer.markdown.startswith(say("answers.generated_missing", "nl", missing="de streefwaarde"))
 
 
 def test_a_failed_llm_falls_back_with_note_and_notice_in_german(generating: Deps, openai_server: OpenAIServer) -> None:
