@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.config import Settings, load_settings
 from bot.ops.doctor import Check, healthy, render, run_checks, safe_url
+from bot.ops.doctor.local import check_settings
 from tests import openai_server
 from tests.conftest import REDIS_URL, HashingEmbeddings
 from tests.local_servers import ChromaServer, free_port
@@ -235,3 +236,11 @@ def test_doctor_reports_settings_that_dont_parse(env: dict[str, str]) -> None:
     result = invoke({**env, "TOP_K": "lots"})
     assert result.exit_code == 1
     assert "✗ settings" in result.output and "top_k" in result.output.lower() and "fix:" in result.output
+
+
+def test_doctor_warns_when_another_embedding_model_keeps_the_local_models_threshold(tmp_path: Path) -> None:
+    other = load_settings(data_dir=tmp_path, embedding_model="text-embedding-3-small")
+    check = check_settings(other)
+    assert check.status == "warn" and "MIN_EVIDENCE" in check.detail and "--calibrate" in check.fix
+    assert check_settings(other.model_copy(update={"min_evidence": 0.42})).status == "ok"
+    assert check_settings(load_settings(data_dir=tmp_path)).status == "ok"

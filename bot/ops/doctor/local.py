@@ -52,6 +52,14 @@ def check_settings(settings: Settings) -> Check:
         return Check(
             "settings", "fail", "; ".join(problem for problem, _ in problems), "; ".join(fix for _, fix in problems)
         )
+    if settings.embedding_model != "local" and settings.min_evidence is None:
+        return Check(
+            "settings",
+            "warn",
+            f"EMBEDDING_MODEL={settings.embedding_model!r} but MIN_EVIDENCE is unset: the default decline threshold "
+            "(0.30) was calibrated for the local model, and another model's similarities run on another scale",
+            "run `pm-copilot eval answers --calibrate` (or `--calibrate --devset YOUR.jsonl`) and set MIN_EVIDENCE",
+        )
     detail = "all settings parse"
     if off:
         detail += "; REINDEX_CRON=off: an external cron runs the reindex"
