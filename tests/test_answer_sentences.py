@@ -30,6 +30,7 @@ from tests.conftest import MakeDeps, write
         ("What is the launch date of the invoice extractor MVP?", "date"),
         ("When is the v2 job scheduled to ship?", "date"),
         ("Wanneer gaat de chatbot live?", "date"),
+        ("Was ist das Startdatum des Extraktors?", "date"),
         ("Who owns the invoice extractor project?", "owner"),
         ("Wer ist verantwortlich für die Suche?", "owner"),
         # Not a request for a value: yes/no, a target audience, a launch bar, a condition, two questions in one.
@@ -128,6 +129,15 @@ def test_a_fact_the_prd_never_states_is_declined_with_the_closest_sentence(
     assert "The closest it says [1]:" in near_miss.markdown
     assert near_miss.sources and near_miss.sources[0].path == "prds/invoice-extractor.md"
     assert not answer_question(deps, "What monthly price will customers pay for the invoice extractor?").answered
+
+    # Asked in German or Dutch, the bot's own words follow the question; the quote stays as the PRD has it.
+    german = answer_question(deps, "Was ist das Startdatum des Invoice Extractor MVP?")
+    assert not german.answered and german.lang == "de"
+    assert german.markdown.startswith("Das weiß ich nicht: *Invoice Extractor MVP* nennt kein Datum.")
+    dutch = answer_question(deps, "Wat is de lanceringsdatum van de Invoice Extractor MVP?")
+    assert not dutch.answered and dutch.markdown.startswith(
+        "Dat weet ik niet: *Invoice Extractor MVP* vermeldt geen datum."
+    )
 
     stated = answer_question(deps, "How many files can I upload at once to the invoice extractor?")
     assert stated.answered and "**Max 10 files per upload session.**" in stated.markdown

@@ -96,6 +96,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
 
 # German and Dutch glue the money word to the front: "Monatspreis", "Marketingbudget", "Lizenzkosten".
 _MONEY_ENDINGS = ("budget", "preis", "kosten", "prijs", "gebühr")
+# …and the date word to the end: "Startdatum", "Liefertermin", "lanceringsdatum".
+_DATE_ENDINGS = ("datum", "termin")
 _WORD = re.compile(r"\w+")
 
 
@@ -119,12 +121,13 @@ def asked_kind(question: str) -> Kind | None:
     """The kind of value `question` asks for, or None when it asks for no particular kind (or two)."""
     if _YES_NO.match(question.lstrip()) or _TWO_PART.search(question):
         return None
-    if any(word.endswith(_MONEY_ENDINGS) for word in _WORD.findall(question.lower())):
+    words = _WORD.findall(question.lower())
+    if any(word.endswith(_MONEY_ENDINGS) for word in words):
         return "money"
     for kind, pattern in _ASKS:
         if pattern.search(question):
             return kind
-    return None
+    return "date" if any(word.endswith(_DATE_ENDINGS) for word in words) else None
 
 
 def holds(kind: Kind, sentence: str) -> bool:
