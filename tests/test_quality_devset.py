@@ -17,7 +17,7 @@ from bot.quality.devset_report import evaluate_devsets, score_answer
 from bot.quality.quotes import plain, quotes_in, quotes_sentence
 from tests.conftest import REDIS_URL, MakeDeps, run_cli, write
 from tests.devsets import check_devset
-from tests.openai_server import OpenAIServer, reply
+from tests.openai_server import OpenAIServer, claims_reply
 
 CHECKOUT = (
     "# Checkout assistant PRD\n\n## Goal\n\nThe checkout assistant answers shoppers' questions about delivery "
@@ -160,16 +160,17 @@ def test_eval_answers_scores_each_file_of_a_devset_and_calibrates_on_one(
 
 
 @pytest.mark.slow
-def test_a_generated_answer_quoting_what_its_source_never_says_is_counted(
+def test_a_generated_answer_keeps_its_proven_claim_and_no_invented_quote_reaches_the_score(
     devset: Path,
     make_deps: MakeDeps,
     local_model: EmbeddingModel,
     openai_server: OpenAIServer,
     redis_prefix: str,
 ) -> None:
-    openai_server.default = reply(
-        "The assistant never offers discounts above 10 percent without a human agent approving them. [1] [7]\n\n"
-        "> Discounts above 10 percent need a VP signature. [1]"
+    # Every answer the model writes holds one real claim (quoting the source) and one invented one.
+    openai_server.default = claims_reply(
+        ("Discounts above 10 percent need a human agent.", 1, "never offers discounts above 10 percent"),
+        ("Discounts above 10 percent need a VP signature.", 1, "Discounts above 10 percent need a VP signature."),
     )
     deps = make_deps(
         devset / "docs",
@@ -183,13 +184,11 @@ def test_a_generated_answer_quoting_what_its_source_never_says_is_counted(
     files = load_devsets([devset / "tune.jsonl"], read_docs(devset / "docs"))
     tune = evaluate_devsets(deps, files, k=1).as_dict()["files"]["tune.jsonl"]
     # Both answerable questions reached the model; the banana bread was declined before it.
-    assert openai_server.calls == 2 and tune["answerable_answered"]["hits"] == 2
-    assert tune["near_miss_declined"]["hits"] == 1
-    # [7] never reaches the answer (the citation filter drops it); the invented blockquote does, once per answer.
-    assert tune["fabricated"] == {"citations": 0, "quotes": 2, "quotes_checked": 2}
+    assert openai_server.calls == 2 and tune["near_miss_declined"]["hits"] == 1
+    # The invented claim never reaches an answer, so nothing fabricated is left to count.
+    assert tune["fabricated"]["citations"] == 0 and tune["fabricated"]["quotes"] == 0
     misses = {miss["id"]: miss["failed"] for miss in tune["misses"]}
-    assert misses["tune-1"] == ["quote not in its source: “Discounts above 10 percent need a VP signature.”"]
-    assert "answering sentence not quoted" in misses["tune-2"]
+    assert not any("quote not in its source" in failed for miss in misses.values() for failed in miss)
 
 
 @pytest.mark.parametrize(
