@@ -29,11 +29,12 @@ DENSE_WEIGHT = 0.5
 RRF_K = 60
 CANDIDATES = 100
 # The local model is English-only: its cosine between a German question and an English passage (or the reverse)
-# says little. For a passage in another language than the question, hybrid fusion takes the keyword side
-# (stemmed per language, widened by the glossary) in place of the dense one. A multilingual EMBEDDING_MODEL
-# makes the cosine meaningful across languages; the rule is then a mild handicap at worst. On the cross-language
-# questions of tests/devsets/answers/tune.jsonl, the keyword side in full ranks the expected document best (MRR
-# 0.955, against 0.909, 0.864 and 0.538 for 0.85, 0.7 and 0 times it; bench_crosslang).
+# is low whether or not the passage answers, unless the languages share the words ("automatische
+# ticketroutering"). For a passage in another language than the question, hybrid fusion takes the better of
+# its two normalised sides as its dense side. On the answers dev set's tune half this lifts the hybrid MRR of
+# the expected document for cross-language questions from 0.73 to 0.91 (bench_crosslang) and leaves the
+# golden set's cited sources as they were. A multilingual EMBEDDING_MODEL makes the cosine count across
+# languages; the rule then changes little.
 CROSS_LANGUAGE = True
 
 
@@ -156,13 +157,13 @@ class Retriever:
 
     def _fuse(self, dense: np.ndarray, keyword: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
         """Both sides' scores for the same pool, fused into one (higher is better). Rows in `other` (another
-        language than the question) take their keyword side for both."""
+        language than the question) count the better of their two sides as their dense side."""
         if self.fusion == "rrf":
             dense_part, keyword_part = 1 / (RRF_K + _ranks(dense)), 1 / (RRF_K + _ranks(keyword))
         else:
             dense_part, keyword_part = _minmax(dense), _minmax(keyword)
         if CROSS_LANGUAGE and other is not None and other.any():
-            dense_part = np.where(other, keyword_part, dense_part)
+            dense_part = np.where(other, np.maximum(dense_part, keyword_part), dense_part)
         return self.dense_weight * dense_part + (1 - self.dense_weight) * keyword_part
 
     def evidence(self, query: str, passages: list[Passage]) -> float:
