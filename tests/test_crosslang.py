@@ -84,6 +84,17 @@ def test_a_glossary_equivalent_scores_a_passage_in_another_language() -> None:
     assert with_glossary.query_groups("zeppelin") == [[("zeppelin",)]]
 
 
+def test_evidence_coverage_counts_a_glossary_equivalent() -> None:
+    english = "Invoice extraction must reach 95 percent accuracy before launch."
+    question = "Wie hoch muss die Genauigkeit der Rechnungen sein?"
+    with_glossary = KeywordIndex(["de", "en"], [GERMAN, english])
+    without = KeywordIndex(["de", "en"], [GERMAN, english], glossary=Glossary([]))
+    assert without.coverage(question, [english]) == 0
+    assert with_glossary.coverage(question, [english]) > 0.5
+    # The question's own passage stays fully covered either way.
+    assert with_glossary.coverage(question, [GERMAN]) == without.coverage(question, [GERMAN])
+
+
 def test_query_work_is_capped() -> None:
     index = KeywordIndex(["de"], [GERMAN])
     groups = index.query_groups("invoice accuracy " * 5000)
