@@ -81,6 +81,7 @@ def test_template_prompts_comments_quotes_and_kpis_are_not_open_questions() -> N
         "## 6. Succescriteria",
         "### Primaire Doelen",
         "## Bedrijfsresultaten & KPI's",
+        "## Primäre Business-Impact-Metriken",
     ],
 )
 def test_success_sections_are_found_whatever_they_are_called(heading: str) -> None:
@@ -217,6 +218,32 @@ def test_a_bullet_with_sub_bullets_is_one_outcome_with_its_target_and_baseline()
     assert outcomes == [
         ("Response Accuracy", "90% accuracy", "95% accuracy in data queries"),
         ("System Stability: No critical bugs for 30 days; 99.9% uptime", None, "99.9%"),
+    ]
+
+
+def test_a_bold_paragraph_over_field_bullets_is_one_outcome_over_criteria_only_a_group() -> None:
+    text = """\
+# Erfolgsmetriken
+
+## Technische Performance-Metriken
+
+**Verarbeitungs-Performance:**
+- **Ziel:** Rechnungsverarbeitung innerhalb 30 Sekunden
+- **Messung:** End-to-End-Verarbeitungszeit
+- **Erfolgsschwelle:** 95% der Rechnungen innerhalb 30 Sekunden
+
+**Kern-Feature-Nutzung:**
+- **Budget-Tracking:** 95% der Projekte nutzen Budget-Tracking
+- **Reporting-Nutzung:** 70% der Benutzer generieren Berichte
+"""
+    outcomes = [(outcome.text, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [
+        (
+            "Verarbeitungs-Performance: Erfolgsschwelle: 95% der Rechnungen innerhalb 30 Sekunden",
+            "Rechnungsverarbeitung innerhalb 30 Sekunden",
+        ),
+        ("Budget-Tracking: 95% der Projekte nutzen Budget-Tracking", "95%"),
+        ("Reporting-Nutzung: 70% der Benutzer generieren Berichte", "70%"),
     ]
 
 

@@ -35,6 +35,7 @@ BOLD = re.compile(r"\*{1,2}([^*\n]+?)\*{1,2}")
 _LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan ends where the next link starts
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _SPACES = re.compile(r"\s+")
+_MAX_LABEL = 80  # the longest bold paragraph read as the label of the list below it
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _EMPHASIS = {"em_open": 1, "strong_open": 1, "em_close": -1, "strong_close": -1}
@@ -103,6 +104,7 @@ def read_blocks(text: str) -> list[Block]:
     path: list[tuple[int, str]] = []  # the open headings: (level, text)
     containers: list[str] = []  # the open block quotes and list items, innermost last
     items: list[int] = []  # the open list items: the index of each one's first paragraph in blocks, or -1
+    labelled: list[bool] = []  # the open lists: whether a bold label paragraph heads each (see below)
     row: list[str] = []
     row_start: Token | None = None
     in_head = False
@@ -115,6 +117,23 @@ def read_blocks(text: str) -> list[Block]:
         elif token.type in ("blockquote_close", "list_item_close"):
             containers.pop()
             if token.type == "list_item_close":
+                items.pop()
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            # A paragraph all in bold right above a list ("**Response time:**" over "- **Target:** < 5 s")
+            # labels it: its items are nested in the label as in a list item of its own.
+            last = blocks[-1] if blocks else None
+            label = (
+                last is not None
+                and last.kind == "paragraph"
+                and last.emphasis_only
+                and last.lines[1] == _lines(token)[0]
+                and len(last.plain) <= _MAX_LABEL
+            )
+            labelled.append(label)
+            if label:
+                items.append(len(blocks) - 1)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            if labelled.pop():
                 items.pop()
         elif token.type in ("heading_open", "paragraph_open"):
             pending = token

@@ -26,7 +26,7 @@ from bot.evalplans.prd.markdown import Block, plain
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
 _SUCCESS_HEADING = re.compile(
     r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
-    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek|"
+    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek|metrik|"
     r"expected (?:impact|results?|benefits?|effects?)|erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?)|"
     r"verwachte? (?:impact|resultaten|effecten|opbrengst)",
     re.I,
@@ -212,6 +212,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     # A success section with bullets or a table states its outcomes there; its prose only introduces them,
     # unless it states a change after them ("This reduces queue depth …").
     itemised = {block.heading_path for block in content if block.kind in ("list_item", "table_row")}
+    # A bold paragraph over a list is one outcome when the list gives its fields ("**Ziel:** 85%"); over a list
+    # of criteria it only groups them, and each criterion is one.
+    fielded = {block.parent_line for block in content if block.kind == "list_item" and _FIELD.match(block.plain)}
     found: list[Outcome] = []
     by_line: dict[int, int] = {}  # a list item's first line -> its outcome's index in found
     headers: dict[tuple[str, ...], Block] = {}
@@ -219,6 +222,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         path = block.heading_path
         section = plain(path[-1]) if path else ""
         under_heading = _success_depth(path, title) is not None
+        labels = block.kind == "paragraph" and block.nested and block.lines[0] in fielded
         parent = by_line.get(block.parent_line)
         if block.kind == "list_item" and under_heading and parent is not None:
             found[parent] = _with_field(found[parent], block)
@@ -231,9 +235,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                     headers[path] = block
                 elif outcome := _row_outcome(block, headers.get(path), section):
                     found.append(outcome)
-            elif _LABEL_ONLY.match(block.plain) and not block.nested:
+            elif _LABEL_ONLY.match(block.plain) and not (block.nested and block.kind == "list_item") and not labels:
                 continue
-            elif block.kind == "list_item":
+            elif block.kind == "list_item" or labels:
                 if block.nested:
                     by_line[block.lines[0]] = len(found)
                 found.append(_item_outcome(block, section))

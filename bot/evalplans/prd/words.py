@@ -14,7 +14,7 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("non_goals", r"non-?goals|nicht-?ziele|niet-?doelen|out of scope"),
         ("nfr", r"non-?functional|nicht-?funktional|niet-?functione"),
-        ("success", r"success|erfolg|succes|metrics|kennzahlen|metrieken|\bkpis?\b"),
+        ("success", r"success|erfolg|succes|metrics|kennzahlen|metriken|metrieken|\bkpis?\b"),
         ("goals", r"goals|ziele\b|doelen|objectives"),
         ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender"),
         ("rollout", r"roll-?out|uitrol|einführung|launch plan|phases"),
