@@ -315,3 +315,37 @@ def test_guardrail_metrics_are_not_outcomes() -> None:
 def test_sub_bullets_under_an_undesired_outcomes_label_are_not_outcomes() -> None:
     text = "# X\n\n## Background\n\n- **Undesired outcomes**:\n  - More escalations than today\n"
     assert parse_prd(text).outcomes == []
+
+
+PLAIN_TEMPLATE = """\
+AI Product Requirements Document
+Author: Dana
+1. Problem Statement
+Describe the core problem this AI feature solves.
+
+Who faces the problem?
+Why does it matter?
+2. Goals
+List clear, measurable goals:
+
+Reduce manual effort by 30%
+Improve response accuracy
+3. Open Questions
+Who owns the escalation rules?
+"""
+
+
+def test_a_plain_text_template_reads_its_numbered_titles_as_sections_and_its_instructions_as_guidance() -> None:
+    facts = parse_prd(PLAIN_TEMPLATE)
+    assert [(outcome.text, outcome.target) for outcome in facts.outcomes] == [
+        ("Reduce manual effort by 30%", "by 30%"),
+        ("Improve response accuracy", None),
+    ]
+    assert facts.open_questions == ["Who owns the escalation rules?"]
+
+
+def test_a_section_that_opens_with_content_keeps_its_questions() -> None:
+    text = "# Feature\n\n## Scope\n\nThe assistant drafts replies.\n\nShould it also send them?\n"
+    assert parse_prd(text).open_questions == ["Should it also send them?"]
+    guided = "# Feature\n\n## Scope\n\nBeschrijf de scope van deze release.\n\nWat valt erbuiten?\n"
+    assert parse_prd(guided).open_questions == []

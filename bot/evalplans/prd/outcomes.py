@@ -113,6 +113,7 @@ def is_template(block: Block) -> bool:
     text = block.plain
     return (
         block.quoted
+        or block.guidance
         or (block.emphasis_only and not block.nested)  # a bold label over sub-bullets is a heading, not a hint
         or bool(_TEMPLATE_MARK.match(block.text))
         or bool(_UNFILLED.search(text))
