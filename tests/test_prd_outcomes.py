@@ -349,3 +349,43 @@ def test_a_section_that_opens_with_content_keeps_its_questions() -> None:
     assert parse_prd(text).open_questions == ["Should it also send them?"]
     guided = "# Feature\n\n## Scope\n\nBeschrijf de scope van deze release.\n\nWat valt erbuiten?\n"
     assert parse_prd(guided).open_questions == []
+
+
+def test_a_kpi_under_its_own_heading_with_field_lines_is_one_outcome() -> None:
+    text = """\
+# Copilot
+
+## Success Metrics
+
+### Re-explanation time
+**Target:** under 2 minutes
+**Baseline:** 15 minutes
+
+### Antwortzeiten
+
+| KPI | Ist-Wert | Soll-Wert |
+|---|---|---|
+| Antwortzeit | 8 s | 2 s |
+"""
+    outcomes = [(outcome.text, outcome.baseline, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [("Re-explanation time", "15 minutes", "under 2 minutes"), ("Antwortzeit", "8 s", "2 s")]
+
+
+def test_prompt_questions_listed_after_an_instruction_are_guidance_except_in_an_open_questions_section() -> None:
+    text = """\
+# Feature
+
+## Scope
+
+Describe the scope here:
+
+- Who are the users?
+- What is out of scope?
+
+## Open questions
+
+List the open questions:
+
+- Who signs off?
+"""
+    assert parse_prd(text).open_questions == ["Who signs off?"]

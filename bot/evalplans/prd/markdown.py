@@ -43,6 +43,10 @@ _INSTRUCTION = re.compile(
     r"beschreibe\w*|erkläre|erläutere|nenne|liste|füge|beschrijf|omschrijf|geef|noem|benoem|voeg)\s",
     re.I,
 )
+QUESTION_HEADING = re.compile(
+    r"open (?:questions|issues|points)|offene (?:fragen|punkte)|open (?:vragen|punten)|"
+    r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
+)
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}\s")
 # "2. 🎯 Goals", "10) Success Metrics": a number and a short title without closing punctuation.
 _TITLE_LINE = re.compile(r"^(\d{1,2})[.)]\s++([^\n.:;?!]{2,60})$")
@@ -230,9 +234,13 @@ def _mark_guidance(blocks: list[Block]) -> list[Block]:
         if not _INSTRUCTION.match(block.text):
             continue
         marked[index] = replace(block, guidance=True)
+        if block.heading_path and QUESTION_HEADING.search(plain(block.heading_path[-1]).lower()):
+            continue  # "List the open questions:" over the team's own questions
         for after in range(index + 1, len(blocks)):
             prompt = blocks[after]
-            if prompt.kind != "paragraph" or not all(line.rstrip().endswith("?") for line in prompt.text.splitlines()):
+            if prompt.kind not in ("paragraph", "list_item") or not all(
+                line.rstrip().endswith("?") for line in prompt.text.splitlines()
+            ):
                 break
             marked[after] = replace(prompt, guidance=True)
     return marked
