@@ -389,3 +389,32 @@ List the open questions:
 - Who signs off?
 """
     assert parse_prd(text).open_questions == ["Who signs off?"]
+
+
+def test_a_success_label_over_a_list_holds_outcomes_but_not_a_gate_a_roadmap_or_a_persona() -> None:
+    text = """\
+# Reply drafts
+
+## Overview
+
+The assistant drafts replies.
+
+Success looks like:
+- Agents accept 60% of drafts
+
+The bot must:
+- answer in Dutch
+
+## Personas
+
+**Ziele**:
+- Schnelle Antworten auf Fragen
+
+## Roadmap
+
+### Phase 2
+
+**Success Gate:**
+- 10+ teams onboarded
+"""
+    assert [outcome.text for outcome in parse_prd(text).outcomes] == ["Agents accept 60% of drafts"]

@@ -136,13 +136,14 @@ def read_blocks(text: str) -> list[Block]:
             if token.type == "list_item_close":
                 items.pop()
         elif token.type in ("bullet_list_open", "ordered_list_open"):
-            # A paragraph all in bold right above a list ("**Response time:**" over "- **Target:** < 5 s")
-            # labels it: its items are nested in the label as in a list item of its own.
+            # A paragraph all in bold, or ending in a colon, right above a list ("**Response time:**" over
+            # "- **Target:** < 5 s", "Success looks like:") labels it: its items are nested in the label as in a
+            # list item of its own.
             last = blocks[-1] if blocks else None
             label = (
                 last is not None
                 and last.kind == "paragraph"
-                and last.emphasis_only
+                and (last.emphasis_only or last.plain.endswith(":"))
                 and last.lines[1] == _lines(token)[0]
                 and len(last.plain) <= _MAX_LABEL
             )

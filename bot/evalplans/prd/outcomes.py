@@ -40,7 +40,8 @@ _SUCCESS_LABEL = re.compile(
 )
 _NOT_SUCCESS_HEADING = re.compile(
     r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
-    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail",
+    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail|"
+    r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
     re.I,
 )
 _TEMPLATE_MARK = re.compile(r"^\s*+(?:🎯|📘|💡|ℹ️|✏️|👉)")
@@ -233,7 +234,12 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         parent = by_line.get(block.parent_line)
         if block.kind == "list_item" and under_heading and parent is not None:
             found[parent] = _with_field(found[parent], block.plain)
-        elif block.kind == "list_item" and block.parents and _success_label(plain(block.parents[-1])):
+        elif (
+            block.kind == "list_item"
+            and block.parents
+            and _success_label(plain(block.parents[-1]))
+            and not any(_NOT_SUCCESS_HEADING.search(plain(heading)) for heading in path)
+        ):
             # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
         elif under_heading and (fields := _field_lines(block)) and len(path) - 1 > (_success_depth(path, title) or 0):
