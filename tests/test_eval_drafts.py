@@ -785,6 +785,7 @@ GAP_CASES = {
         "# Assistant\n\nIt answers Italian professional services queries from the knowledge base.\n",
         "# RAG\n\n## Out of Scope\n\n| Feature | Why |\n|---|---|\n| Weitere Sprachen | MVP nur Englisch/Deutsch |\n",
         "# Toetsing\n\nDe regels toetsen Nederlandse juridische definities.\n",
+        "# OCR\n\n- 85-95% OCR-Genauigkeit für Standard-deutsche Geschäftsrechnungen\n",
     ),
     "unanswerable": ('# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',),
     "gate_owner": (
@@ -794,10 +795,12 @@ GAP_CASES = {
     "eval_set": (
         "# Toetsing\n\n- 98% regelnauwkeurigheid gevalideerd via testcorpus (10,000 definities)\n",
         "# Toetsing\n\n- Juridische Validatie: 500 testcases door domeinexperts\n",
+        "# OCR\n\n- Messung: Automatisierte Genauigkeitsbewertung gegen manuelle Verifikations-Sample-Set\n",
     ),
     "retraining": ("# Assistant\n\n- Benchmarks run in CI after QA deployment\n",),
     "latency": (
         "# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",
+        "# OCR\n\n## Metriken\n\n**Verarbeitungs-Performance:**\n- **Ziel:** Rechnungen innerhalb 30 Sekunden\n",
     ),
 }
 
@@ -817,6 +820,7 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ),
         ("gate_owner", "# KEP\n\n## Release Signoff Checklist\n\n- [ ] KEP approvers have approved the KEP\n"),
         ("eval_set", "# Toetsing\n\n- Unit tests for each rule\n"),
+        ("latency", "# OCR\n\n## Metriken\n\n**Verarbeitungs-Performance:**\n- **Ziel:** 90% der Rechnungen sofort\n"),
         ("retraining", "# Assistant\n\n- Benchmarks are listed in the appendix.\n"),
     ],
 )

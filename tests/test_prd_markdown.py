@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.evalplans.prd.facts import parse_prd
-from bot.evalplans.prd.markdown import bullets, plain, read_blocks, tables
+from bot.evalplans.prd.markdown import bullets, outline, plain, read_blocks, tables
 
 TEMPLATE = """# Invoice extraction — PRD
 
@@ -165,3 +165,16 @@ def test_a_second_paragraph_of_an_item_is_not_nested_in_it() -> None:
         ("First line", (), False),
         ("Second paragraph", (), False),
     ]
+
+
+def test_numbered_title_lines_of_a_plain_text_prd_become_headings() -> None:
+    text = "Title\n1. Problem\nText one\n2. Goals\nGoal a\nGoal b\n3. Risks\nRisk a\n"
+    expected = "Title\n\n## 1. Problem\n\nText one\n\n## 2. Goals\n\nGoal a\n\nGoal b\n\n## 3. Risks\n\nRisk a"
+    assert outline(text) == expected
+    # A numbered list (no text between its items), a Markdown document, or numbers out of order stay as they are.
+    for same in (
+        "Steps:\n1. Triage\n2. Draft\n3. Send\n",
+        "# PRD\n\n1. Problem\nText\n2. Goals\nText\n3. Risks\nText\n",
+        "1. Problem\nText\n3. Goals\nText\n2. Risks\nText\n",
+    ):
+        assert outline(same) == same

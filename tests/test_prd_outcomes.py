@@ -81,6 +81,7 @@ def test_template_prompts_comments_quotes_and_kpis_are_not_open_questions() -> N
         "## 6. Succescriteria",
         "### Primaire Doelen",
         "## Bedrijfsresultaten & KPI's",
+        "## Primäre Business-Impact-Metriken",
     ],
 )
 def test_success_sections_are_found_whatever_they_are_called(heading: str) -> None:
@@ -220,6 +221,32 @@ def test_a_bullet_with_sub_bullets_is_one_outcome_with_its_target_and_baseline()
     ]
 
 
+def test_a_bold_paragraph_over_field_bullets_is_one_outcome_over_criteria_only_a_group() -> None:
+    text = """\
+# Erfolgsmetriken
+
+## Technische Performance-Metriken
+
+**Verarbeitungs-Performance:**
+- **Ziel:** Rechnungsverarbeitung innerhalb 30 Sekunden
+- **Messung:** End-to-End-Verarbeitungszeit
+- **Erfolgsschwelle:** 95% der Rechnungen innerhalb 30 Sekunden
+
+**Kern-Feature-Nutzung:**
+- **Budget-Tracking:** 95% der Projekte nutzen Budget-Tracking
+- **Reporting-Nutzung:** 70% der Benutzer generieren Berichte
+"""
+    outcomes = [(outcome.text, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [
+        (
+            "Verarbeitungs-Performance: Erfolgsschwelle: 95% der Rechnungen innerhalb 30 Sekunden",
+            "Rechnungsverarbeitung innerhalb 30 Sekunden",
+        ),
+        ("Budget-Tracking: 95% der Projekte nutzen Budget-Tracking", "95%"),
+        ("Reporting-Nutzung: 70% der Benutzer generieren Berichte", "70%"),
+    ]
+
+
 def test_a_bullet_labelled_as_results_holds_outcomes_in_any_section() -> None:
     text = """\
 # Kwaliteitstoetsing
@@ -288,3 +315,106 @@ def test_guardrail_metrics_are_not_outcomes() -> None:
 def test_sub_bullets_under_an_undesired_outcomes_label_are_not_outcomes() -> None:
     text = "# X\n\n## Background\n\n- **Undesired outcomes**:\n  - More escalations than today\n"
     assert parse_prd(text).outcomes == []
+
+
+PLAIN_TEMPLATE = """\
+AI Product Requirements Document
+Author: Dana
+1. Problem Statement
+Describe the core problem this AI feature solves.
+
+Who faces the problem?
+Why does it matter?
+2. Goals
+List clear, measurable goals:
+
+Reduce manual effort by 30%
+Improve response accuracy
+3. Open Questions
+Who owns the escalation rules?
+"""
+
+
+def test_a_plain_text_template_reads_its_numbered_titles_as_sections_and_its_instructions_as_guidance() -> None:
+    facts = parse_prd(PLAIN_TEMPLATE)
+    assert [(outcome.text, outcome.target) for outcome in facts.outcomes] == [
+        ("Reduce manual effort by 30%", "by 30%"),
+        ("Improve response accuracy", None),
+    ]
+    assert facts.open_questions == ["Who owns the escalation rules?"]
+
+
+def test_a_section_that_opens_with_content_keeps_its_questions() -> None:
+    text = "# Feature\n\n## Scope\n\nThe assistant drafts replies.\n\nShould it also send them?\n"
+    assert parse_prd(text).open_questions == ["Should it also send them?"]
+    guided = "# Feature\n\n## Scope\n\nBeschrijf de scope van deze release.\n\nWat valt erbuiten?\n"
+    assert parse_prd(guided).open_questions == []
+
+
+def test_a_kpi_under_its_own_heading_with_field_lines_is_one_outcome() -> None:
+    text = """\
+# Copilot
+
+## Success Metrics
+
+### Re-explanation time
+**Target:** under 2 minutes
+**Baseline:** 15 minutes
+
+### Antwortzeiten
+
+| KPI | Ist-Wert | Soll-Wert |
+|---|---|---|
+| Antwortzeit | 8 s | 2 s |
+"""
+    outcomes = [(outcome.text, outcome.baseline, outcome.target) for outcome in parse_prd(text).outcomes]
+    assert outcomes == [("Re-explanation time", "15 minutes", "under 2 minutes"), ("Antwortzeit", "8 s", "2 s")]
+
+
+def test_prompt_questions_listed_after_an_instruction_are_guidance_except_in_an_open_questions_section() -> None:
+    text = """\
+# Feature
+
+## Scope
+
+Describe the scope here:
+
+- Who are the users?
+- What is out of scope?
+
+## Open questions
+
+List the open questions:
+
+- Who signs off?
+"""
+    assert parse_prd(text).open_questions == ["Who signs off?"]
+
+
+def test_a_success_label_over_a_list_holds_outcomes_but_not_a_gate_a_roadmap_or_a_persona() -> None:
+    text = """\
+# Reply drafts
+
+## Overview
+
+The assistant drafts replies.
+
+Success looks like:
+- Agents accept 60% of drafts
+
+The bot must:
+- answer in Dutch
+
+## Personas
+
+**Ziele**:
+- Schnelle Antworten auf Fragen
+
+## Roadmap
+
+### Phase 2
+
+**Success Gate:**
+- 10+ teams onboarded
+"""
+    assert [outcome.text for outcome in parse_prd(text).outcomes] == ["Agents accept 60% of drafts"]

@@ -42,12 +42,12 @@ def marked(**fields: Any) -> MarkedDoc:
 
 def test_the_dev_set_is_split_by_document_and_each_half_covers_the_main_kinds() -> None:
     docs = load_marks(MARKS)
-    assert len(docs) == 22
+    assert len(docs) == 25
     assert all(doc.path.is_file() for doc in docs)
     assert len({doc.path for doc in docs}) == len(docs)
     halves = {half: [doc for doc in docs if doc.half == half] for half in ("tune", "check")}
-    assert [len(halves["tune"]), len(halves["check"])] == [14, 8]
-    assert Counter(doc.lang for doc in halves["tune"]) == {"en": 9, "de": 2, "nl": 3}
+    assert [len(halves["tune"]), len(halves["check"])] == [17, 8]
+    assert Counter(doc.lang for doc in halves["tune"]) == {"en": 11, "de": 3, "nl": 3}
     assert Counter(doc.lang for doc in halves["check"]) == {"en": 6, "de": 1, "nl": 1}
     for members in halves.values():
         kinds = {doc.kind for doc in members}
@@ -244,3 +244,28 @@ def test_eval_drafts_drafts_every_marked_doc_and_reports_each_half(tmp_path: Pat
     assert only.returncode == 0, only.stderr
     assert "| score | check | all |" in only.stdout
     assert "tune" not in only.stdout.splitlines()[0]
+
+
+# The figures of README's "Eval-plan drafts" table as floors: a change to the drafter may raise them, not lower them.
+FLOORS = {
+    "tune": {"outcomes_carried": 178, "targets_kept": 120, "metrics_matched": 44, "open_questions_kept": 9},
+    "check": {"outcomes_carried": 43, "targets_kept": 19, "metrics_matched": 10, "open_questions_kept": 5},
+}
+CEILINGS = {
+    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 0, "false_gaps": 0},
+    "check": {"template_prompts_listed": 3, "not_open_questions_listed": 4, "false_gaps": 4},
+}
+
+
+def test_the_drafter_keeps_the_figures_the_readme_reports_on_both_halves() -> None:
+    result = run_cli("eval", "drafts", "--marks", str(MARKS), "--json")
+    assert result.returncode == 0, result.stderr
+    halves = json.loads(result.stdout)["halves"]
+    for half, floors in FLOORS.items():
+        for name, floor in floors.items():
+            value = halves[half][name]
+            hits = int(str(value).split("/")[0])
+            assert hits >= floor, f"{half} {name}: {value} < {floor}"
+    for half, ceilings in CEILINGS.items():
+        for name, ceiling in ceilings.items():
+            assert halves[half][name] <= ceiling, f"{half} {name}: {halves[half][name]} > {ceiling}"

@@ -14,7 +14,7 @@ from bot.evalplans.metric_catalog import MetricCatalog
 from bot.evalplans.metrics import outcome_metric
 from bot.evalplans.plan import EvalSet, Metric
 from bot.evalplans.prd.facts import PrdFacts
-from bot.evalplans.prd.words import LANGUAGE_CONTENT, LANGUAGE_OF_CODE, languages_named
+from bot.evalplans.prd.words import LANGUAGE_CONTENT, LANGUAGE_OF_CODE, NFR_KINDS, languages_named
 
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"
@@ -76,6 +76,7 @@ _ROLLOUT = re.compile(
 _COST_HEADING = re.compile(r"cost|kosten|price|preis|prijs|pricing", re.I)
 _MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n[ \t]*+\n")
+_SPEED = dict(NFR_KINDS)["latency"]  # an outcome named for speed or performance
 _DURATION = re.compile(r"\d\s*+(?:ms|s|sec\w*|seconds?|sekunden|seconden|min\w*)\b", re.I)
 _ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
 
@@ -122,6 +123,8 @@ def _latency_stated(facts: PrdFacts, text: str) -> bool:
         return True
     if _DURATION.search(facts.nfr.get("latency", "")):
         return True  # "Performance: extractie < 2s voor standaard DOCX"
+    if any(_DURATION.search(o.target or "") and _SPEED.search(o.text) for o in facts.outcomes):
+        return True  # "**Verarbeitungs-Performance:**" over "**Ziel:** … innerhalb 30 Sekunden"
     return any(outcome_metric(line) == "latency" and _DURATION.search(line) for line in text.splitlines())
 
 

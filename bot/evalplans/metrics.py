@@ -35,7 +35,7 @@ _ROW_METRIC: tuple[tuple[str | None, re.Pattern[str]], ...] = tuple(
         (
             "latency",
             r"\bp(?:50|90|95|99)\b|latenc|latenz|response time|time.to.(?:answer|first)|processing time|"
-            r"load time|inference time|antwortzeit|responstijd|laadtijd",
+            r"load time|inference time|antwortzeit|responstijd|laadtijd|verarbeitungszeit|ladezeit|verwerkingstijd",
         ),
         ("cost-per-query", r"\bcost|kosten|\bprice|\bpreis|\bprijs"),
         ("token-efficiency", r"\btokens?\b"),

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.core.text import sentences
-from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, plain, read_blocks, tables
+from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, outline, plain, read_blocks, tables
 from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money
 from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions, table_value
 from bot.evalplans.prd.tables import Phase, TargetRow, cell, column, rollout, success_rows
@@ -278,7 +278,7 @@ def _meta(facts: PrdFacts, head: list[str]) -> None:
 
 def parse_prd(text: str) -> PrdFacts:
     """Everything the drafter uses from a PRD (or any text about a feature)."""
-    text = (text or "")[:MAX_TEXT_CHARS].replace("\r\n", "\n")
+    text = outline((text or "")[:MAX_TEXT_CHARS].replace("\r\n", "\n"))
     facts = PrdFacts(text=text, language=detect_language(text))
     if not text.strip():
         return facts

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
 from markdown_it import MarkdownIt
@@ -35,6 +36,22 @@ BOLD = re.compile(r"\*{1,2}([^*\n]+?)\*{1,2}")
 _LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan ends where the next link starts
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _SPACES = re.compile(r"\s+")
+_MAX_LABEL = 80  # the longest bold paragraph read as the label of the list below it
+# An instruction to the writer at the start of a section (EN / DE / NL imperatives).
+_INSTRUCTION = re.compile(
+    r"(?:describe|explain|list|outline|summari[sz]e|clarify|add|define|specify|provide|"
+    r"beschreibe\w*|erkläre|erläutere|nenne|liste|füge|beschrijf|omschrijf|geef|noem|benoem|voeg)\s",
+    re.I,
+)
+QUESTION_HEADING = re.compile(
+    r"open (?:questions|issues|points)|offene (?:fragen|punkte)|open (?:vragen|punten)|"
+    r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
+)
+_HEADING_LINE = re.compile(r"^ {0,3}#{1,6}\s")
+# "2. 🎯 Goals", "10) Success Metrics": a number and a short title without closing punctuation.
+_TITLE_LINE = re.compile(r"^(\d{1,2})[.)]\s++([^\n.:;?!]{2,60})$")
+_MIN_TITLES = 3
+_MIN_TITLE_GAP = 2  # lines from one title to the next: the section's own text sits between
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _EMPHASIS = {"em_open": 1, "strong_open": 1, "em_close": -1, "strong_close": -1}
@@ -64,6 +81,7 @@ class Block:
     parents: tuple[str, ...] = ()  # the first paragraphs of the list items this block is nested in, outermost first
     parent_line: int = -1  # the first line of the innermost of those list items (-1: none)
     nested: bool = False  # a list item's first paragraph whose item holds a nested list (its sub-bullets)
+    guidance: bool = False  # a template's instruction to the writer, or a prompt question right after one
 
     @property
     def plain(self) -> str:
@@ -103,6 +121,7 @@ def read_blocks(text: str) -> list[Block]:
     path: list[tuple[int, str]] = []  # the open headings: (level, text)
     containers: list[str] = []  # the open block quotes and list items, innermost last
     items: list[int] = []  # the open list items: the index of each one's first paragraph in blocks, or -1
+    labelled: list[bool] = []  # the open lists: whether a bold label paragraph heads each (see below)
     row: list[str] = []
     row_start: Token | None = None
     in_head = False
@@ -115,6 +134,24 @@ def read_blocks(text: str) -> list[Block]:
         elif token.type in ("blockquote_close", "list_item_close"):
             containers.pop()
             if token.type == "list_item_close":
+                items.pop()
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            # A paragraph all in bold, or ending in a colon, right above a list ("**Response time:**" over
+            # "- **Target:** < 5 s", "Success looks like:") labels it: its items are nested in the label as in a
+            # list item of its own.
+            last = blocks[-1] if blocks else None
+            label = (
+                last is not None
+                and last.kind == "paragraph"
+                and (last.emphasis_only or last.plain.endswith(":"))
+                and last.lines[1] == _lines(token)[0]
+                and len(last.plain) <= _MAX_LABEL
+            )
+            labelled.append(label)
+            if label:
+                items.append(len(blocks) - 1)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            if labelled.pop():
                 items.pop()
         elif token.type in ("heading_open", "paragraph_open"):
             pending = token
@@ -185,7 +222,47 @@ def read_blocks(text: str) -> list[Block]:
                     header=in_head,
                 )
             )
-    return blocks
+    return _mark_guidance(blocks)
+
+
+def _mark_guidance(blocks: list[Block]) -> list[Block]:
+    """Mark a template's guidance left in: a section that opens with an instruction to the writer ("Describe the
+    core problem …", "Beschrijf …") and the prompt questions right after it ("Who faces the problem?")."""
+    marked = list(blocks)
+    for index, block in enumerate(blocks):
+        if index == 0 or blocks[index - 1].kind != "heading" or block.kind != "paragraph" or block.quoted:
+            continue
+        if not _INSTRUCTION.match(block.text):
+            continue
+        marked[index] = replace(block, guidance=True)
+        if block.heading_path and QUESTION_HEADING.search(plain(block.heading_path[-1]).lower()):
+            continue  # "List the open questions:" over the team's own questions
+        for after in range(index + 1, len(blocks)):
+            prompt = blocks[after]
+            if prompt.kind not in ("paragraph", "list_item") or not all(
+                line.rstrip().endswith("?") for line in prompt.text.splitlines()
+            ):
+                break
+            marked[after] = replace(prompt, guidance=True)
+    return marked
+
+
+def outline(text: str) -> str:
+    """A plain-text PRD (no Markdown headings) whose sections are numbered title lines ("2. 🎯 Goals"), as Markdown:
+    those lines become headings and every other line a paragraph of its own. Any other text is returned as is."""
+    lines = text.split("\n")
+    if any(_HEADING_LINE.match(line) for line in lines):
+        return text
+    titles = [(index, int(match.group(1))) for index, line in enumerate(lines) if (match := _TITLE_LINE.match(line))]
+    numbers = [number for _, number in titles]
+    # At least three sections numbered one after the other, each with text before the next one.
+    if len(titles) < _MIN_TITLES or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return text
+    if any(later - earlier < _MIN_TITLE_GAP for (earlier, _), (later, _) in pairwise(titles)):
+        return text
+    heads = {index for index, _ in titles}
+    kept = [f"## {line.strip()}" if index in heads else line for index, line in enumerate(lines) if line.strip()]
+    return "\n\n".join(kept)
 
 
 def is_table_row(stripped: str) -> bool:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.evalplans.prd.markdown import Block, plain
+from bot.evalplans.prd.markdown import QUESTION_HEADING, Block, plain
 
 # Heading words of the sections that state success (EN / DE / NL), and of those that look like them
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
 _SUCCESS_HEADING = re.compile(
     r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
-    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek|"
+    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek|metrik|"
     r"expected (?:impact|results?|benefits?|effects?)|erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?)|"
     r"verwachte? (?:impact|resultaten|effecten|opbrengst)",
     re.I,
@@ -40,12 +40,9 @@ _SUCCESS_LABEL = re.compile(
 )
 _NOT_SUCCESS_HEADING = re.compile(
     r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
-    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail",
+    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail|"
+    r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
     re.I,
-)
-_QUESTION_HEADING = re.compile(
-    r"open (?:questions|issues|points)|offene (?:fragen|punkte)|open (?:vragen|punten)|"
-    r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
 )
 _TEMPLATE_MARK = re.compile(r"^\s*+(?:🎯|📘|💡|ℹ️|✏️|👉)")
 _UNFILLED = re.compile(r":\s*+(?:\?|tbd|tbc|n/?a|xx+|_{2,}|\.{3}|…|<[^<>]{0,40}>|\[[^\[\]]{0,40}\])\s*+$", re.I)
@@ -94,8 +91,10 @@ _FROM_TO = re.compile(
     re.I,
 )
 _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
-_TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel", re.I)
-_BASELINE_COLUMN = re.compile(r"baseline|ausgang|uitgang|current|today|heute|huidig|nulmeting|ist\b", re.I)
+_TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
+_BASELINE_COLUMN = re.compile(
+    r"baseline|ausgang|uitgang|current|today|heute|huidig|nulmeting|\bist\b|before|vorher|aktuell|actueel", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +112,7 @@ def is_template(block: Block) -> bool:
     text = block.plain
     return (
         block.quoted
+        or block.guidance
         or (block.emphasis_only and not block.nested)  # a bold label over sub-bullets is a heading, not a hint
         or bool(_TEMPLATE_MARK.match(block.text))
         or bool(_UNFILLED.search(text))
@@ -185,11 +185,11 @@ def _item_outcome(block: Block, section: str) -> Outcome:
     return Outcome(block.plain, *_target(block.plain), section=section)
 
 
-def _with_field(outcome: Outcome, child: Block) -> Outcome:
-    """An outcome with one of its sub-bullets folded in: a target, a baseline, or more detail."""
-    field = _FIELD.match(child.plain)
+def _with_field(outcome: Outcome, child: str) -> Outcome:
+    """An outcome with one of its sub-bullets (or field lines) folded in: a target, a baseline, or more detail."""
+    field = _FIELD.match(child)
     label = field.group("label").lower() if field else ""
-    value = field.group("value").strip() if field else child.plain
+    value = field.group("value").strip() if field else child
     if _TARGET_COLUMN.search(label) and not outcome.target:
         return Outcome(outcome.text, outcome.baseline, value, outcome.section)
     if _BASELINE_COLUMN.search(label) and not outcome.baseline:
@@ -199,6 +199,14 @@ def _with_field(outcome: Outcome, child: Block) -> Outcome:
     head = outcome.text.rstrip()
     separator = " " if head.endswith(":") else "; " if ": " in head else ": "
     return Outcome(f"{head}{separator}{value}", outcome.baseline, outcome.target or _target(value)[1], outcome.section)
+
+
+def _field_lines(block: Block) -> list[str]:
+    """A paragraph's lines when every one is a field (`Target: …`, `Baseline: …`), else none."""
+    if block.kind != "paragraph":
+        return []
+    lines = [plain(line) for line in block.text.splitlines() if line.strip()]
+    return lines if lines and all(_FIELD.match(line) for line in lines) else []
 
 
 def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
@@ -212,6 +220,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     # A success section with bullets or a table states its outcomes there; its prose only introduces them,
     # unless it states a change after them ("This reduces queue depth …").
     itemised = {block.heading_path for block in content if block.kind in ("list_item", "table_row")}
+    # A bold paragraph over a list is one outcome when the list gives its fields ("**Ziel:** 85%"); over a list
+    # of criteria it only groups them, and each criterion is one.
+    fielded = {block.parent_line for block in content if block.kind == "list_item" and _FIELD.match(block.plain)}
     found: list[Outcome] = []
     by_line: dict[int, int] = {}  # a list item's first line -> its outcome's index in found
     headers: dict[tuple[str, ...], Block] = {}
@@ -219,21 +230,33 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         path = block.heading_path
         section = plain(path[-1]) if path else ""
         under_heading = _success_depth(path, title) is not None
+        labels = block.kind == "paragraph" and block.nested and block.lines[0] in fielded
         parent = by_line.get(block.parent_line)
         if block.kind == "list_item" and under_heading and parent is not None:
-            found[parent] = _with_field(found[parent], block)
-        elif block.kind == "list_item" and block.parents and _success_label(plain(block.parents[-1])):
+            found[parent] = _with_field(found[parent], block.plain)
+        elif (
+            block.kind == "list_item"
+            and block.parents
+            and _success_label(plain(block.parents[-1]))
+            and not any(_NOT_SUCCESS_HEADING.search(plain(heading)) for heading in path)
+        ):
             # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
+        elif under_heading and (fields := _field_lines(block)) and len(path) - 1 > (_success_depth(path, title) or 0):
+            # A KPI under a heading of its own, its paragraph all fields ("**Target:** 95%", "**Baseline:** 90%").
+            kpi = Outcome(section, section=section)
+            for line in fields:
+                kpi = _with_field(kpi, line)
+            found.append(kpi)
         elif under_heading:
             if block.kind == "table_row":
                 if block.header:
                     headers[path] = block
                 elif outcome := _row_outcome(block, headers.get(path), section):
                     found.append(outcome)
-            elif _LABEL_ONLY.match(block.plain) and not block.nested:
+            elif _LABEL_ONLY.match(block.plain) and not (block.nested and block.kind == "list_item") and not labels:
                 continue
-            elif block.kind == "list_item":
+            elif block.kind == "list_item" or labels:
                 if block.nested:
                     by_line[block.lines[0]] = len(found)
                 found.append(_item_outcome(block, section))
@@ -269,7 +292,7 @@ def prd_questions(blocks: list[Block]) -> list[str]:
     for block in blocks:
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
-        if any(_QUESTION_HEADING.search(plain(heading).lower()) for heading in block.heading_path):
+        if any(QUESTION_HEADING.search(plain(heading).lower()) for heading in block.heading_path):
             if not _LABEL_ONLY.match(block.plain):
                 questions.append(block.plain)
         elif _success_depth(block.heading_path) is None and not _answers_questionnaire(block.heading_path):

@@ -14,7 +14,7 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("non_goals", r"non-?goals|nicht-?ziele|niet-?doelen|out of scope"),
         ("nfr", r"non-?functional|nicht-?funktional|niet-?functione"),
-        ("success", r"success|erfolg|succes|metrics|kennzahlen|metrieken|\bkpis?\b"),
+        ("success", r"success|erfolg|succes|metrics|kennzahlen|metriken|metrieken|\bkpis?\b"),
         ("goals", r"goals|ziele\b|doelen|objectives"),
         ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender"),
         ("rollout", r"roll-?out|uitrol|einführung|launch plan|phases"),
@@ -79,7 +79,10 @@ LANGUAGE_CONTENT = re.compile(
     r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?"
     r"(?:quer(?:y|ies)|questions?|answers?|documents?|texts?|definitions?|e-?mails?|tickets?|messages?|reviews?|"
     r"conversations?|anfragen|fragen|antworten|dokumente?n?|texte?|definitionen|nachrichten|vragen|antwoorden|"
-    r"documenten|teksten|definities|berichten|zoekvragen)\b",
+    r"documenten|teksten|definities|berichten|zoekvragen|"
+    # what a document AI reads, also as the end of a German compound ("deutsche Geschäftsrechnungen")
+    r"invoices?|receipts?|contracts?|forms|[a-zäöüß]{0,20}?(?:rechnungen|belege|verträge|formulare)|facturen|"
+    r"bonnen|contracten|formulieren)\b",
     re.I,
 )
 
@@ -109,7 +112,8 @@ NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 EVAL_SET = re.compile(
     r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|test.?corpus\w*|testkorpus\w*|"
     r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen)|labell?(?:ed|ing)|gelabel\w*|"
-    r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|hold-?out|out-of-sample|walk-forward|backtest\w*",
+    r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|sample.?set|hold-?out|out-of-sample|walk-forward|"
+    r"backtest\w*",
     re.I,
 )
 MONTHLY = re.compile(r"per month|a month|pro monat|im monat|per maand|monthly|monatlich|maandelijks", re.I)
