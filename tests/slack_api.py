@@ -50,6 +50,21 @@ class Call:
         return json.loads(value) if isinstance(value, str) else value
 
 
+def blocks_of(call: Call) -> list[dict[str, Any]]:
+    """The Block Kit blocks a call sent (none: an empty list)."""
+    return call.json("blocks") or []
+
+
+def block_text(blocks: list[dict[str, Any]]) -> str:
+    """The text of the blocks' sections and their mrkdwn context elements, one per line."""
+    parts = []
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        parts += [element.get("text", "") for element in block.get("elements", []) if element.get("type") == "mrkdwn"]
+    return "\n".join(parts)
+
+
 class SlackAPI:
     """The fake Slack: start it, point `WebClient(base_url=api.api_url)` at it, assert on `calls()`."""
 

@@ -25,7 +25,7 @@ from tests.openai_server import (
     responding,
     unauthorized,
 )
-from tests.slack_api import Call, SlackAPI
+from tests.slack_api import SlackAPI, block_text, blocks_of
 from tests.slack_harness import SlackHarness, mention, new_ts
 
 PRDS = Path(__file__).resolve().parent.parent / "knowledge" / "prds"
@@ -67,19 +67,6 @@ def make_harness(
     return factory
 
 
-def blocks_of(call: Call) -> list[dict[str, Any]]:
-    return call.json("blocks") or []
-
-
-def texts(blocks: list[dict[str, Any]]) -> str:
-    parts = []
-    for block in blocks:
-        if isinstance(block.get("text"), dict):
-            parts.append(block["text"]["text"])
-        parts += [element.get("text", "") for element in block.get("elements", []) if element.get("type") == "mrkdwn"]
-    return "\n".join(parts)
-
-
 def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
     """Button label by action id."""
     return {
@@ -102,7 +89,7 @@ def value(blocks: list[dict[str, Any]], action_id: str) -> str:
 
 def assert_speaks(blocks: list[dict[str, Any]], lang: str, *, answered: bool = True, shareable: bool = True) -> None:
     """The bot's own words in the reply (note or decline, Sources label, buttons) are in `lang`."""
-    body = texts(blocks)
+    body = block_text(blocks)
     opening = say("answers.extractive_note", lang) if answered else say("answers.dont_know", lang)
     assert body.startswith(to_mrkdwn(opening)), body[:200]
     assert f"*{say('slack.sources', lang)}*" in body
@@ -248,7 +235,7 @@ def test_pm_in_dutch_declines_in_dutch(make_harness: MakeHarness, slack: SlackAP
     harness = make_harness(min_evidence=1.0)
     _, response_url = harness.command(DUTCH)
     [answer] = slack.wait_for("response_url", path=response_url)
-    body = texts(blocks_of(answer))
+    body = block_text(blocks_of(answer))
     assert body.startswith(say("answers.dont_know", "nl")) and f"*{say('slack.sources', 'nl')}*" in body
 
 
@@ -295,7 +282,7 @@ def test_sharing_a_german_answer_credits_the_sharer_in_german(make_harness: Make
     [answer] = slack.wait_for("response_url", path=response_url)
     _, click_url = harness.click(SHARE, value(blocks_of(answer), SHARE))
     shared, _ = slack.wait_for("response_url", count=2, path=click_url)
-    assert texts(blocks_of(shared)).startswith("<@UPM> hat diese Antwort geteilt zu: ")
+    assert block_text(blocks_of(shared)).startswith("<@UPM> hat diese Antwort geteilt zu: ")
 
 
 def test_the_assistant_pane_streams_a_short_question_in_the_askers_locale(
@@ -322,7 +309,7 @@ def test_the_assistant_pane_streams_a_short_question_in_the_askers_locale(
     )
     assert say("answers.extractive_note", "nl") in streamed
     footer = stop.json("blocks")
-    assert f"*{say('slack.sources', 'nl')}*" in texts(footer)
+    assert f"*{say('slack.sources', 'nl')}*" in block_text(footer)
     assert buttons(footer)[FEEDBACK_UP] == say("slack.helpful", "nl")
 
 

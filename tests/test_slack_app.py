@@ -27,7 +27,7 @@ from bot.slack.threads import ThreadMemory
 from bot.wiring import Deps
 from tests.conftest import BUILTIN, REDIS_URL, HashingEmbeddings, MakeSlackHarness, slack_settings, write
 from tests.openai_server import OpenAIServer, claims_reply, quoting, responding
-from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI
+from tests.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, Call, SlackAPI, block_text, blocks_of
 from tests.slack_harness import SlackHarness, command_body, event_body, mention, new_ts
 
 QUESTION = "What should we measure before launching an AI summarizer?"
@@ -74,19 +74,6 @@ def real_harness(slack: SlackAPI, bundled_deps: Deps, redis_prefix: str) -> Iter
     yield harness
     harness.close()
     store.client.close()
-
-
-def blocks_of(call: Call) -> list[dict[str, Any]]:
-    return call.json("blocks") or []
-
-
-def block_text(blocks: list[dict[str, Any]]) -> str:
-    parts = []
-    for block in blocks:
-        if isinstance(block.get("text"), dict):
-            parts.append(block["text"]["text"])
-        parts += [element.get("text", "") for element in block.get("elements", []) if element.get("type") == "mrkdwn"]
-    return "\n".join(parts)
 
 
 def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:

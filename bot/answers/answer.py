@@ -135,7 +135,7 @@ def _decline_unstated(
 
 def ranked_sentences(deps: Deps, question: str, passages: list[Passage]) -> list[Sentence]:
     """The passages' sentences by how well they answer `question` (bot.answers.sentences)."""
-    return rank(question, passages, deps.embeddings.embed_documents, deps.index.snapshot().keyword.coverage)
+    return rank(question, passages, deps.embeddings.embed_documents, deps.index.snapshot().keyword.coverages)
 
 
 def _extractive(question: str, passages: list[Passage], ranked: list[Sentence], note: str, notice: str) -> Reply:

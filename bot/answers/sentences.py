@@ -50,7 +50,7 @@ _ANAPHOR = re.compile(
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 Embed = Callable[[list[str]], list[list[float]]]
-Coverage = Callable[[str, list[str]], float]
+Coverages = Callable[[str, list[str]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def aspect(question: str, passages: Sequence[Passage]) -> str:
     return " ".join(kept) if kept else question
 
 
-def rank(question: str, passages: Sequence[Passage], embed: Embed, coverage: Coverage) -> list[Sentence]:
+def rank(question: str, passages: Sequence[Passage], embed: Embed, coverages: Coverages) -> list[Sentence]:
     """Every sentence of `passages` scored against `question`, best first."""
     found: list[tuple[int, int, str]] = []
     for number, passage in enumerate(passages):
@@ -122,17 +122,18 @@ def rank(question: str, passages: Sequence[Passage], embed: Embed, coverage: Cov
     norms[norms == 0] = 1.0
     vectors /= norms[:, None]
     cosines = vectors[1:] @ vectors[0]
+    overlaps = coverages(asked, [text for _, _, text in found])
     ranked = [
         Sentence(
             number,
             position,
             text,
             float(cosine),
-            coverage(asked, [text]),
+            overlap,
             passages[number].score,
             len(text.split()),
         )
-        for (number, position, text), cosine in zip(found, cosines, strict=True)
+        for (number, position, text), cosine, overlap in zip(found, cosines, overlaps, strict=True)
     ]
     return sorted(ranked, key=lambda s: s.score, reverse=True)
 

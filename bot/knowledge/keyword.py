@@ -232,8 +232,15 @@ class KeywordIndex:
     def coverage(self, query: str, texts: Sequence[str]) -> float:
         """The IDF-weighted share of the query's terms that occur in `texts` (1.0 when all do); a term counts
         as present when a glossary equivalent of it is."""
-        groups = self.query_groups(query)
         present = {token for row in self._terms(texts, self.doc_freq)[0] for token in row}
+        return self._covered(self.query_groups(query), present)
+
+    def coverages(self, query: str, texts: Sequence[str]) -> list[float]:
+        """`coverage` of the query by each text on its own; the query is read once for all of them."""
+        groups = self.query_groups(query)
+        return [self._covered(groups, set(row)) for row in self._terms(texts, self.doc_freq)[0]]
+
+    def _covered(self, groups: list[list[Variant]], present: set[str]) -> float:
         covered: dict[str, bool] = {}
         for group in groups:
             equivalent = any(all(term in present for term in variant) for variant in group[1:])
