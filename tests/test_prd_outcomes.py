@@ -418,3 +418,79 @@ The bot must:
 - 10+ teams onboarded
 """
     assert [outcome.text for outcome in parse_prd(text).outcomes] == ["Agents accept 60% of drafts"]
+
+
+def test_a_goal_line_at_the_end_of_a_plain_text_paragraph_is_an_outcome() -> None:
+    facts = parse_prd(
+        "# Invoice helper\n\n## Background\n"
+        "Accountants retype every invoice by hand.\n"
+        "Errors slip into the ledger each month.\n"
+        "Goal: Build an invoice reader that lowers manual entry\n"
+        "and catches duplicate invoices.\n\n"
+        "## Scope\n- PDF invoices\n"
+    )
+    assert [outcome.text for outcome in facts.outcomes] == [
+        "Goal: Build an invoice reader that lowers manual entry and catches duplicate invoices."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "clause"),
+    [
+        (
+            "Although our main goal is to cut onboarding time, the first release only covers payroll.",
+            "Although our main goal is to cut onboarding time",
+        ),
+        ("Das eigentliche Ziel ist, die Rückfragen zu senken; zuerst kommt der Export.", "Das eigentliche Ziel ist"),
+    ],
+)
+def test_a_clause_naming_the_goal_as_a_change_is_an_outcome(sentence: str, clause: str) -> None:
+    facts = parse_prd(f"# Helper\n\n## Context\n\n{sentence}\n")
+    texts = [outcome.text for outcome in facts.outcomes]
+    assert len(texts) == 1
+    assert texts[0].startswith(clause)
+
+
+def test_a_goal_clause_without_a_change_is_no_outcome() -> None:
+    facts = parse_prd("# Helper\n\n## Context\n\nThe goal is a shared vocabulary, so we start with a glossary.\n")
+    assert facts.outcomes == []
+
+
+def test_numbered_kpi_lines_outside_a_success_section_are_outcomes() -> None:
+    facts = parse_prd(
+        "# Webinar launch\n\n## Launch\n\n### Planning\n\n"
+        "- Target date: June\n"
+        "- Launch KPI 1: Registrations per week\n"
+        "- Launch KPI 2: Share of attendees who stay to the end\n\n"
+        "### Results\n\n- Launch KPI 1 actual: tbd\n"
+    )
+    assert [outcome.text for outcome in facts.outcomes] == [
+        "Launch KPI 1: Registrations per week",
+        "Launch KPI 2: Share of attendees who stay to the end",
+    ]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "**Example KPIs**  \nReadmissions per 100 stays, share of flagged cases reviewed (precision, recall), "
+        "time to intervention.",
+        "**Beispiel-KPIs:** Readmissions per 100 stays; share of flagged cases reviewed (precision, recall); "
+        "time to intervention",
+    ],
+)
+def test_a_bold_kpi_label_over_a_comma_list_gives_one_outcome_per_measure(paragraph: str) -> None:
+    facts = parse_prd(f"# Risk score\n\n## Business value\n\n- Fewer readmissions\n\n{paragraph}\n")
+    assert [outcome.text for outcome in facts.outcomes][-3:] == [
+        "Readmissions per 100 stays",
+        "share of flagged cases reviewed (precision, recall)",
+        "time to intervention",
+    ]
+
+
+def test_a_bold_kpi_label_over_a_sentence_is_not_split() -> None:
+    facts = parse_prd(
+        "# Risk score\n\n## Notes\n\n**KPIs**  \nWe will pick the KPIs with the care teams, once the pilot data "
+        "is in and the dashboard has been reviewed by the quality board.\n"
+    )
+    assert facts.outcomes == []

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.evalplans.prd.markdown import QUESTION_HEADING, Block, plain
+from bot.evalplans.prd.markdown import BOLD, QUESTION_HEADING, Block, plain
 
 # Heading words of the sections that state success (EN / DE / NL), and of those that look like them
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
@@ -53,6 +53,23 @@ _GOAL_LINE = re.compile(
     r"\s*+:\s*+(?=\w)",
     re.I,
 )
+# "Post-launch KPI 2: Percent of emails opened", "Success metric 1: …": a label of at most three words ending in a
+# KPI or success-metric word and its number names one measure.
+_KPI_LINE = re.compile(
+    r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:kpi|success (?:metric|measure|criterion)|erfolgskriterium|"
+    r"succescriterium)\s*+#?\d{1,2}\s*+:\s*+(?=\w)",
+    re.I,
+)
+# "While the ultimate goal is to reduce call volumes, …", "Unser Ziel ist, … zu senken": a clause that names the
+# goal, read up to its first clause break; an outcome when it states a change.
+_GOAL_CLAUSE = re.compile(
+    r"\b(?:goal|aim|objective|ziel|doel(?:stelling)?)\s++(?:is|was|will be|ist|war|besteht darin|is om|was om)\b",
+    re.I,
+)
+_JOINER = re.compile(r"^(?:and|or|und|oder|en|of)\s++", re.I)
+_MIN_ENUMERATED = 2
+_MAX_ENUMERATED_WORDS = 8
+_CLAUSE_BREAK = re.compile(r"[,;:(—–]|\s-\s")
 # The sub-bullets of an outcome that give its numbers: "Target: 95%", "Baseline: 90%", "Measurement: …".
 _FIELD = re.compile(
     r"^(?P<label>target|goal|ziel(?:wert)?|doel|streefwaarde|baseline|current|today|ausgangswert|nulmeting|"
@@ -209,6 +226,61 @@ def _field_lines(block: Block) -> list[str]:
     return lines if lines and all(_FIELD.match(line) for line in lines) else []
 
 
+def _enumerated(block: Block) -> list[str]:
+    """The measures a paragraph lists after a bold success label: "**Example KPIs**" over "Falls per 1,000 days,
+    share of plans made, recall", or "**KPIs:** a, b, c" on one line. Each comma-separated part (brackets kept
+    whole) is one measure when every part is short; a sentence after the label is prose, not a list."""
+    if block.kind != "paragraph":
+        return []
+    label = BOLD.match(block.text)
+    if not label or not _success_label(label.group(1)) or _NOT_SUCCESS_HEADING.search(label.group(1)):
+        return []
+    rest = block.text[label.end() :]
+    own_line = rest.strip(" :").startswith("\n") or not rest.split("\n", 1)[0].strip(" :")
+    parts, depth, current = [], 0, ""
+    for char in plain(rest).strip(" :").rstrip("."):
+        depth += (char in "([") - (char in ")]")
+        if char in ",;" and depth <= 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts = [_JOINER.sub("", part.strip()) for part in [*parts, current] if part.strip()]
+    enough = _MIN_ENUMERATED if own_line else _MIN_ENUMERATED + 1
+    if len(parts) < enough or any(len(part.split()) > _MAX_ENUMERATED_WORDS for part in parts):
+        return []
+    return parts
+
+
+def _goal_lines(block: Block) -> list[str]:
+    """The "Goal: …" lines inside a paragraph, past its first line: a plain-text PRD writes one item per line,
+    so a goal stated at the end of a problem paragraph is its own line. A goal line runs on over wrapped lines
+    until one ends a sentence."""
+    lines = [plain(line) for line in block.text.splitlines()]
+    found: list[str] = []
+    for index in range(1, len(lines)) if block.kind == "paragraph" else ():
+        if not _GOAL_LINE.match(lines[index]):
+            continue
+        end = index
+        while end + 1 < len(lines) and lines[end] and lines[end][-1] not in ".!?:" and lines[end + 1]:
+            end += 1
+        found.append(" ".join(lines[index : end + 1]))
+    return found
+
+
+def _goal_clause(sentence: str) -> str | None:
+    """The clause of a sentence that states the goal as a change ("the ultimate goal is to reduce call volumes")."""
+    goal = _GOAL_CLAUSE.search(sentence)
+    if not goal:
+        return None
+    start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, goal.start())), default=0)
+    stop = _CLAUSE_BREAK.search(sentence, goal.end())
+    if stop and not sentence[goal.end() : stop.start()].strip():
+        stop = _CLAUSE_BREAK.search(sentence, stop.end())  # "Das Ziel ist, die Rückfragen zu senken"
+    clause = sentence[start : stop.start() if stop else len(sentence)].strip(" .")
+    return clause if _CHANGE_VERB.search(clause[goal.end() - start :]) else None
+
+
 def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     """The outcomes a PRD states, in document order, each once."""
     title = next((block.text for block in blocks if block.kind == "heading" and block.level == 1), None)
@@ -242,6 +314,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         ):
             # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
+        elif measures := _enumerated(block):
+            found += [Outcome(measure, *_target(measure), section=section) for measure in measures]
         elif under_heading and (fields := _field_lines(block)) and len(path) - 1 > (_success_depth(path, title) or 0):
             # A KPI under a heading of its own, its paragraph all fields ("**Target:** 95%", "**Baseline:** 90%").
             kpi = Outcome(section, section=section)
@@ -262,12 +336,15 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 found.append(_item_outcome(block, section))
             elif path not in itemised or _CHANGE_VERB.search(block.plain):
                 found.append(_item_outcome(block, section))
-        elif _GOAL_LINE.match(block.plain):
+        elif _GOAL_LINE.match(block.plain) or _KPI_LINE.match(block.plain):
             found.append(_item_outcome(block, section))
         elif block.kind in ("paragraph", "list_item"):
+            found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
             for sentence in _SENTENCE_END.split(block.plain):
                 if _CHANGE_VERB.search(sentence) and _CHANGE_NUMBER.search(sentence):
                     found.append(Outcome(sentence.strip(), *_target(sentence), section=section))
+                elif clause := _goal_clause(sentence):
+                    found.append(Outcome(clause, section=section))
     unique: dict[str, Outcome] = {}
     for outcome in found:
         unique.setdefault(outcome.text.lower(), outcome)
