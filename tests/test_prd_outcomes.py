@@ -494,3 +494,30 @@ def test_a_bold_kpi_label_over_a_sentence_is_not_split() -> None:
         "is in and the dashboard has been reviewed by the quality board.\n"
     )
     assert facts.outcomes == []
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "*To be completed after the first month of data.*",
+        "**To be filled in once the pilot has ended.*",  # emphasis opened twice, closed once
+        "_Nach dem Pilot auszufüllen._",
+        "In te vullen na de eerste maand.",
+    ],
+)
+def test_prompt_questions_after_a_note_on_when_to_fill_them_in_are_guidance(note: str) -> None:
+    text = f"""\
+# Feature
+
+## Retrospective
+
+{note}
+
+1. What did the pilot users tell you?
+2. Which of your assumptions held?
+
+## Risks
+
+Will the vendor keep the price?
+"""
+    assert parse_prd(text).open_questions == ["Will the vendor keep the price?"]

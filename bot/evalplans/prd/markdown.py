@@ -37,10 +37,14 @@ _LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan end
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _SPACES = re.compile(r"\s+")
 _MAX_LABEL = 80  # the longest bold paragraph read as the label of the list below it
-# An instruction to the writer at the start of a section (EN / DE / NL imperatives).
+# An instruction to the writer at the start of a section (EN / DE / NL imperatives), or a note on when to fill
+# it in ("To be completed once …", "Nach dem Launch auszufüllen", "In te vullen na …").
 _INSTRUCTION = re.compile(
     r"(?:describe|explain|list|outline|summari[sz]e|clarify|add|define|specify|provide|"
-    r"beschreibe\w*|erkläre|erläutere|nenne|liste|füge|beschrijf|omschrijf|geef|noem|benoem|voeg)\s",
+    r"beschreibe\w*|erkläre|erläutere|nenne|liste|füge|beschrijf|omschrijf|geef|noem|benoem|voeg)\s|"
+    r"(?:to be (?:completed|filled(?: in| out)?|answered|updated)|(?:fill|complete) (?:in|out|this)|"
+    r"answer (?:the|these) (?:questions|following))\b|"
+    r"(?:[\w ]{0,40}?\b(?:auszufüllen|zu beantworten|zu ergänzen|in te vullen|te beantwoorden))\b",
     re.I,
 )
 QUESTION_HEADING = re.compile(
@@ -232,7 +236,7 @@ def _mark_guidance(blocks: list[Block]) -> list[Block]:
     for index, block in enumerate(blocks):
         if index == 0 or blocks[index - 1].kind != "heading" or block.kind != "paragraph" or block.quoted:
             continue
-        if not _INSTRUCTION.match(block.text):
+        if not _INSTRUCTION.match(block.plain.lstrip("*_ ")):  # "*To be completed …*" as well
             continue
         marked[index] = replace(block, guidance=True)
         if block.heading_path and QUESTION_HEADING.search(plain(block.heading_path[-1]).lower()):
