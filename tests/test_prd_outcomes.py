@@ -521,3 +521,29 @@ def test_prompt_questions_after_a_note_on_when_to_fill_them_in_are_guidance(note
 Will the vendor keep the price?
 """
     assert parse_prd(text).open_questions == ["Will the vendor keep the price?"]
+
+
+def test_a_question_bullet_answered_by_its_sub_bullets_is_not_an_open_question() -> None:
+    text = """\
+# Feature
+
+## Findings
+
+- Should we build on the vendor platform?
+  - Faster first release, weaker version control.
+- Which region hosts the data?
+  - Is the EU region ready in time?
+  - Does the US region meet the contract?
+
+## Open questions
+
+- Who pays for the pilot?
+  - Finance has not said yet.
+"""
+    assert parse_prd(text).open_questions == [
+        "Which region hosts the data?",
+        "Is the EU region ready in time?",
+        "Does the US region meet the contract?",
+        "Who pays for the pilot?",
+        "Finance has not said yet.",
+    ]

@@ -366,6 +366,13 @@ def _answers_questionnaire(path: tuple[str, ...]) -> bool:
 def prd_questions(blocks: list[Block]) -> list[str]:
     """The questions the PRD's authors ask: every item of an open-questions section, and body lines that ask."""
     questions: list[str] = []
+    # The sub-bullets of each list item that states something: under a question bullet, they answer it
+    # ("What do we gain? / - Faster releases"), unless they ask in turn.
+    answers = {
+        block.parent_line
+        for block in blocks
+        if block.kind == "list_item" and block.parent_line >= 0 and not _asks(block.text.splitlines()[0])
+    }
     for block in blocks:
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
@@ -376,6 +383,10 @@ def prd_questions(blocks: list[Block]) -> list[str]:
             if block.kind == "paragraph":
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
                 questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
-            elif _asks(first := _SENTENCE_END.split(block.text, maxsplit=1)[0]) and not _QUOTE_MARKS.search(first):
+            elif (
+                _asks(first := _SENTENCE_END.split(block.text, maxsplit=1)[0])
+                and not _QUOTE_MARKS.search(first)
+                and not (block.nested and block.lines[0] in answers)
+            ):
                 questions.append(block.plain)  # "Does X support Y? Currently, …": the question and its context
     return list(dict.fromkeys(questions))
