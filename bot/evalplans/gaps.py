@@ -18,7 +18,10 @@ from bot.evalplans.prd.words import LANGUAGE_CONTENT, LANGUAGE_OF_CODE, NFR_KIND
 
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"
-    r"corrig\w*|thumbs|feedback|reject\w*|dismiss\w*|bestätig\w*|doorzetten",
+    r"corrig\w*|thumbs|feedback|reject\w*|dismiss\w*|bestätig\w*|doorzetten|"
+    # a person checks each output before it counts ("Human validation: the nurse reviews the advice")
+    r"human.in.the.loop|human (?:validation|approval|sign-?off)|menselijke (?:validatie|beoordeling|controle)|"
+    r"menschliche (?:prüfung|validierung|kontrolle|freigabe)",
     re.I,
 )
 ADVERSARIAL_WORDS = re.compile(
@@ -41,6 +44,8 @@ _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|pe
 _RETRAINING = re.compile(
     r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
     r"re-?test\w*|"
+    # a training cycle that ends in adopting or rolling back ("train, set the flag, diff, adopt or roll back")
+    r"\btrain\w*\b[^.\n]{0,80}?\b(?:roll(?:ing)?[- ]?back\w*|revert\w*|zurückroll\w*|terugdraai\w*)|"
     # an eval or benchmark run tied to what triggers it: "Benchmarks run in CI after QA deployment"
     r"\b(?:benchmarks?|evals?|evaluations?|golden.?sets?)\b[^.\n]{0,40}?\b(?:in ci\b|after (?:each |every )?"
     r"(?:\w++ )?(?:deploy|release|change|update)\w*|on every (?:deploy|release|change)\w*|"

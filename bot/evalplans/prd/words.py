@@ -113,7 +113,13 @@ EVAL_SET = re.compile(
     r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|test.?corpus\w*|testkorpus\w*|"
     r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen)|labell?(?:ed|ing)|gelabel\w*|"
     r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|sample.?set|hold-?out|out-of-sample|walk-forward|"
-    r"backtest\w*",
+    r"backtest\w*|"
+    # goldens run as tests ("run_real_goldens", "golden cases"), a train/dev split with its sizes ("Train 21, Dev 6")
+    r"goldens\b|golden[- ](?:tests?|examples?|cases?|runs?|files?)\b|"
+    r"\btrain\w*\s*+\d++\s*+[,/]\s*+(?:dev|val\w*|test)\b|\btrain/(?:dev|val\w*|test)\b|"
+    # a data set named by the span of history it covers ("Dataset: 12 months of incidents"): its outcomes label it
+    r"(?:data.?set|datensatz|historic\w*|historisch\w*)\b[^.\n]{0,40}?\b\d++\s*+"
+    r"(?:months?|maanden|monate?n?|years?|jaar|jahre?n?)\b",
     re.I,
 )
 MONTHLY = re.compile(r"per month|a month|pro monat|im monat|per maand|monthly|monatlich|maandelijks", re.I)
