@@ -850,3 +850,19 @@ def test_the_type_is_read_from_the_prose_not_from_code_blocks(plain_deps: Deps) 
         f"```promql\n{query * 6}```\n"
     )
     assert draft_evals(plain_deps, "", text).feature_type == "rag"
+
+
+def test_a_placeholder_target_is_kept_marked_and_never_a_metric_threshold(plain_deps: Deps) -> None:
+    text = (
+        "# Answer bot\n\nIt answers questions from help-center articles.\n\n## Success metrics\n\n"
+        "- Answer accuracy above X% on the eval set\n- Fewer tickets: from 900 to 700 a week\n"
+    )
+    draft = draft_evals(plain_deps, "Answer bot", text)
+    accuracy = next(c for c in draft.success_criteria if c.statement.startswith("Answer accuracy"))
+    tickets = next(c for c in draft.success_criteria if c.statement.startswith("Fewer tickets"))
+    assert (accuracy.target, accuracy.target_placeholder) == ("above X%", True)
+    assert tickets.target_placeholder is False
+    metric = draft.metric("Accuracy")
+    assert metric is None or "X%" not in metric.threshold
+    assert "above X% (placeholder: the PRD sets no number yet)" in draft.as_markdown()
+    assert "target_placeholder: true" in draft.as_yaml()

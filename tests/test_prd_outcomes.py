@@ -547,3 +547,21 @@ def test_a_question_bullet_answered_by_its_sub_bullets_is_not_an_open_question()
         "Who pays for the pilot?",
         "Finance has not said yet.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "target"),
+    [
+        ("- Fewer readmissions: > X% within 6 months", "> X%"),
+        ("- Weniger Rückfragen um XX% im ersten Quartal", "um XX%"),
+        ("- Cut handling time by ?% once live", "by ?%"),
+    ],
+)
+def test_a_placeholder_target_is_kept_as_the_target_and_marked_as_a_placeholder(line: str, target: str) -> None:
+    (outcome,) = parse_prd(f"# Feature\n\n## Success criteria\n\n{line}\n").outcomes
+    assert (outcome.target, outcome.placeholder) == (target, True)
+
+
+def test_a_target_with_a_number_is_no_placeholder() -> None:
+    (outcome,) = parse_prd("# Feature\n\n## Success criteria\n\n- Stable ranking quality (AUC > 0.8)\n").outcomes
+    assert (outcome.target, outcome.placeholder) == ("> 0.8", False)

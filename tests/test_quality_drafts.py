@@ -103,6 +103,15 @@ def test_a_wrong_target_or_metric_is_counted_against_a_carried_outcome() -> None
     assert (score.targets_kept, score.metrics_matched) == (0, 0)
 
 
+def test_a_placeholder_target_is_kept_only_when_the_criterion_carries_it_whole() -> None:
+    doc = marked(outcomes=(MarkedOutcome("Cut repeat contacts by X%", target="X%"),))
+    kept = plan(
+        success_criteria=[SuccessCriterion(statement="Cut repeat contacts by X%", target="by X%", source="prd")]
+    )
+    lost = plan(success_criteria=[SuccessCriterion(statement="Cut repeat contacts", source="prd")])
+    assert (score_plan(doc, kept).targets_kept, score_plan(doc, lost).targets_kept) == (1, 0)
+
+
 def test_template_prompts_count_only_when_listed_as_the_prds_own_questions() -> None:
     doc = marked(
         template_prompts=("What is the problem and who is affected?", "Why would a user want to use this?"),

@@ -105,7 +105,7 @@ def catalog_metrics(
     for outcome in facts.outcomes:
         key = outcome_metric(outcome.text)
         entry = catalog.get(key) if key else None
-        if entry and outcome.target:
+        if entry and outcome.target and not outcome.placeholder:  # "> X%" is no threshold yet
             by_metric.setdefault(entry.key, []).append(short(f"{outcome.text}: {outcome.target}", 200))
         outcomes.append(
             SuccessCriterion(
@@ -114,6 +114,7 @@ def catalog_metrics(
                 target=outcome.target,
                 source="prd",
                 metric=entry.name if entry else None,
+                target_placeholder=outcome.placeholder,
             )
         )
     context: dict[str, list[str]] = {}

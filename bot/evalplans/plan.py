@@ -42,6 +42,9 @@ class SuccessCriterion(BaseModel):
     target: str | None = None
     source: Origin
     metric: str | None = Field(default=None, description="The catalog metric that stands for it, if one fits.")
+    target_placeholder: bool = Field(
+        default=False, description='The target is a placeholder ("> X%"): the PRD has not set its number yet.'
+    )
 
 
 class Point(BaseModel):

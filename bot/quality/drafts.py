@@ -251,6 +251,8 @@ def _value_kept(marked: str, criterion: Any, *fields: str) -> bool:
     wanted = numbers(marked)
     if wanted:
         return wanted <= numbers(text)
+    if not words(marked):  # a placeholder ("X%") has neither numbers nor words of two letters: compare it whole
+        return bool(normalise(marked)) and normalise(marked) in normalise(text)
     return coverage(marked, text) >= 0.5
 
 

@@ -107,6 +107,12 @@ _FROM_TO = re.compile(
     r"(?P<target>(?:[^,;.()]|[.,](?=\d)){1,40})",
     re.I,
 )
+# A target whose number is still to be set: "> X%", "by XX%", "?%". Kept as the target, marked as a placeholder.
+_PLACEHOLDER = re.compile(
+    r"(?:[<>≤≥]=?\s*+|\b(?:by|under|below|over|above|at least|at most|less than|more than|um|unter|über|mindestens|"
+    r"met|onder|boven|minimaal|maximaal)\s++)?(?<![\w.,])(?:x{1,3}|n|\?{1,3})\s*+%",
+    re.I,
+)
 _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
 _TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
 _BASELINE_COLUMN = re.compile(
@@ -122,6 +128,16 @@ class Outcome:
     baseline: str | None = None
     target: str | None = None
     section: str = ""
+
+    @property
+    def placeholder(self) -> bool:
+        """The target holds no number yet, only a placeholder ("> X%")."""
+        return bool(self.target) and is_placeholder(self.target or "")
+
+
+def is_placeholder(target: str) -> bool:
+    """A target written as a placeholder for a number still to be set ("> X%", "XX%"), with no number in it."""
+    return not re.search(r"\d", target) and bool(_PLACEHOLDER.search(target))
 
 
 def is_template(block: Block) -> bool:
@@ -159,6 +175,9 @@ def _target(text: str) -> tuple[str | None, str | None]:
     span = _FROM_TO.search(text)
     if span and re.search(r"\d", span.group("target")):
         return span.group("baseline").strip(), span.group("target").strip()
+    placeholder = _PLACEHOLDER.search(text)
+    if placeholder:
+        return None, placeholder.group(0).strip()  # "> X% binnen 6 maanden": the target, not the time frame
     label, colon, value = text.partition(":")
     if colon and len(label) <= 80:
         found = _TARGET.match(value.strip())  # "Helpful rate: 70%+", not the "4" of a "GPT-4o" further on

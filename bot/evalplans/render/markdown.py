@@ -131,8 +131,11 @@ def full_markdown(draft: EvalDraft) -> str:
         "|---|---|---|---|",
     ]
     for criterion in draft.success_criteria:
+        target = _cell(criterion.target) or "–"
+        if criterion.target and criterion.target_placeholder:
+            target += " (placeholder: the PRD sets no number yet)"
         out.append(
-            f"| {_cell(criterion.statement)} | {_cell(criterion.baseline) or '–'} | {_cell(criterion.target) or '–'} "
+            f"| {_cell(criterion.statement)} | {_cell(criterion.baseline) or '–'} | {target} "
             f"| {_SOURCE[criterion.source]} |"
         )
     out.append("")
