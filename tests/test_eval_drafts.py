@@ -278,6 +278,9 @@ def test_the_type_is_inferred_from_cue_words_when_the_prd_declares_none(case: Pr
         ("Vragen beantwoorden uit de kennisbank met bronvermelding", "rag"),
         ("Draft reply emails for sales reps", "generation"),
         ("An AI agent that books meetings on behalf of the user", "agent"),
+        # a PRD that only sets measures still names its type by them
+        ("KPIs: Context Relevance above 90%; 95% of replies use correct context", "rag"),
+        ("The agent pipeline: a planner picks the tools involved in each step", "agent"),
     ],
 )
 def test_the_type_is_inferred_in_english_german_and_dutch(description: str, expected: str) -> None:

@@ -107,6 +107,8 @@ _CUE_WORDS: dict[FeatureType, tuple[str, ...]] = {
         r"ground(?:ed|ing)\b",
         r"embedding\w*",
         r"\bdocuments? search|dokumentensuche",
+        # the RAG measures a PRD sets ("Context Relevance", "90% of responses use correct context")
+        r"context relevan\w*|(?:retrieved|correct|relevant) context|kontextrelevanz|contextrelevantie",
     ),
     "generation": (
         r"generat(?:e|es|ed|ing)\b",
@@ -136,6 +138,9 @@ _CUE_WORDS: dict[FeatureType, tuple[str, ...]] = {
         r"book(?:s|ing)? (?:a|the)? ?(?:meeting|flight|appointment)",
         r"executes?\b|ausführ\w*|uitvoer\w*",
         r"workflow automation|workflow-automati\w*",
+        # an agent named by its parts: its pipeline or workflow, its planner, the tools it calls
+        r"\bagent (?:pipelines?|workflows?|orchestration|loops?)\b|\bplanner\b",
+        r"\btools? (?:involved|failures?|selection)",
         # A chatbot skill that signs the user in and calls a backend acts for them, even without documents.
         r"\bchatbot skills?\b|\bskills?\b|\bintents?\b|utterances?",
         r"authenticat\w*|sign(?:s|ed)? (?:in|on)\b",
