@@ -40,6 +40,11 @@ from tests.conftest import MakeDeps, write
         ("When does a ticket count as P1 critical?", None),
         ("Who owns the summarizer and when does it go GA?", None),
         ("Which recording file types does the MVP accept?", None),
+        # A product, provider or model name.
+        ("Which LLM model does the PRD generator call?", "name"),
+        ("Which transcription provider does the notes assistant use?", "name"),
+        ("Welches Modell nutzt der Assistent?", "name"),
+        ("What does the model do with low-confidence tickets?", None),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -59,6 +64,12 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("date", "General availability from 2027-03-15.", "General availability follows the beta."),
         ("date", "We launch in Q3.", "We launch after the pilot."),
         ("owner", "Owner: Priya Raman, Senior PM", "Ownership is shared across the team."),
+        ("name", "Transcripts come from OpenAI Whisper.", "Transcription, with diarization if supported."),
+        ("name", "Built on GPT-4 with retrieval.", "Phase 3 adds retrieval."),
+        ("name", "Voices by ElevenLabs.", "Voices are generated per call."),
+        ("duration", "7-dagen gratis trial voor nieuwe gebruikers", "Een gratis trial voor nieuwe gebruikers"),
+        # A model's version or a number of weeks is not a count of things.
+        ("count", "De bot start met 50 gebruikers.", "Chatbot op basis van GPT-4, 8 weken wachttijd."),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:
@@ -143,3 +154,42 @@ def test_a_fact_the_prd_never_states_is_declined_with_the_closest_sentence(
     assert stated.answered and "**Max 10 files per upload session.**" in stated.markdown
     owner = answer_question(deps, "Who owns the invoice extractor?")
     assert owner.answered and "Dana Whitfield" in owner.markdown
+
+
+NOTES_PRD = """# Quillnote PRD
+
+## Overview
+
+Quillnote turns uploaded meeting recordings into summaries with decisions and action items.
+Recordings are uploaded as MP3 or WAV files and transcribed before summarising.
+
+## Success metrics
+
+Half of the pilot teams use Quillnote for at least three meetings a month.
+"""
+
+RECORDER_PRD = """# Tapewise PRD
+
+## Scope
+
+Tapewise records calls in the browser. Recordings of up to 2 hours are accepted; longer ones are split.
+"""
+
+
+def test_a_question_naming_its_feature_is_answered_from_that_document_only(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    write(tmp_path / "kb", "prds/quillnote.md", NOTES_PRD)
+    write(tmp_path / "kb", "prds/tapewise.md", RECORDER_PRD)
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+
+    # Tapewise states a recording length; Quillnote, the feature asked about, doesn't.
+    answer = answer_question(deps, "What is the maximum recording length Quillnote accepts?")
+    assert not answer.answered
+    assert answer.markdown.startswith("I don't know: *Quillnote PRD* doesn't state a duration or time limit.")
+    assert answer.sources[0].path == "prds/quillnote.md"
+
+    stated = answer_question(deps, "How long can recordings be in Tapewise?")
+    assert stated.answered and "Recordings of up to 2 hours are accepted" in stated.markdown
+    assert stated.sources[0].path == "prds/tapewise.md"

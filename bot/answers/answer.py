@@ -30,6 +30,7 @@ from bot.answers.generated import (
 )
 from bot.answers.links import link_sources
 from bot.answers.sentences import Sentence, rank
+from bot.answers.subject import named_document
 from bot.answers.types import Conversation
 from bot.core.i18n import notice, say
 from bot.core.language import Lang, detect, language
@@ -69,6 +70,11 @@ DEFAULT_MIN_EVIDENCE = 0.30
 # this many best sentences holds such a value (bot.answers.attributes; tuned on the tuning half of
 # tests/devsets/answers: 12 of 15 near-misses declined, 2 of 32 answerable questions lost).
 CHECKED_SENTENCES = 3
+# The named document (bot.answers.subject) is looked for among this many times k passages.
+NAMED_POOL = 4
+# …and this many of its passages are searched for the answering sentence (a PRD's answer is often in a
+# section the question shares few words with).
+NAMED_PASSAGES = 10
 
 
 def min_evidence(deps: Deps) -> float:
@@ -133,6 +139,20 @@ def _decline_unstated(
     )
 
 
+def gather(
+    deps: Deps, question: str, k: int, doctypes: Iterable[str] | None = None, folders: Iterable[str] | None = None
+) -> tuple[list[Passage], str | None]:
+    """The k passages to answer from, and the document the question names (bot.answers.subject) if any,
+    whose passages then come first, whatever else scored."""
+    pool = distinct(deps.retriever.search(question, k=k * NAMED_POOL, doctypes=doctypes, folders=folders))
+    passages = pool[:k]
+    named = named_document(question, deps.index.snapshot(), [p.path for p in pool])
+    if named is not None:
+        own = [p for p in pool if p.path == named][:NAMED_PASSAGES]
+        passages = [*own, *(p for p in passages if p.path != named)][: max(k, len(own))]
+    return passages, named
+
+
 def ranked_sentences(deps: Deps, question: str, passages: list[Passage]) -> list[Sentence]:
     """The passages' sentences by how well they answer `question` (bot.answers.sentences)."""
     return rank(question, passages, deps.embeddings.embed_documents, deps.index.snapshot().keyword.coverages)
@@ -161,8 +181,8 @@ def _compose(
     folders: Iterable[str] | None = None,
     lang: Lang = "en",
 ) -> Outcome:
-    passages = distinct(deps.retriever.search(question, k=k * 2, doctypes=doctypes, folders=folders))[:k]
-    strong = deps.retriever.evidence(question, passages) >= min_evidence(deps)
+    passages, named = gather(deps, question, k, doctypes, folders)
+    strong = named is not None or deps.retriever.evidence(question, passages) >= min_evidence(deps)
     if not strong and folders is not None:
         elsewhere = outside_scope(deps, question, k, doctypes, folders)
         if elsewhere:
@@ -174,15 +194,18 @@ def _compose(
         if not strong:
             return Outcome(_decline(question, passages, lang))
         ranked = ranked_sentences(deps, question, passages)
-        kind = missing(question, [sentence.text for sentence in ranked[:CHECKED_SENTENCES]])
+        # A fact about the named feature must come from its document.
+        own = [sentence for sentence in ranked if named is None or passages[sentence.passage].path == named]
+        kind = missing(question, [sentence.text for sentence in own[:CHECKED_SENTENCES]])
         if kind is not None:
-            return Outcome(_decline_unstated(question, passages, ranked, kind, lang))
+            return Outcome(_decline_unstated(question, passages, own, kind, lang))
         note, off = say("answers.extractive_note", lang), say("llm.off", lang)
         return Outcome(_extractive(question, passages, ranked, note, off), fallback="off")
     if not strong and not from_context:
         return Outcome(_decline(question, passages, lang))
     try:
-        return generate(deps, question, passages, conversation, on_token, lang)
+        # The model reads k passages; only the offline sentence search looks further into the named document.
+        return generate(deps, question, passages[:k], conversation, on_token, lang)
     except LLMError as error:
         log.warning("generation failed, answering extractively: %s", error)
         # Never cached: the next asker should get a written answer once the provider recovers.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Kind = Literal["money", "count", "target", "duration", "date", "owner"]
+Kind = Literal["money", "count", "target", "duration", "date", "owner", "name"]
 
 # What a PM would call each kind of missing fact is in bot/data/i18n/messages.yaml (`answers.missing.<kind>`).
 
@@ -49,6 +49,12 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"\b(?:who owns|owners?|owned by|who is responsible|who leads|dri|accountable|wer ist verantwortlich|"
         r"verantwortlich|zuständig|eigenaar|verantwoordelijke?)\b",
     ),
+    (
+        "name",
+        r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:(?!(?:does|do|did|is|are|was|were|ist|sind|is)\b)[\w-]{1,30}\s){0,2}?"
+        r"(?:(?:llm|ai|language|embedding|speech|transcription|ocr|tts|stt)\s)?(?:models?|providers?|vendors?|"
+        r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier)\b",
+    ),
 )
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
 
@@ -62,7 +68,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         re.I,
     ),
     "count": re.compile(
-        r"(?<![\w.,])\d{1,9}(?![\d.,]*\s?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?))|"
+        r"(?<![\w.,-])\d{1,9}(?![\d.,]*[\s-]?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?|years?|"
+        r"stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|uur|uren|dagen?|weken?|maanden?|jaren?))|"
         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|dozen|"
         r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwanzig|hundert|"
         r"twee|drie|vijf|zes|zeven|negen|tien|twintig|honderd)\b",
@@ -74,7 +81,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         re.I,
     ),
     "duration": re.compile(
-        rf"{_NUMBER}\s?(?:-\s?{_NUMBER}\s?)?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
+        rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
         r"weeks?|months?|years?|sekunden?|minuten?|stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|"
         r"seconden?|uur|uren|dagen?|weken?|maanden?|jaren?|sprints?)\b",
         re.I,
@@ -86,6 +93,13 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
         r"\b(?:week|kw|sprint)\s?\d{1,2}\b",
         re.I,
+    ),
+    # A product or model name: CamelCase ("OpenAI", "ElevenLabs"), a model id with a version
+    # ("GPT-4", "text-embedding-3-small", "Claude 3"), or a well-known provider.
+    "name": re.compile(
+        r"\b[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b|\b[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,3}(?:\.\d)?\b|"
+        r"(?i:\b(?:openai|anthropic|claude|gemini|google|azure|aws|amazon|microsoft|whisper|mistral|llama|cohere|"
+        r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex)\b)"
     ),
     "owner": re.compile(
         r"(?i:\b(?:owners?|owned by|dri|accountable|responsible|lead|verantwortlich|zuständig|eigenaar|"

@@ -34,7 +34,7 @@ SHORT_PENALTY = 0.0
 # what is asked about it.
 SUBJECT_SHARE = 0.6
 # Work per question is bounded: at most this many sentences, embedded by their first SENTENCE_CHARS characters.
-MAX_SENTENCES = 120
+MAX_SENTENCES = 200
 SENTENCE_CHARS = 400
 # Lines that are only structure carry no answer of their own.
 _RULE = re.compile(r"[\s|:\-=*#>_]*")

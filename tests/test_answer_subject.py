@@ -1,0 +1,38 @@
+"""Which document a question names: rare words of a document's title or file name, or the feature's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answers.subject import named_document
+from bot.knowledge.embeddings import EmbeddingModel
+from tests.conftest import MakeDeps, write
+
+DOCS = {
+    "prds/dobie-online-bedrijfsarts.md": "# Concept & PRD – DoBie\n\nDoBie beantwoordt verzuimvragen.\n",
+    "prds/semantic-scout.md": "# SemanticScout - Product Requirements Document\n\nSemantic search over documents.\n",
+    "prds/help-center-search.md": "# Help Center Semantic Search PRD\n\nSearch over help articles.\n",
+    "prds/meeting-notes-assistant.md": "# PRD: Meeting Notes Assistant\n\nSummarises meetings.\n",
+    "prds/ai-meeting-notes.md": "# Product Requirements Document\n\nMeeting notes from audio.\n",
+    "prds/ki-assistent.md": "# KI-Assistent (Multi-Channel)\n\nTelefon, E-Mail und Chat.\n",
+}
+
+
+def test_the_document_a_question_names(tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel) -> None:
+    for path, text in DOCS.items():
+        write(tmp_path / "kb", path, text)
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+    snapshot = deps.index.snapshot()
+    every = list(DOCS)
+
+    assert named_document("How long is the DoBie trial?", snapshot, every) == "prds/dobie-online-bedrijfsarts.md"
+    # A possessive, and a German inflection of the name ("KI-Assistenten").
+    assert named_document("What is SemanticScout's launch date?", snapshot, every) == "prds/semantic-scout.md"
+    assert named_document("Was kostet der KI-Assistenten-Tarif?", snapshot, every) == "prds/ki-assistent.md"
+    # One common word shared with a title, written in lower case, names nothing.
+    assert named_document("Should we fine-tune on help articles or use retrieval?", snapshot, every) is None
+    # Two documents share the name words as much: no guess.
+    assert named_document("What does the meeting notes tool cost?", snapshot, every) is None
+    # Only candidates (the retrieved documents, within the channel's scope) can be named.
+    assert named_document("How long is the DoBie trial?", snapshot, ["prds/semantic-scout.md"]) is None
