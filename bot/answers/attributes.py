@@ -51,7 +51,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ),
     (
         "name",
-        r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:(?!(?:does|do|did|is|are|was|were|ist|sind|is)\b)[\w-]{1,30}\s){0,2}?"
+        r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:(?!(?:does|do|did|is|are|was|were|ist|sind)\b)[\w-]{1,30}\s){0,2}?"
         r"(?:(?:llm|ai|language|embedding|speech|transcription|ocr|tts|stt)\s)?(?:models?|providers?|vendors?|"
         r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier)\b",
     ),
@@ -59,6 +59,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
 
 _NUMBER = r"\d{1,9}(?:[.,]\d{1,6})?"
+# German and Dutch units of an hour and longer: a number before one is a duration, not a count.
+_LONG_UNITS = r"stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|uur|uren|dagen?|weken?|maanden?|jaren?"
 _HOLDS: dict[Kind, re.Pattern[str]] = {
     "money": re.compile(
         rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct)\b)|"
@@ -68,8 +70,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         re.I,
     ),
     "count": re.compile(
-        r"(?<![\w.,-])\d{1,9}(?![\d.,]*[\s-]?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?|years?|"
-        r"stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|uur|uren|dagen?|weken?|maanden?|jaren?))|"
+        rf"(?<![\w.,-])\d{{1,9}}(?![\d.,]*[\s-]?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?|years?|"
+        rf"{_LONG_UNITS}))|"
         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|dozen|"
         r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwanzig|hundert|"
         r"twee|drie|vijf|zes|zeven|negen|tien|twintig|honderd)\b",
@@ -82,8 +84,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     ),
     "duration": re.compile(
         rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
-        r"weeks?|months?|years?|sekunden?|minuten?|stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|"
-        r"seconden?|uur|uren|dagen?|weken?|maanden?|jaren?|sprints?)\b",
+        rf"weeks?|months?|years?|sekunden?|minuten?|seconden?|{_LONG_UNITS}|sprints?)\b",
         re.I,
     ),
     "date": re.compile(
