@@ -160,3 +160,47 @@ def test_kinds_of_the_tuning_documents(doc: str, kind: str | None) -> None:
     text = (DEVSET / f"{doc}.md").read_text(encoding="utf-8")
     facts = parse_prd(text)
     assert infer_kind(facts.content_text, infer_feature_type(text)) == kind
+
+
+REFERRAL = """\
+# Referral program launch
+
+A referral program gives $25 credit to referrer and referee. 20% of new customers should come from referrals;
+blended CAC falls and referral LTV is tracked against paid sign-ups.
+
+## Success Threshold
+- 15% of new customers from referrals
+"""
+
+
+def test_a_referral_programme_is_a_growth_change() -> None:
+    plan = draft(REFERRAL, "Referral program")
+    assert plan.feature_kind == "marketing"
+    assert {"Attribution", "Novelty-effect guard"} <= names(plan)
+    assert not {"Confidence calibration", "Fairness gap"} & names(plan)
+
+
+def test_a_classifier_and_an_extractor_get_metrics_of_their_own_type() -> None:
+    classifier = draft("# Claims classifier\n\nA model classifies each claim into one of 40 categories.\n")
+    extractor = draft("# Invoice reader\n\nAn LLM extracts the fields of each invoice: amount, date, IBAN.\n")
+    assert classifier.feature_type == "classification" and extractor.feature_type == "extraction"
+    assert "Per-class recall" in names(classifier) and "Field-level accuracy" not in names(classifier)
+    assert "Field-level accuracy" in names(extractor) and "Per-class recall" not in names(extractor)
+    assert "Per-class recall" not in names(draft(ROUTER, "Ticket router"))  # routing accuracy per class covers it
+
+
+@pytest.mark.parametrize(
+    ("outcome", "metric"),
+    [
+        ("≥ 60% gesprekken volledig afgehandeld door AI in MVP", "Task success rate"),
+        ("KR3: Anteil der Fragen, die im ersten Chat-Kontakt vollständig geklärt werden: 85%", "Task success rate"),
+        ("75% sagen in der In-App Trust Score Umfrage, die Empfehlung war verständlich", "User satisfaction"),
+        ("Achieve 99.9% pipeline reliability rate by Q3", "Operation failure rate"),
+        ("Upload a 30MB PDF and receive extraction results within 10 minutes", "Latency"),
+        ("Extracted data requires <5% manual correction", "Human override rate"),
+        ("Contextual Recall above 0.8", "Relevance"),
+    ],
+)
+def test_outcomes_in_other_words_map_to_the_metric_that_stands_for_them(outcome: str, metric: str) -> None:
+    plan = draft(f"# Feature\n\nAn AI assistant answers questions.\n\n## Success metrics\n- {outcome}\n")
+    assert [c.metric for c in plan.success_criteria if c.source == "prd"] == [metric]

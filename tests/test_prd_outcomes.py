@@ -565,3 +565,83 @@ def test_a_placeholder_target_is_kept_as_the_target_and_marked_as_a_placeholder(
 def test_a_target_with_a_number_is_no_placeholder() -> None:
     (outcome,) = parse_prd("# Feature\n\n## Success criteria\n\n- Stable ranking quality (AUC > 0.8)\n").outcomes
     assert (outcome.target, outcome.placeholder) == ("> 0.8", False)
+
+
+def test_a_personas_success_criteria_are_outcomes_but_its_goals_are_not() -> None:
+    text = """\
+# Statement extraction
+
+## 2. Target Users & Personas
+
+### 2.1 Primary User: Operations Analyst
+
+**Goals:**
+- Approve customers faster
+
+**Success Criteria:**
+- Extracted data requires <5% manual correction
+
+### 2.2 Secondary User: Risk/Credit Analyst
+
+**Success Criteria:**
+- Can query extracted data via API
+"""
+    assert [outcome.text for outcome in parse_prd(text).outcomes] == [
+        "Extracted data requires <5% manual correction",
+        "Can query extracted data via API",
+    ]
+
+
+def test_a_risks_section_holds_no_outcomes() -> None:
+    text = "# Helper\n\n## Risks\n\n**Success criteria at risk:**\n- Adoption below 20%\n"
+    assert parse_prd(text).outcomes == []
+
+
+def test_a_paragraph_of_bold_labelled_lines_gives_one_outcome_per_line() -> None:
+    text = (
+        "# Referral launch\n\n## Success Threshold\n\n"
+        "**Minimum Success:** 15% of new customers from referrals  \n"
+        "**Target Success:** 20% of new customers from referrals  \n"
+        "**Financial Impact:**\n"
+        "- Blended CAC decreases from $150 to $127.50\n"
+    )
+    outcomes = {outcome.text: outcome for outcome in parse_prd(text).outcomes}
+    assert outcomes["Minimum Success: 15% of new customers from referrals"].target == "15%"
+    assert "Target Success: 20% of new customers from referrals" in outcomes
+    assert outcomes["Blended CAC decreases from $150 to $127.50"].target == "$127.50"
+    assert not any(text.startswith("Financial Impact") for text in outcomes)
+
+
+def test_each_key_result_of_an_okr_written_line_by_line_is_one_outcome() -> None:
+    text = (
+        "# Berater\n\n##OKRS\n\n"
+        "O1: Kund:innen erhalten schnell eine verständliche Empfehlung\n"
+        "KR1: Reduzieren wir die Zeit bis zur Empfehlung auf unter 2 Minuten\n"
+        "KR2:Erhöhen wir den Anteil der Nutzer, die den Flow abschließen, auf 70%\n"
+    )
+    outcomes = parse_prd(text).outcomes
+    assert [(o.text, o.target) for o in outcomes] == [
+        ("KR1: Reduzieren wir die Zeit bis zur Empfehlung auf unter 2 Minuten", "unter 2 Minuten"),
+        ("KR2:Erhöhen wir den Anteil der Nutzer, die den Flow abschließen, auf 70%", "70%"),
+    ]
+
+
+def test_edge_cases_and_a_question_answered_by_the_list_below_it_are_not_open_questions() -> None:
+    text = """\
+# Search pipeline
+
+## Problem Statement
+
+Was ist das Hauptproblem, das wir lösen?
+
+- Zeit sparen beim Vergleichen
+
+### Edge Cases
+
+- What happens when a PDF is encrypted?
+
+## Notes
+
+Should the index cover drafts too?
+"""
+    assert parse_prd(text).open_questions == ["Should the index cover drafts too?"]

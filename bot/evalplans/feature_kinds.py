@@ -45,7 +45,10 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
     "marketing": re.compile(
         r"\b(?:newsletters?|campaigns?|kampagne\w*|campagne\w*|open rates?|öffnungsrate\w*|openrate\w*|"
         r"click-through|ctr|subscri\w*|abonn\w*|lead.?magnet\w*|nurture|utm|mailings?|sequenz\w*|landing pages?|"
-        r"brevo|mailchimp|calendly)\b",
+        r"brevo|mailchimp|calendly|"
+        # growth programmes: referrals, acquisition cost and lifetime value, sign-ups, promotions
+        r"referrals?|referrer|referees?|empfehlungsprogramm\w*|doorverwijz\w*|cac|ltv|sign-?ups?|acquisition|"
+        r"coupons?|vouchers?|promo codes?|gutschein\w*|rabattcode\w*|kortingscode\w*)\b",
         re.I,
     ),
     "infrastructure": re.compile(

@@ -21,12 +21,14 @@ _OVERRIDE = re.compile(
     r"corrig\w*|thumbs|feedback|reject\w*|dismiss\w*|bestätig\w*|doorzetten|"
     # a person checks each output before it counts ("Human validation: the nurse reviews the advice")
     r"human.in.the.loop|human (?:validation|approval|sign-?off)|menselijke (?:validatie|beoordeling|controle)|"
-    r"menschliche (?:prüfung|validierung|kontrolle|freigabe)",
+    r"menschliche (?:prüfung|validierung|kontrolle|freigabe)|"
+    # the model's answer is a suggestion the person reviews ("review the prefilled information")
+    r"pre-?fill\w*|pre-?populat\w*|vorausgefüllt\w*|vorbefüllt\w*|vooraf ingevuld\w*|voorgevuld\w*",
     re.I,
 )
 ADVERSARIAL_WORDS = re.compile(
     r"injection|adversarial|red.?team|fraud|betrug|fraude|misuse|missbrauch|misbruik|leak\w*|\blek\b|datalek|"
-    r"jailbreak|manipul\w*",
+    r"jailbreak|manipul\w*|malicious|bösartig\w*|schädlich\w*|kwaadaardig\w*|tamper\w*|spoof\w*|\babuse\w*",
     re.I,
 )
 _UNANSWERABLE = re.compile(
@@ -43,7 +45,8 @@ _MONITORING = re.compile(
 _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|per taal|tussen talen", re.I)
 _RETRAINING = re.compile(
     r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
-    r"re-?test\w*|"
+    r"re-?test\w*|\bre-?validat\w*|\bre-?embed\w*|\bre-?index\w*|refresh (?:cycle|schedule)|neu (?:validier|bewert)\w*|"
+    r"opnieuw (?:valideer|valideren|evalueer|evalueren|indexe\w*)|"
     # a training cycle that ends in adopting or rolling back ("train, set the flag, diff, adopt or roll back")
     r"\btrain\w*\b[^.\n]{0,80}?\b(?:roll(?:ing)?[- ]?back\w*|revert\w*|zurückroll\w*|terugdraai\w*)|"
     # an eval or benchmark run tied to what triggers it: "Benchmarks run in CI after QA deployment"
@@ -60,7 +63,12 @@ _MISSING_EVAL = re.compile(
 FALLBACK_WORDS = re.compile(
     r"fall(?:s)?\s?back|degrad\w*|unavailable|\bausfall|rückfall|terugval\w*|vall\w* terug|\buitval|"
     r"non-ai|bisherige|manuelle (?:prüfung|erfassung)|retried|wiederhol\w*|opnieuw|escalat\w*|eskalier\w*|"
-    r"gracefully",
+    r"gracefully|"
+    # a person takes over, or the feature can be switched off ("overdraagt naar een mens", "a feature flag allows
+    # us to turn it off")
+    r"hand-?overs?|hand-?offs?|übergabe\w*|überg(?:e|i)b\w*|\boverdra(?:agt|gen|cht)\b|\bovergedragen|to a human|"
+    r"an (?:einen|einem) menschen|naar een mens|turn(?:ed|s)? (?:\w++ )?off|switch(?:ed|es)? (?:\w++ )?off|"
+    r"kill.?switch\w*|abschalt\w*|uitschakel\w*|uit te schakelen",
     re.I,
 )
 CONFIDENCE_WORDS = re.compile(r"confiden\w*|konfidenz\w*|threshold|schwellenwert|drempel\w*|zekerheid", re.I)

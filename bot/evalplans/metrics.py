@@ -30,12 +30,18 @@ _ROW_METRIC: tuple[tuple[str | None, re.Pattern[str]], ...] = tuple(
             r"grounded|supported by|belegt|onderbouwd|faithful|citation|cited|source-backed|bronvermelding",
         ),
         ("hallucination-rate", r"hallucinat|halluzin|unsupported|i don.t know"),
-        ("relevance", r"relevan|ndcg|\bmrr\b|findab|vindbaar|auffindbar"),
-        ("human-override-rate", r"overrid|übersteuer|overschrijv|overrul|dismissed|\bneemt\b.{0,40}signal"),
+        ("relevance", r"relevan|ndcg|\bmrr\b|findab|vindbaar|auffindbar|contextual (?:precision|recall)"),
+        (
+            "human-override-rate",
+            r"overrid|übersteuer|overschrijv|overrul|dismissed|\bneemt\b.{0,40}signal|manual correction|"
+            r"manuelle korrektur|nachbearbeitung|handmatige correctie",
+        ),
         (
             "latency",
             r"\bp(?:50|90|95|99)\b|latenc|latenz|response time|time.to.(?:answer|first)|processing time|"
-            r"load time|inference time|antwortzeit|responstijd|laadtijd|verarbeitungszeit|ladezeit|verwerkingstijd",
+            r"load time|inference time|antwortzeit|responstijd|laadtijd|verarbeitungszeit|ladezeit|verwerkingstijd|"
+            r"zeit bis zur (?:beantwortung|antwort)|beantwortungszeit|antwoordtijd|reactietijd|"
+            r"\bresults? within \d",
         ),
         ("cost-per-query", r"\bcost|kosten|\bprice|\bpreis|\bprijs"),
         ("token-efficiency", r"\btokens?\b"),
@@ -44,13 +50,26 @@ _ROW_METRIC: tuple[tuple[str | None, re.Pattern[str]], ...] = tuple(
             r"fallback|fall back|terugval|rückfall|interrupt|not able to answer|unable to answer|"
             r"speak (?:with|to) a human|human agent|escalat|pipeline errors|api failures",
         ),
+        (
+            "operation-failure-rate",
+            r"reliability rate|pipeline reliability|"
+            r"(?:build|pipeline|deploy\w*|job|migration) (?:success|failure) rate",
+        ),
+        ("resource-headroom", r"resource usage|ressourcenverbrauch|cpu (?:usage|load)|memory usage|geheugengebruik"),
         ("safety-violation-rate", r"safety|toxic|harmful|moderation|red.?team|veiligheid|schädlich|schadelijk"),
         (
             "task-success-rate",
             r"task success|task completion|aufgabenerfolg|taaksucces|successful+y|helpful|answer(?:ed)? (?:your|the|a) "
-            r"question|did that answer|resolution|resolved|deflect|self-serve|answer acceptance|acceptance rate",
+            r"question|did that answer|resolution|resolved|deflect|self-serve|answer acceptance|acceptance rate|"
+            # handled or completed end to end ("volledig afgehandeld door AI", "im ersten Chat-Kontakt geklärt")
+            r"(?:vollständig|komplett)\w* (?:abschließ|abgeschlossen|geklärt)|volledig afgehandeld|fully (?:handled|"
+            r"completed?)|completion rate|abschlussrate|first.contact|ersten (?:chat.)?kontakt|eerste contact",
         ),
-        ("user-satisfaction", r"\bcsat\b|satisf|zufriedenheit|tevredenheid|\bnps\b"),
+        (
+            "user-satisfaction",
+            r"\bcsat\b|satisf|zufriedenheit|tevredenheid|\bnps\b|trust.score|umfrage|survey|enquête|"
+            r"feedback.bewertung|\b(?:star )?ratings?\b|sterne|sterren",
+        ),
         ("tone-consistency", r"\btone\b|tonalität|\btoon\b"),
         (
             "accuracy",

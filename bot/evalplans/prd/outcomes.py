@@ -40,10 +40,18 @@ _SUCCESS_LABEL = re.compile(
 )
 _NOT_SUCCESS_HEADING = re.compile(
     r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
-    r"abbruch|afbreek|stop.?criteria|out of scope|risk|risiko|risico|monitoring metrics|dashboard|guardrail|"
+    r"abbruch|afbreek|stop.?criteria|out of scope|monitoring metrics|dashboard|guardrail|"
+    # a risks section, not a role named for risk ("Secondary User: Risk/Credit Analyst")
+    r"\brisks\b|^\W*+(?:[\d.]++\s*+)?risk\b|\brisk (?:assessment|mitigation|register|analysis|management)|risiko|"
+    r"risiken|risico|"
     r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
     re.I,
 )
+# A persona's goals are what the user wants; a "Success Criteria" list under a persona still states success.
+_PERSONA = re.compile(r"persona", re.I)
+_STATED_SUCCESS = re.compile(r"success|erfolg|succes", re.I)
+# "**Minimum Success:** 15% of new customers": a line that opens with a bold label.
+_BOLD_LABEL_LINE = re.compile(r"^\s*+\*\*[^*\n]{1,60}?:?\*\*\s*+:?")
 _TEMPLATE_MARK = re.compile(r"^\s*+(?:🎯|📘|💡|ℹ️|✏️|👉)")
 _UNFILLED = re.compile(r":\s*+(?:\?|tbd|tbc|n/?a|xx+|_{2,}|\.{3}|…|<[^<>]{0,40}>|\[[^\[\]]{0,40}\])\s*+$", re.I)
 _LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
@@ -59,6 +67,11 @@ _KPI_LINE = re.compile(
     r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:kpi|success (?:metric|measure|criterion)|erfolgskriterium|"
     r"succescriterium)\s*+#?\d{1,2}\s*+:\s*+(?=\w)",
     re.I,
+)
+# "KR2: Erhöhen wir den Anteil …", "Key result 1: …": one key result of an OKR per line; the objective above it
+# only groups them.
+_KEY_RESULT = re.compile(
+    r"^\s*+(?:kr|key results?|schlüsselergebnis(?:se)?|kernresultaat)\s*+#?\d{1,2}\s*+[:.)]\s*+(?=\w)", re.I
 )
 # "While the ultimate goal is to reduce call volumes, …", "Unser Ziel ist, … zu senken": a clause that names the
 # goal, read up to its first clause break; an outcome when it states a change.
@@ -76,6 +89,11 @@ _FIELD = re.compile(
     r"huidig\w*|measure(?:ment|d by)?|messung|meting|source|quelle|bron|owner|eigenaar|verantwortlich)"
     r"\s*+:\s*+(?P<value>\S.*)$",
     re.I,
+)
+# The cases a spec says it must handle ("Edge Cases: - What happens when the PDF is encrypted?"): scenarios for
+# the eval set, not questions the authors leave open.
+_CASES_HEADING = re.compile(
+    r"edge.?cases?|corner.?cases?|randf[aä]lle|grenzf[aä]lle|sonderf[aä]lle|randgevallen|grensgevallen", re.I
 )
 _QUOTE_MARKS = re.compile(r"[\"“”„«»]")  # a question in quotation marks is someone's words, not the authors'
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
@@ -217,6 +235,30 @@ def _success_label(label: str) -> bool:
     return bool(_SUCCESS_LABEL.search(label)) and not _NOT_SUCCESS_HEADING.search(label)
 
 
+def _path_excludes(path: tuple[str, ...], label: str) -> bool:
+    """Whether a heading above a labelled list says it holds no outcomes (non-goals, risks, a persona's goals)."""
+    for heading in path:
+        text = plain(heading)
+        if not _NOT_SUCCESS_HEADING.search(text):
+            continue
+        persona_only = _PERSONA.search(text) and not _NOT_SUCCESS_HEADING.search(_PERSONA.sub("", text))
+        if not (persona_only and _STATED_SUCCESS.search(label)):
+            return True
+    return False
+
+
+def _labelled_lines(block: Block) -> list[str]:
+    """The lines of a paragraph that writes one measure per line, each after a bold label ("**Minimum Success:**
+    15% …" over "**Target Success:** 20% …"); lines that are only a label are left out. None unless every line
+    opens with a label and there are two or more."""
+    if block.kind != "paragraph":
+        return []
+    lines = [line for line in block.text.splitlines() if line.strip()]
+    if len(lines) < _MIN_ENUMERATED or not all(_BOLD_LABEL_LINE.match(line) for line in lines):
+        return []
+    return [plain(line) for line in lines if not _LABEL_ONLY.match(plain(line))]
+
+
 def _item_outcome(block: Block, section: str) -> Outcome:
     return Outcome(block.plain, *_target(block.plain), section=section)
 
@@ -287,6 +329,13 @@ def _goal_lines(block: Block) -> list[str]:
     return found
 
 
+def _key_results(block: Block) -> list[str]:
+    """The key-result lines of a paragraph that writes an OKR one line each ("KR1: …" under "O1: …")."""
+    if block.kind != "paragraph":
+        return []
+    return [plain(line) for line in block.text.splitlines() if _KEY_RESULT.match(plain(line))]
+
+
 def _goal_clause(sentence: str) -> str | None:
     """The clause of a sentence that states the goal as a change ("the ultimate goal is to reduce call volumes")."""
     goal = _GOAL_CLAUSE.search(sentence)
@@ -329,10 +378,12 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             block.kind == "list_item"
             and block.parents
             and _success_label(plain(block.parents[-1]))
-            and not any(_NOT_SUCCESS_HEADING.search(plain(heading)) for heading in path)
+            and not _path_excludes(path, plain(block.parents[-1]))
         ):
             # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
+        elif key_results := _key_results(block):
+            found += [Outcome(line, *_target(line), section=section) for line in key_results]
         elif measures := _enumerated(block):
             found += [Outcome(measure, *_target(measure), section=section) for measure in measures]
         elif under_heading and (fields := _field_lines(block)) and len(path) - 1 > (_success_depth(path, title) or 0):
@@ -341,6 +392,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             for line in fields:
                 kpi = _with_field(kpi, line)
             found.append(kpi)
+        elif under_heading and (lines := _labelled_lines(block)):
+            found += [Outcome(line, *_target(line), section=section) for line in lines]
         elif under_heading:
             if block.kind == "table_row":
                 if block.header:
@@ -382,6 +435,19 @@ def _answers_questionnaire(path: tuple[str, ...]) -> bool:
     return bool(path) and plain(path[-1]).rstrip(" *_").endswith("?")
 
 
+def _answered_by_list(blocks: list[Block], index: int) -> bool:
+    """A one-line question paragraph right above a list of statements in its section: the list answers it."""
+    block = blocks[index]
+    after = blocks[index + 1] if index + 1 < len(blocks) else None
+    return (
+        len(block.text.splitlines()) == 1
+        and after is not None
+        and after.kind == "list_item"
+        and after.heading_path == block.heading_path
+        and not _asks(after.text.splitlines()[0])
+    )
+
+
 def prd_questions(blocks: list[Block]) -> list[str]:
     """The questions the PRD's authors ask: every item of an open-questions section, and body lines that ask."""
     questions: list[str] = []
@@ -392,14 +458,18 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         for block in blocks
         if block.kind == "list_item" and block.parent_line >= 0 and not _asks(block.text.splitlines()[0])
     }
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
         if any(QUESTION_HEADING.search(plain(heading).lower()) for heading in block.heading_path):
             if not _LABEL_ONLY.match(block.plain):
                 questions.append(block.plain)
+        elif any(_CASES_HEADING.search(plain(heading)) for heading in block.heading_path):
+            continue
         elif _success_depth(block.heading_path) is None and not _answers_questionnaire(block.heading_path):
             if block.kind == "paragraph":
+                if _answered_by_list(blocks, index):
+                    continue  # "Was ist das Hauptproblem?" over the bullets that answer it
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
                 questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
             elif (

@@ -74,15 +74,18 @@ LANGUAGE_WORD = re.compile(r"\b(" + _LANGUAGE_ALTERNATIVES + r")\b", re.I)
 LANGUAGE_LINE = re.compile(r"language|sprache|talen\b|\btaal\b|locale", re.I)
 # A language named as what the inputs are written in: "Italian professional services queries",
 # "Nederlandse juridische definities", "deutsche Dokumente" (the adjective inflected, up to three words
-# before the noun).
-LANGUAGE_CONTENT = re.compile(
-    r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?"
-    r"(?:quer(?:y|ies)|questions?|answers?|documents?|texts?|definitions?|e-?mails?|tickets?|messages?|reviews?|"
-    r"conversations?|anfragen|fragen|antworten|dokumente?n?|texte?|definitionen|nachrichten|vragen|antwoorden|"
-    r"documenten|teksten|definities|berichten|zoekvragen|"
+# before the noun), or after the noun: "AI-gesprekken in het Nederlands", "Antworten auf Deutsch".
+_CONTENT_NOUNS = (
+    r"quer(?:y|ies)|questions?|answers?|documents?|texts?|definitions?|e-?mails?|tickets?|messages?|reviews?|"
+    r"conversations?|chats?|anfragen|fragen|antworten|dokumente?n?|texte?|definitionen|nachrichten|gespräche?|"
+    r"vragen|antwoorden|documenten|teksten|definities|berichten|zoekvragen|gesprekken|"
     # what a document AI reads, also as the end of a German compound ("deutsche Geschäftsrechnungen")
     r"invoices?|receipts?|contracts?|forms|[a-zäöüß]{0,20}?(?:rechnungen|belege|verträge|formulare)|facturen|"
-    r"bonnen|contracten|formulieren)\b",
+    r"bonnen|contracten|formulieren"
+)
+LANGUAGE_CONTENT = re.compile(
+    r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?(?:" + _CONTENT_NOUNS + r")\b|"
+    r"\b(?:" + _CONTENT_NOUNS + r")\s++(?:in(?: het)?|auf|op)\s++(?:" + _LANGUAGE_ALTERNATIVES + r")\b",
     re.I,
 )
 
@@ -98,7 +101,13 @@ _WORD = re.compile(r"[a-zäöüß]+")
 NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
-        ("latency", r"latenc|latenz|response time|antwortzeit|responstijd|performance|leistung|prestatie|speed"),
+        (
+            "latency",
+            r"latenc|latenz|response time|antwortzeit|responstijd|performance|leistung|prestatie|speed|"
+            # the time until an answer or a resolution: "Zeit bis zur Beantwortung", "time to first response"
+            r"zeit bis zur (?:beantwortung|antwort|lösung)|time.to.(?:first )?(?:answer|response|reply|resolution)|"
+            r"antwoordtijd|reactietijd|bearbeitungszeit|verarbeitungszeit|verwerkingstijd|processing time",
+        ),
         ("volume", r"volume|volumen|traffic|\bload\b"),
         ("cost", r"cost|kosten|budget"),
         ("availability", r"availab|verfügbar|beschikbaar|reliab|zuverlässig|betrouwbaar|uptime"),
@@ -114,6 +123,9 @@ EVAL_SET = re.compile(
     r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen)|labell?(?:ed|ing)|gelabel\w*|"
     r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|sample.?set|hold-?out|out-of-sample|walk-forward|"
     r"backtest\w*|"
+    # outputs compared with people's on a set of inputs ("accuracy vs human benchmark", "measured by test queries")
+    r"human (?:benchmark|baseline|reference)|menschliche referenz|menselijke referentie|"
+    r"\btest.?(?:quer(?:y|ies)|questions|prompts|anfragen|fragen|vragen|zoekvragen)\b|"
     # goldens run as tests ("run_real_goldens", "golden cases"), a train/dev split with its sizes ("Train 21, Dev 6")
     r"goldens\b|golden[- ](?:tests?|examples?|cases?|runs?|files?)\b|"
     r"\btrain\w*\s*+\d++\s*+[,/]\s*+(?:dev|val\w*|test)\b|\btrain/(?:dev|val\w*|test)\b|"
