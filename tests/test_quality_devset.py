@@ -228,6 +228,8 @@ def test_a_devset_without_a_docs_folder_asks_for_one(tmp_path: Path, monkeypatch
 
 def test_check_devset_script_uses_the_same_checks(devset: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert check_devset.main(["check_devset.py", str(devset)]) == 0
+    paths = [str(devset / "tune.jsonl"), str(devset / "check.jsonl")]
+    assert check_devset.main(["check_devset.py", str(devset), *paths]) == 0
     budget = line("tune-4", "Was kostet der Rechnungsassistent?", "near-miss", doc="rechnungen.md", attribute="price")
     (devset / "tune.jsonl").write_text(TUNE[0].replace("checkout.md", "rechnungen.md") + "\n" + budget + "\n")
     assert check_devset.main(["check_devset.py", str(devset)]) == 1

@@ -2,6 +2,9 @@
 
 Usage: python tests/devsets/check_devset.py tests/devsets/answers [tune.jsonl check.jsonl]
 
+Question files are named relative to the folder (`tune.jsonl`) or by a path that exists as given
+(`tests/devsets/answers/tune.jsonl`).
+
 Checks every line has the documented fields and types, that each named document exists, that every
 answer_sentence is found verbatim in its document (after whitespace normalisation), that near-miss lines
 carry an attribute and no answer, and that no document has questions in more than one file (the split is
@@ -18,11 +21,17 @@ from pathlib import Path
 from bot.quality.devset import read_devset, read_docs, split_problems
 
 
+def _question_file(root: Path, name: str) -> Path:
+    """`name` as given when that file exists, else `name` inside the dev-set folder."""
+    given = Path(name)
+    return given if given.is_file() else root / name
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1]) if len(argv) > 1 else Path(__file__).parent / "answers"
     names = argv[2:] or ["tune.jsonl", "check.jsonl"]
     docs = read_docs(root / "docs")
-    files = [read_devset(root / name, docs) for name in names]
+    files = [read_devset(_question_file(root, name), docs) for name in names]
     split = split_problems(files)
     failed = bool(split)
     for file in files:
