@@ -809,16 +809,20 @@ GAP_CASES = {
         # outputs compared with people's, or a set of test queries
         "# Extraction\n\n- Process 30 real PDFs with 99% field accuracy vs human benchmark\n",
         "# Search\n\n- Relevant documents in the top 5 results 95% of the time, as measured by test queries\n",
+        "# Router\n\n- Build comprehensive test dataset (50+ examples)\n",
+        "# Matching\n\n- Minimaal 1 demo-vacature + 5 test-cv's beschikbaar.\n",
     ),
     "fallback": (
         "# Chatbox\n\nDe chatbot beantwoordt vragen en waar nodig overdraagt naar een mens.\n",
         "# Classifier\n\nA feature flag allows us to turn it off if there are issues.\n",
     ),
+    "monitoring": ("# Router\n\n- Track accuracy metrics in production\n",),
     "adversarial": ("# Pipeline\n\nThe system must block malicious or corrupted PDFs before ingestion.\n",),
     "retraining": (
         "# Assistant\n\n- Benchmarks run in CI after QA deployment\n",
         "# Router\n\nEach new sub-model: train it, switch its flag on, compare the scores, adopt or roll back.\n",
         "# Search\n\nAn annual refresh cycle re-embeds and re-validates every document.\n",
+        "# Router\n\n- Iterate on keyword lists based on user feedback\n",
     ),
     "override": (
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",

@@ -199,6 +199,9 @@ def test_a_classifier_and_an_extractor_get_metrics_of_their_own_type() -> None:
         ("Upload a 30MB PDF and receive extraction results within 10 minutes", "Latency"),
         ("Extracted data requires <5% manual correction", "Human override rate"),
         ("Contextual Recall above 0.8", "Relevance"),
+        ("Deflection Rate: 60% of tickets resolved without human agent", "Task success rate"),
+        ("CTA click-through rate from 5.5% to 6.8%", "Open and click-through rate"),
+        ("User corrects classification: <10% of requests", "Human override rate"),
     ],
 )
 def test_outcomes_in_other_words_map_to_the_metric_that_stands_for_them(outcome: str, metric: str) -> None:

@@ -645,3 +645,106 @@ Was ist das Hauptproblem, das wir lösen?
 Should the index cover drafts too?
 """
     assert parse_prd(text).open_questions == ["Should the index cover drafts too?"]
+
+
+def test_a_metrics_table_row_keeps_how_it_is_measured() -> None:
+    text = (
+        "# Support agent\n\n## Success Metrics\n\n"
+        "| Metric | Current | Target | Measurement | Review |\n|---|---|---|---|---|\n"
+        "| Deflection rate | 0% | 60% | (AI resolved / total) | Daily |\n"
+    )
+    [outcome] = parse_prd(text).outcomes
+    assert (outcome.text, outcome.baseline, outcome.target) == (
+        "Deflection rate | (AI resolved / total) | Daily",
+        "0%",
+        "60%",
+    )
+
+
+def test_a_bold_callout_in_a_success_section_is_an_outcome_but_a_quoted_prompt_is_not() -> None:
+    text = (
+        "# Support agent\n\n## Success Metrics\n\n### North Star\n"
+        "> **Deflection Rate: 60% of tickets resolved without human agent**\n\n"
+        "### KPIs\n> *Which metric shows the user is better off?*\n"
+    )
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "Deflection Rate: 60% of tickets resolved without human agent"
+    ]
+
+
+def test_a_goal_the_team_wrote_on_a_template_goal_line_is_an_outcome_but_the_templates_hint_is_not() -> None:
+    text = """\
+# Recruitment assistant
+
+## 1. Scope
+
+🎯 **Doel:** HR-afdelingen en management overtuigen van de praktische waarde van AI.
+
+## 2. Doelgroep
+
+🎯 **Doel:** Schets wie de eindgebruikers, stakeholders en testers zijn.
+
+🎯 **Doel van deze sectie:** Beschrijf waarom dit product wordt gebouwd.
+"""
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "Doel: HR-afdelingen en management overtuigen van de praktische waarde van AI."
+    ]
+
+
+def test_a_zielsetzung_section_states_the_goal() -> None:
+    text = "# Plan\n\n## Zielsetzung\nReduzierung der API-Kosten bei gleicher Funktionalität.\n\n## Treiber\n- x\n"
+    assert [o.text for o in parse_prd(text).outcomes] == ["Reduzierung der API-Kosten bei gleicher Funktionalität."]
+
+
+def test_a_success_metric_label_over_current_and_target_bullets_is_one_outcome_in_any_section() -> None:
+    text = (
+        "# Landing page test\n\n## Phase 2\n\n**Success Metric:** CTA Click-Through Rate\n"
+        "- Current: ~5.5%\n- Target: 6.3-6.9% (15-25% relative lift)\n"
+    )
+    [outcome] = parse_prd(text).outcomes
+    assert outcome.text.startswith("Success Metric: CTA Click-Through Rate")
+    assert (outcome.baseline, outcome.target) == ("~5.5%", "6.3-6.9% (15-25% relative lift)")
+
+
+def test_open_questions_written_as_a_table_or_as_headings_are_asked_without_their_context() -> None:
+    text = """\
+# Router
+
+## 8. Open Questions
+
+| Question | Owner |
+|---|---|
+| Refund approval limit? | CFO |
+
+### Q1: Should PM learn from user corrections?
+
+**Question**: If a user corrects a label, should PM:
+- A) Just fix it this time
+- B) Store the correction
+
+**Current Thinking**: Start with (A).
+
+### Q2: What about conversational context?
+
+**Question**: Should PM use conversation history?
+"""
+    assert parse_prd(text).open_questions == [
+        "Refund approval limit?",
+        "Should PM learn from user corrections?",
+        "What about conversational context?",
+        "Should PM use conversation history?",
+    ]
+
+
+def test_a_bullet_that_ends_in_a_question_asks_it_and_checks_under_a_mitigation_label_do_not() -> None:
+    text = """\
+# Floating chatbot
+
+## Risks
+
+- The chatbot reuses content that exists elsewhere. Will users find value in reaching it from other pages?
+
+**Mitigation:**
+- Check technical issues: Are CTAs broken? Page load too slow?
+"""
+    assert parse_prd(text).open_questions == ["Will users find value in reaching it from other pages?"]

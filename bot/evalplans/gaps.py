@@ -39,7 +39,7 @@ _UNANSWERABLE = re.compile(
 _MONITORING = re.compile(
     r"drift|monitor\w*|retrain\w*|hertrain\w*|nachtrain\w*|überwach\w*|bewak\w*|audit\w*|steekproef|stichprobe\w*|"
     r"sampl\w*|weekly review|wöchentlich|wekelijks|spot.?check\w*|auswert\w*|observ\w*|review (?:logs|cycle)|"
-    r"weekly report",
+    r"weekly report|\btrack\w* [^.\n]{0,50}?\b(?:in production|in productie|im (?:produktiv)?betrieb)",
     re.I,
 )
 _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|per taal|tussen talen", re.I)
@@ -47,6 +47,8 @@ _RETRAINING = re.compile(
     r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
     r"re-?test\w*|\bre-?validat\w*|\bre-?embed\w*|\bre-?index\w*|refresh (?:cycle|schedule)|neu (?:validier|bewert)\w*|"
     r"opnieuw (?:valideer|valideren|evalueer|evalueren|indexe\w*)|"
+    # re-tuned on what users report ("Iterate on keyword lists based on user feedback")
+    r"\biterat\w* on [^.\n]{0,40}?\bbased on (?:user |customer )?(?:feedback|corrections|test results)|"
     # a training cycle that ends in adopting or rolling back ("train, set the flag, diff, adopt or roll back")
     r"\btrain\w*\b[^.\n]{0,80}?\b(?:roll(?:ing)?[- ]?back\w*|revert\w*|zurückroll\w*|terugdraai\w*)|"
     # an eval or benchmark run tied to what triggers it: "Benchmarks run in CI after QA deployment"

@@ -31,9 +31,17 @@ _ROW_METRIC: tuple[tuple[str | None, re.Pattern[str]], ...] = tuple(
         ),
         ("hallucination-rate", r"hallucinat|halluzin|unsupported|i don.t know"),
         ("relevance", r"relevan|ndcg|\bmrr\b|findab|vindbaar|auffindbar|contextual (?:precision|recall)"),
+        ("open-and-click-through-rate", r"click.?through|\bctr\b|klickrate|doorklik\w*|open rate|öffnungsrate"),
+        # a ticket resolved without a person is the task done, not a fallback
+        (
+            "task-success-rate",
+            r"deflect\w*|resolved without|ohne (?:menschliche[ns]? )?(?:agent|mitarbeiter|eingriff)\w*|"
+            r"zonder (?:menselijke )?tussenkomst",
+        ),
         (
             "human-override-rate",
-            r"overrid|übersteuer|overschrijv|overrul|dismissed|\bneemt\b.{0,40}signal|manual correction|"
+            r"\buser corrects|\bcorrections? (?:by|from) (?:users?|agents?)|overrid|übersteuer|overschrijv|overrul|"
+            r"dismissed|\bneemt\b.{0,40}signal|manual correction|"
             r"manuelle korrektur|nachbearbeitung|handmatige correctie",
         ),
         (

@@ -327,7 +327,8 @@ def parse_prd(text: str) -> PrdFacts:
         if (block.kind == "heading" or not is_template(block))
         and not any(section_kind(heading) == "non_goals" for heading in block.heading_path)
     )
-    stated = {outcome.text.lower() for outcome in facts.outcomes}
+    # A row read from the Markdown keeps its measurement cells after " | "; its name alone marks it as stated.
+    stated = {part.lower() for outcome in facts.outcomes for part in (outcome.text, outcome.text.split(" | ")[0])}
     facts.outcomes += [
         Outcome(row.name, table_value(row.baseline), table_value(row.target))
         for row in facts.success_rows

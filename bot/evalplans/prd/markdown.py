@@ -33,6 +33,7 @@ BlockKind = Literal["heading", "paragraph", "list_item", "block_quote", "table_r
 
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*)$")
 BOLD = re.compile(r"\*{1,2}([^*\n]+?)\*{1,2}")
+LEADING_LABEL = re.compile(r"^\*\*[^*\n]{1,60}?(?::\*\*|\*\*:)")  # "**Success Metric:** …", "**Goal**: …"
 _LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan ends where the next link starts
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _SPACES = re.compile(r"\s+")
@@ -41,7 +42,9 @@ _MAX_LABEL = 80  # the longest bold paragraph read as the label of the list belo
 # it in ("To be completed once …", "Nach dem Launch auszufüllen", "In te vullen na …").
 _INSTRUCTION = re.compile(
     r"(?:describe|explain|list|outline|summari[sz]e|clarify|add|define|specify|provide|"
-    r"beschreibe\w*|erkläre|erläutere|nenne|liste|füge|beschrijf|omschrijf|geef|noem|benoem|voeg)\s|"
+    r"beschreibe\w*|erkläre|erläutere|nenne|liste|füge|beschrijf|omschrijf|geef|noem|benoem|voeg|schets|"
+    r"afbakenen|laten zien|duidelijk maken)\s|"
+    r"[^\n]{0,40}?\b(?:of this section|dieses abschnitts|van deze sectie)\b|"
     r"(?:to be (?:completed|filled(?: in| out)?|answered|updated)|(?:fill|complete) (?:in|out|this)|"
     r"answer (?:the|these) (?:questions|following))\b|"
     r"(?:[\w ]{0,40}?\b(?:auszufüllen|zu beantworten|zu ergänzen|in te vullen|te beantwoorden))\b",
@@ -147,7 +150,7 @@ def read_blocks(text: str) -> list[Block]:
             label = (
                 last is not None
                 and last.kind == "paragraph"
-                and (last.emphasis_only or last.plain.endswith(":"))
+                and (last.emphasis_only or last.plain.endswith(":") or bool(LEADING_LABEL.match(last.text)))
                 and last.lines[1] == _lines(token)[0]
                 and len(last.plain) <= _MAX_LABEL
             )
@@ -229,6 +232,11 @@ def read_blocks(text: str) -> list[Block]:
     return _mark_guidance(blocks)
 
 
+def is_instruction(text: str) -> bool:
+    """Whether a line is an instruction to the writer ("Describe the users", "Schets wie …", "… of this section")."""
+    return bool(_INSTRUCTION.match(text.lstrip("*_: ")))
+
+
 def _mark_guidance(blocks: list[Block]) -> list[Block]:
     """Mark a template's guidance left in: a section that opens with an instruction to the writer ("Describe the
     core problem …", "Beschrijf …") and the prompt questions right after it ("Who faces the problem?")."""
@@ -236,7 +244,7 @@ def _mark_guidance(blocks: list[Block]) -> list[Block]:
     for index, block in enumerate(blocks):
         if index == 0 or blocks[index - 1].kind != "heading" or block.kind != "paragraph" or block.quoted:
             continue
-        if not _INSTRUCTION.match(block.plain.lstrip("*_ ")):  # "*To be completed …*" as well
+        if not is_instruction(block.plain):  # "*To be completed …*" as well
             continue
         marked[index] = replace(block, guidance=True)
         if block.heading_path and QUESTION_HEADING.search(plain(block.heading_path[-1]).lower()):

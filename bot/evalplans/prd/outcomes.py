@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.evalplans.prd.markdown import BOLD, QUESTION_HEADING, Block, plain
+from bot.evalplans.prd.markdown import BOLD, LEADING_LABEL, QUESTION_HEADING, Block, is_instruction, plain
 
 # Heading words of the sections that state success (EN / DE / NL), and of those that look like them
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
 _SUCCESS_HEADING = re.compile(
     r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
-    r"erfolg|zielwert|kennzahl|\bziele?\b|messung|succes|doelen|resultaten|meetlat|metriek|metrik|"
+    r"erfolg|zielwert|kennzahl|\bziele?\b|zielsetzung|doelstelling|messung|succes|doelen|resultaten|meetlat|metriek|"
+    r"metrik|"
     r"expected (?:impact|results?|benefits?|effects?)|erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?)|"
     r"verwachte? (?:impact|resultaten|effecten|opbrengst)",
     re.I,
@@ -53,6 +54,9 @@ _STATED_SUCCESS = re.compile(r"success|erfolg|succes", re.I)
 # "**Minimum Success:** 15% of new customers": a line that opens with a bold label.
 _BOLD_LABEL_LINE = re.compile(r"^\s*+\*\*[^*\n]{1,60}?:?\*\*\s*+:?")
 _TEMPLATE_MARK = re.compile(r"^\s*+(?:🎯|📘|💡|ℹ️|✏️|👉)")
+# "🎯 **Doel:** HR-afdelingen overtuigen …": a goal the team wrote on the template's goal line (not an instruction
+# such as "🎯 Doel: Schets wie de gebruikers zijn" or "Doel van deze sectie: …").
+_GOAL_MARK = re.compile(r"^\s*+🎯\s*+")
 _UNFILLED = re.compile(r":\s*+(?:\?|tbd|tbc|n/?a|xx+|_{2,}|\.{3}|…|<[^<>]{0,40}>|\[[^\[\]]{0,40}\])\s*+$", re.I)
 _LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
 # "Goal: …", "Primary outcome: …", "Hauptziel: …": a label of at most three words ending in a goal word.
@@ -95,6 +99,12 @@ _FIELD = re.compile(
 _CASES_HEADING = re.compile(
     r"edge.?cases?|corner.?cases?|randf[aä]lle|grenzf[aä]lle|sonderf[aä]lle|randgevallen|grensgevallen", re.I
 )
+_CHECKS_LABEL = re.compile(
+    r"mitigation|gegenmaßnahme|maßnahmen|mitigatie|maatregelen|checks?\b|checklist|troubleshoot\w*|prüf\w*|controle\w*",
+    re.I,
+)
+_QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
+_QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
 _QUOTE_MARKS = re.compile(r"[\"“”„«»]")  # a question in quotation marks is someone's words, not the authors'
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
 
@@ -133,6 +143,11 @@ _PLACEHOLDER = re.compile(
 )
 _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
 _TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
+_MEASURE_COLUMN = re.compile(
+    r"measure|messung|meting|method|methode|how\b|wie\b|hoe\b|review|frequen|cadence|häufigkeit|definition|definitie|"
+    r"formula|formel",
+    re.I,
+)
 _BASELINE_COLUMN = re.compile(
     r"baseline|ausgang|uitgang|current|today|heute|huidig|nulmeting|\bist\b|before|vorher|aktuell|actueel", re.I
 )
@@ -158,9 +173,32 @@ def is_placeholder(target: str) -> bool:
     return not re.search(r"\d", target) and bool(_PLACEHOLDER.search(target))
 
 
+def _filled_goal(block: Block) -> str | None:
+    """The goal a team wrote on a template's "🎯 Goal:" line, as "Goal: …"; None for the template's own hint."""
+    if not _GOAL_MARK.match(block.text) or block.quoted:
+        return None
+    line = _GOAL_MARK.sub("", block.plain)
+    label = _GOAL_LINE.match(line)
+    if not label or is_instruction(line[label.end() :]) or is_instruction(line):
+        return None
+    return line
+
+
+def _callout(block: Block) -> bool:
+    """A block-quoted bold statement with a number ("> **Deflection Rate: 60% of tickets …**"): content, not a hint."""
+    return (
+        block.quoted
+        and block.text.lstrip().startswith("**")
+        and bool(re.search(r"\d", block.text))
+        and not block.plain.rstrip(" *_").endswith("?")
+    )
+
+
 def is_template(block: Block) -> bool:
     """Template guidance left in the PRD: block-quoted, all emphasis, a hint marker, or an unfilled field."""
     text = block.plain
+    if _filled_goal(block) or _callout(block):
+        return False
     return (
         block.quoted
         or block.guidance
@@ -228,7 +266,10 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
         text = " | ".join(cell for cell in cells if cell)
         base, goal = _target(text)
         return Outcome(text, base, goal, section)
-    return Outcome(cells[0], cell(baseline), cell(target), section)
+    # How the row is measured and reviewed stays with it ("Deflection rate | (AI resolved / total) | Daily").
+    how = [cells[i] for i, name in enumerate(names) if i and i < len(cells) and _MEASURE_COLUMN.search(name)]
+    text = " | ".join([cells[0], *(value for value in how if table_value(value))])
+    return Outcome(text, cell(baseline), cell(target), section)
 
 
 def _success_label(label: str) -> bool:
@@ -245,6 +286,11 @@ def _path_excludes(path: tuple[str, ...], label: str) -> bool:
         if not (persona_only and _STATED_SUCCESS.search(label)):
             return True
     return False
+
+
+def _leading_label(block: Block) -> str:
+    label = LEADING_LABEL.match(block.text)
+    return label.group(0).strip("*: ") if label else ""
 
 
 def _labelled_lines(block: Block) -> list[str]:
@@ -372,7 +418,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         under_heading = _success_depth(path, title) is not None
         labels = block.kind == "paragraph" and block.nested and block.lines[0] in fielded
         parent = by_line.get(block.parent_line)
-        if block.kind == "list_item" and under_heading and parent is not None:
+        if block.kind == "list_item" and parent is not None:
             found[parent] = _with_field(found[parent], block.plain)
         elif (
             block.kind == "list_item"
@@ -382,6 +428,10 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         ):
             # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
+        elif labels and not under_heading and _success_label(_leading_label(block)):
+            # "**Success Metric:** CTA Click-Through Rate" over "- Current: ~5.5%" / "- Target: 6.3-6.9%"
+            by_line[block.lines[0]] = len(found)
+            found.append(_item_outcome(block, section))
         elif key_results := _key_results(block):
             found += [Outcome(line, *_target(line), section=section) for line in key_results]
         elif measures := _enumerated(block):
@@ -408,6 +458,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 found.append(_item_outcome(block, section))
             elif path not in itemised or _CHANGE_VERB.search(block.plain):
                 found.append(_item_outcome(block, section))
+        elif goal := _filled_goal(block):
+            found.append(Outcome(goal, *_target(goal), section=section))
         elif _GOAL_LINE.match(block.plain) or _KPI_LINE.match(block.plain):
             found.append(_item_outcome(block, section))
         elif block.kind in ("paragraph", "list_item"):
@@ -435,6 +487,11 @@ def _answers_questionnaire(path: tuple[str, ...]) -> bool:
     return bool(path) and plain(path[-1]).rstrip(" *_").endswith("?")
 
 
+def _open_questions_depth(path: tuple[str, ...]) -> int | None:
+    """The depth of the open-questions heading above a block, if there is one."""
+    return next((depth for depth, heading in enumerate(path) if QUESTION_HEADING.search(plain(heading).lower())), None)
+
+
 def _answered_by_list(blocks: list[Block], index: int) -> bool:
     """A one-line question paragraph right above a list of statements in its section: the list answers it."""
     block = blocks[index]
@@ -459,23 +516,37 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if block.kind == "list_item" and block.parent_line >= 0 and not _asks(block.text.splitlines()[0])
     }
     for index, block in enumerate(blocks):
+        in_questions = _open_questions_depth(block.heading_path)
+        if block.kind == "heading" and in_questions is not None and in_questions < len(block.heading_path) - 1:
+            if _asks(block.plain):
+                questions.append(_QUESTION_NUMBER.sub("", block.plain))  # "### Q1: Should PM learn …?"
+            continue
+        if block.kind == "table_row" and in_questions is not None and not block.header:
+            first = block.cells[0] if block.cells else ""
+            if first and not _LABEL_ONLY.match(first):
+                questions.append(first)  # "| Refund approval limit? | Balance risk vs deflection | CFO |"
+            continue
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
-        if any(QUESTION_HEADING.search(plain(heading).lower()) for heading in block.heading_path):
-            if not _LABEL_ONLY.match(block.plain):
-                questions.append(block.plain)
+        if in_questions is not None:
+            # Under a question that has a heading of its own, the text is its context and options.
+            asked_above = any(_asks(plain(heading)) for heading in block.heading_path[in_questions + 1 :])
+            if not _LABEL_ONLY.match(block.plain) and (not asked_above or _asks(block.text.splitlines()[0])):
+                questions.append(_QUESTION_LABEL.sub("", block.plain))  # "**Question**: Should PM …?"
         elif any(_CASES_HEADING.search(plain(heading)) for heading in block.heading_path):
             continue
+        elif block.parents and _CHECKS_LABEL.search(plain(block.parents[-1])):
+            continue  # "Mitigation:" over "Check technical issues: Are CTAs broken?": checks to run, not open
         elif _success_depth(block.heading_path) is None and not _answers_questionnaire(block.heading_path):
             if block.kind == "paragraph":
                 if _answered_by_list(blocks, index):
                     continue  # "Was ist das Hauptproblem?" over the bullets that answer it
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
                 questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
-            elif (
-                _asks(first := _SENTENCE_END.split(block.text, maxsplit=1)[0])
-                and not _QUOTE_MARKS.search(first)
-                and not (block.nested and block.lines[0] in answers)
-            ):
+            elif block.nested and block.lines[0] in answers:
+                continue
+            elif _asks(first := _SENTENCE_END.split(block.text, maxsplit=1)[0]) and not _QUOTE_MARKS.search(first):
                 questions.append(block.plain)  # "Does X support Y? Currently, …": the question and its context
+            elif _asks(last := _SENTENCE_END.split(block.text)[-1]) and not _QUOTE_MARKS.search(last):
+                questions.append(plain(last))  # "The chatbot reuses content. Will users find value in it?"
     return list(dict.fromkeys(questions))

@@ -120,7 +120,8 @@ NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 EVAL_SET = re.compile(
     r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|test.?corpus\w*|testkorpus\w*|"
-    r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen)|labell?(?:ed|ing)|gelabel\w*|"
+    r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen|test[- ]?\w{2,15})|labell?(?:ed|ing)|"
+    r"gelabel\w*|test.?data.?sets?|testdaten\w*|"
     r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|sample.?set|hold-?out|out-of-sample|walk-forward|"
     r"backtest\w*|"
     # outputs compared with people's on a set of inputs ("accuracy vs human benchmark", "measured by test queries")
