@@ -277,6 +277,13 @@ def test_quotes_are_found_in_the_source_they_cite_and_fabricated_ones_are_counte
         "quote not in its source: “Invoices are processed in Frankfurt only.”",
         "quote not in its source: “discounts need a VP signature”",
     ]
+    # A secret the reply redacted is a cut: the words around it are still checked against the source.
+    redacted = "*Checkout assistant PRD* [1]\n> The assistant never offers [redacted] above 10 percent without a human"
+    assert score_answer(QUESTION, True, redacted, ["checkout.md"], TEXTS, 1.0).unfound == []
+    altered = "*Checkout assistant PRD* [1]\n> The assistant always offers [redacted] above 10 percent"
+    assert score_answer(QUESTION, True, altered, ["checkout.md"], TEXTS, 1.0).unfound == [
+        "The assistant always offers [redacted] above 10 percent"
+    ]
     # A declined answer is scored as not answered, not quoted, with nothing to check.
     declined = score_answer(QUESTION, False, "I don't know: > nothing [4]", ["checkout.md"], TEXTS, 1.0)
     assert (declined.quoted, declined.unlisted, declined.unfound) == (False, 0, [])

@@ -7,7 +7,7 @@
 A quote is a blockquote (lines starting with `>`), attributed to the citations on its own lines or, failing
 those, on the nearest line before it (the extractive answer's `*Title — Section* [n]`) or after it; or text
 in double quotes followed by a citation. `unfound_quotes` lists the quotes that the sources they cite don't
-hold, after `plain` on both sides and with each `…` treated as a cut.
+hold, after `plain` on both sides and with each `…` (and each redacted secret) treated as a cut.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ _CITATIONS = re.compile(r"\[\d{1,3}(?:\s*,\s*\d{1,3})*\]")
 # Text in double quotes (straight, curly, German low-high) right after which a citation follows. Quote
 # characters can't occur inside, so each stretch between two of them is scanned once: linear time.
 _INLINE = re.compile(r"[\"“„]([^\"“”„\n]{8,600})[\"“”][.,;:]?[ \t]*\[(\d{1,3})\]")
-_CUT = re.compile(r"…|\.\.\.")
+# A cut, or a secret the reply redacted (`…[redacted]`, `[redacted]`): what is left on either side is verbatim.
+_CUT = re.compile(r"…?\[redacted\]|…|\.\.\.")
 
 
 @dataclass(frozen=True)
