@@ -8,7 +8,7 @@ import pytest
 
 from bot.answers.answer import answer_question
 from bot.answers.attributes import asked_kind, holds, missing
-from bot.answers.sentences import aspect, clean
+from bot.answers.sentences import KIND_WEIGHT, aspect, clean, rank
 from bot.knowledge.embeddings import EmbeddingModel
 from bot.knowledge.retrieval import Passage
 from bot.wiring import Deps
@@ -193,3 +193,45 @@ def test_a_question_naming_its_feature_is_answered_from_that_document_only(
     stated = answer_question(deps, "How long can recordings be in Tapewise?")
     assert stated.answered and "Recordings of up to 2 hours are accepted" in stated.markdown
     assert stated.sources[0].path == "prds/tapewise.md"
+
+
+def _passage(text: str, section: str = "Requirements") -> Passage:
+    return Passage(
+        id="p1",
+        path="prds/cms.md",
+        title="CMS AI",
+        section=section,
+        text=text,
+        doctype="prd",
+        score=0.5,
+        similarity=0.5,
+        keyword=0.5,
+    )
+
+
+def _no_overlap(query: str, texts: list[str]) -> list[float]:
+    return [0.0 for _ in texts]
+
+
+def test_a_bullet_is_read_under_the_label_it_sits_under(local_model: EmbeddingModel) -> None:
+    text = (
+        "**Provider management:**\n- Status display: available, unreachable\n- Test button for the connection\n"
+        "**API key and credential management:**\n- Encrypted storage (AES-256 or stronger)\n- Key rotation reminders\n"
+    )
+    ranked = rank("How are the API keys stored?", [_passage(text)], local_model.embed_batch, _no_overlap)
+    stored = next(s for s in ranked if s.text.startswith("Encrypted storage"))
+    assert stored.in_context > stored.cosine  # the label says what the bullet is about
+    assert ranked.index(stored) < 2
+
+
+def test_a_sentence_with_a_value_of_the_asked_kind_is_quoted_first_but_relevance_ignores_it(
+    local_model: EmbeddingModel,
+) -> None:
+    text = "The sender gets an automatic reply from the bot.\nOriginal sender receives response within 2 minutes.\n"
+    question = "How quickly does the sender get an automatic reply?"
+    ranked = rank(question, [_passage(text)], local_model.embed_batch, _no_overlap, asked_kind(question))
+    assert asked_kind(question) == "duration"
+    assert ranked[0].text == "Original sender receives response within 2 minutes." and ranked[0].fits
+    other = ranked[1]
+    assert other.score == other.relevance and not other.fits  # no bonus without a value of the kind
+    assert ranked[0].score - ranked[0].relevance >= KIND_WEIGHT

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.answers.attributes import Kind, missing
+from bot.answers.attributes import Kind, asked_kind, missing
 from bot.answers.cache import AnswerCache
 from bot.answers.extractive import (
     EXTRACTIVE_NOTE,
@@ -155,7 +155,8 @@ def gather(
 
 def ranked_sentences(deps: Deps, question: str, passages: list[Passage]) -> list[Sentence]:
     """The passages' sentences by how well they answer `question` (bot.answers.sentences)."""
-    return rank(question, passages, deps.embeddings.embed_documents, deps.index.snapshot().keyword.coverages)
+    coverages = deps.index.snapshot().keyword.coverages
+    return rank(question, passages, deps.embeddings.embed_documents, coverages, asked_kind(question))
 
 
 def _extractive(question: str, passages: list[Passage], ranked: list[Sentence], note: str, notice: str) -> Reply:
@@ -196,9 +197,12 @@ def _compose(
         ranked = ranked_sentences(deps, question, passages)
         # A fact about the named feature must come from its document.
         own = [sentence for sentence in ranked if named is None or passages[sentence.passage].path == named]
-        kind = missing(question, [sentence.text for sentence in own[:CHECKED_SENTENCES]])
+        # Whether the fact is stated is read from the sentences closest to the question, not from those that
+        # merely hold a value of the asked kind: a near-miss's document has numbers too.
+        closest = sorted(own, key=lambda sentence: sentence.relevance, reverse=True)[:CHECKED_SENTENCES]
+        kind = missing(question, [sentence.text for sentence in closest])
         if kind is not None:
-            return Outcome(_decline_unstated(question, passages, own, kind, lang))
+            return Outcome(_decline_unstated(question, passages, closest, kind, lang))
         note, off = say("answers.extractive_note", lang), say("llm.off", lang)
         return Outcome(_extractive(question, passages, ranked, note, off), fallback="off")
     if not strong and not from_context:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.answers.attributes import Kind, holds
 from bot.core.text import sentences
 from bot.knowledge.keyword import tokenize
 from bot.knowledge.retrieval import Passage
@@ -26,6 +27,10 @@ COSINE_WEIGHT = 0.5
 OVERLAP_WEIGHT = 0.6
 # Weight of the passage's own retrieval score: the retriever saw the whole passage.
 PASSAGE_WEIGHT = 0.2
+# A sentence that holds a value of the kind the question asks for (a duration for "how long", an amount for
+# "what does it cost"; bot.answers.attributes) is more likely the answer.
+# Only what is quoted is ranked so; whether the fact is stated at all is read from `relevance` alone.
+KIND_WEIGHT = 0.35
 # Label-like lines ("Product: X", "Transcription") rarely answer: a sentence under SHORT_WORDS words
 # loses up to SHORT_PENALTY.
 SHORT_WORDS = 5
@@ -36,6 +41,8 @@ SUBJECT_SHARE = 0.6
 # Work per question is bounded: at most this many sentences, embedded by their first SENTENCE_CHARS characters.
 MAX_SENTENCES = 200
 SENTENCE_CHARS = 400
+# The longest line read as the label of the bullets under it ("**API-Key-Management:**").
+LABEL_CHARS = 100
 # Lines that are only structure carry no answer of their own.
 _RULE = re.compile(r"[\s|:\-=*#>_]*")
 # List markers and quote marks at the start of a line: shown without them.
@@ -64,11 +71,20 @@ class Sentence:
     overlap: float  # IDF-weighted share of the aspect's terms the sentence holds
     retrieval: float  # the passage's fused retrieval score (0-1)
     words: int
+    fits: bool = False  # holds a value of the kind the question asks for
+    in_context: float = 0.0  # cosine to the question of the sentence read under its label
+
+    @property
+    def relevance(self) -> float:
+        """How close the sentence is to the question, whatever values it holds."""
+        brevity = SHORT_PENALTY * max(0, SHORT_WORDS - self.words) / SHORT_WORDS
+        return COSINE_WEIGHT * self.cosine + OVERLAP_WEIGHT * self.overlap + PASSAGE_WEIGHT * self.retrieval - brevity
 
     @property
     def score(self) -> float:
-        brevity = SHORT_PENALTY * max(0, SHORT_WORDS - self.words) / SHORT_WORDS
-        return COSINE_WEIGHT * self.cosine + OVERLAP_WEIGHT * self.overlap + PASSAGE_WEIGHT * self.retrieval - brevity
+        """Relevance, plus KIND_WEIGHT when the sentence holds a value of the kind asked for: what is quoted."""
+        closer = COSINE_WEIGHT * max(0.0, self.in_context - self.cosine)
+        return self.relevance + closer + KIND_WEIGHT * self.fits
 
 
 def clean(sentence: str) -> str:
@@ -107,34 +123,70 @@ def aspect(question: str, passages: Sequence[Passage]) -> str:
     return " ".join(kept) if kept else question
 
 
-def rank(question: str, passages: Sequence[Passage], embed: Embed, coverages: Coverages) -> list[Sentence]:
-    """Every sentence of `passages` scored against `question`, best first."""
-    found: list[tuple[int, int, str]] = []
+def _is_label(text: str) -> bool:
+    return text.endswith(":") and len(text) <= LABEL_CHARS
+
+
+def _labels(passage: Passage) -> list[str]:
+    """For each sentence of `split(passage)`, the label it sits under: the nearest line before it that ends in a
+    colon ("**API-Key- und Credentials-Management:**" over its bullets), or ""."""
+    labels, label, lines = [], "", passage.text.splitlines()
+    last = -1
+    for _, number in split(passage):
+        for line in lines[last + 1 : number]:
+            text = clean(line)
+            if _is_label(text):
+                label = text
+        last = max(last, number - 1)
+        labels.append(label)
+        line = clean(lines[number]) if number < len(lines) else ""
+        if _is_label(line):
+            label = line
+        last = number
+    return labels
+
+
+def rank(
+    question: str, passages: Sequence[Passage], embed: Embed, coverages: Coverages, kind: Kind | None = None
+) -> list[Sentence]:
+    """Every sentence of `passages` scored against `question`, best first; `kind` is the kind of value asked for.
+
+    A bullet is also read under the label it sits under, so "Verschlüsselte Speicherung (AES-256)" is found by
+    what its label ("API-Key- und Credentials-Management:") says it is about."""
+    found: list[tuple[int, int, str, str]] = []
     for number, passage in enumerate(passages):
-        for position, (text, _) in enumerate(split(passage)):
-            found.append((number, position, text))
+        for position, ((text, _), label) in enumerate(zip(split(passage), _labels(passage), strict=True)):
+            if not _is_label(text):  # a label answers nothing itself; it is quoted with the bullet it heads
+                found.append((number, position, text, label))
     found = found[:MAX_SENTENCES]
     if not found:
         return []
     asked = aspect(question, passages)
-    vectors = np.asarray(embed([question, *(text[:SENTENCE_CHARS] for _, _, text in found)]), dtype=np.float32)
+    texts = [text for _, _, text, _ in found]
+    read = [f"{context}: {text}" for _, _, text, context in found if context]
+    vectors = np.asarray(embed([question, *(text[:SENTENCE_CHARS] for text in [*texts, *read])]), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1)
     norms[norms == 0] = 1.0
     vectors /= norms[:, None]
     cosines = vectors[1:] @ vectors[0]
-    overlaps = coverages(asked, [text for _, _, text in found])
-    ranked = [
-        Sentence(
-            number,
-            position,
-            text,
-            float(cosine),
-            overlap,
-            passages[number].score,
-            len(text.split()),
+    plain_cosines, read_cosines = iter(cosines[: len(texts)]), iter(cosines[len(texts) :])
+    overlaps = coverages(asked, texts)
+    ranked = []
+    for (number, position, text, context), overlap in zip(found, overlaps, strict=True):
+        cosine = float(next(plain_cosines))
+        ranked.append(
+            Sentence(
+                number,
+                position,
+                text,
+                cosine,
+                overlap,
+                passages[number].score,
+                len(text.split()),
+                kind is not None and holds(kind, text),
+                float(next(read_cosines)) if context else cosine,
+            )
         )
-        for (number, position, text), cosine, overlap in zip(found, cosines, overlaps, strict=True)
-    ]
     return sorted(ranked, key=lambda s: s.score, reverse=True)
 
 
