@@ -793,7 +793,10 @@ GAP_CASES = {
         "# Chatbox\n\n- AI-gesprekken in het Nederlands.\n",
         "# Berater\n\nDer Assistent führt Gespräche auf Deutsch.\n",
     ),
-    "unanswerable": ('# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',),
+    "unanswerable": (
+        '# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',
+        '# Assistent\n\n- "Weet ik niet" bij ontbrekende info\n',
+    ),
     "gate_owner": (
         "# RAG\n\n## Approvals\n\n| Checkpoint | Stakeholder |\n|---|---|\n| Go/No-Go-Decision | Product, CTO |\n",
         "# Epic\n\n## Stakeholder Sign-off\n\n- Business Eigenaar (OM): ✅ Approved (04-09-2025)\n",
@@ -816,7 +819,11 @@ GAP_CASES = {
         "# Chatbox\n\nDe chatbot beantwoordt vragen en waar nodig overdraagt naar een mens.\n",
         "# Classifier\n\nA feature flag allows us to turn it off if there are issues.\n",
     ),
-    "monitoring": ("# Router\n\n- Track accuracy metrics in production\n",),
+    "monitoring": (
+        "# Router\n\n- Track accuracy metrics in production\n",
+        "# Growth\n\n- Review Week 1 experiment data; flag any assignment skew\n",
+        "# Search\n\nWe add analytics events to the API to understand how the filter is used.\n",
+    ),
     "adversarial": ("# Pipeline\n\nThe system must block malicious or corrupted PDFs before ingestion.\n",),
     "retraining": (
         "# Assistant\n\n- Benchmarks run in CI after QA deployment\n",
@@ -833,6 +840,7 @@ GAP_CASES = {
         "# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",
         "# OCR\n\n## Metriken\n\n**Verarbeitungs-Performance:**\n- **Ziel:** Rechnungen innerhalb 30 Sekunden\n",
         "# Berater\n\nKR2: Reduzieren wir die Zeit bis zur Beantwortung einer Frage auf unter 1 Minuten.\n",
+        "# Removal\n\nThere should be no increase in the time it takes to perform a data refresh.\n",
     ),
 }
 

@@ -748,3 +748,78 @@ def test_a_bullet_that_ends_in_a_question_asks_it_and_checks_under_a_mitigation_
 - Check technical issues: Are CTAs broken? Page load too slow?
 """
     assert parse_prd(text).open_questions == ["Will users find value in reaching it from other pages?"]
+
+
+def test_a_questionnaire_prompt_answered_below_is_not_open_but_a_question_in_a_running_item_is() -> None:
+    text = """\
+# Search tools
+
+## Problem
+
+* Which segments are most affected by the problem?
+
+All users of the site, mobile users most.
+
+## Options
+
+1) Super search
+-Could add recent searches
+-How would that interact with the existing typeahead?
+"""
+    assert parse_prd(text).open_questions == ["How would that interact with the existing typeahead?"]
+
+
+def test_a_discussion_under_outstanding_questions_gives_its_questions_not_all_of_it() -> None:
+    text = """\
+# Sensitive results
+
+## Outstanding questions
+
+One question is how to store the option. The current recommendation is a session cookie. Query params
+are discussed above. To phrase it for reviewers: **What is your preference for storing the option and why?**.
+
+There are three approaches. If you know of others, please raise them in review.
+"""
+    assert parse_prd(text).open_questions == [
+        "To phrase it for reviewers: What is your preference for storing the option and why?",
+        "There are three approaches. If you know of others, please raise them in review.",
+    ]
+
+
+def test_a_remark_after_the_question_or_a_quoted_name_before_it_still_asks() -> None:
+    text = """\
+# Plan
+
+## Decisions
+
+1. **Workshop:** Wann findet er statt? *(blockt W1)*
+2. **Wer ist „Person A"?** Skill-Mapping?
+3. Lernschleife: "Was lief gut? Was nicht?"
+"""
+    assert parse_prd(text).open_questions == [
+        "Workshop: Wann findet er statt? (blockt W1)",
+        'Wer ist „Person A"? Skill-Mapping?',
+    ]
+
+
+def test_a_goal_sentence_is_one_outcome_and_a_card_of_fields_states_the_success_metrics() -> None:
+    text = """\
+# Growth fabric
+
+> **Owner:** Growth Engineering
+> **Success metrics:** activation uplift, paid-conversion uplift, D30 retention delta
+
+## Week 1
+
+**Goal:** Ship schema, tracker, and first two running experiments live.
+
+## KPI Dashboard Reference
+
+| KPI | Formula | Target (30 days) |
+|---|---|---|
+| D7 activation | `d7_session / signup` | ≥ 25% |
+"""
+    outcomes = {outcome.text: outcome for outcome in parse_prd(text).outcomes}
+    assert "Success metrics: activation uplift, paid-conversion uplift, D30 retention delta" in outcomes
+    assert "Goal: Ship schema, tracker, and first two running experiments live." in outcomes
+    assert outcomes["D7 activation | d7_session / signup"].target == "≥ 25%"

@@ -33,13 +33,15 @@ ADVERSARIAL_WORDS = re.compile(
 )
 _UNANSWERABLE = re.compile(
     r"no article|cannot answer|can't answer|not answer|unanswer\w*|don't know|never answer|contact support|"
-    r"say that no|\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b",
+    r"say that no|\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b|"
+    r"wei(?:ß|ss) ich nicht|weet ik niet|habe ich nicht|heb ik niet|kann ich nicht beantworten",
     re.I,
 )
 _MONITORING = re.compile(
     r"drift|monitor\w*|retrain\w*|hertrain\w*|nachtrain\w*|überwach\w*|bewak\w*|audit\w*|steekproef|stichprobe\w*|"
     r"sampl\w*|weekly review|wöchentlich|wekelijks|spot.?check\w*|auswert\w*|observ\w*|review (?:logs|cycle)|"
-    r"weekly report|\btrack\w* [^.\n]{0,50}?\b(?:in production|in productie|im (?:produktiv)?betrieb)",
+    r"weekly report|analytics|telemetr\w*|\breview\w* (?:\w++ ){0,3}?(?:data|results|metrics|outcomes)\b|"
+    r"\btrack\w* [^.\n]{0,50}?\b(?:in production|in productie|im (?:produktiv)?betrieb)",
     re.I,
 )
 _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|per taal|tussen talen", re.I)
@@ -93,6 +95,12 @@ _MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n[ \t]*+\n")
 _SPEED = dict(NFR_KINDS)["latency"]  # an outcome named for speed or performance
 _DURATION = re.compile(r"\d\s*+(?:ms|s|sec\w*|seconds?|sekunden|seconden|min\w*)\b", re.I)
+_NO_SLOWER = re.compile(
+    r"\bno (?:increase|regression) in (?:the )?(?:time|latency|duration|response time)|"
+    r"keine (?:erhöhung|verlängerung|verschlechterung) der (?:zeit|dauer|latenz|antwortzeit)|"
+    r"geen (?:toename|verslechtering) (?:van|in) de (?:tijd|duur|latency|responstijd)",
+    re.I,
+)
 _ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
 
 
@@ -133,8 +141,9 @@ def _languages_stated(facts: PrdFacts, text: str) -> bool:
 
 
 def _latency_stated(facts: PrdFacts, text: str) -> bool:
-    """A latency target anywhere: the parser's, an outcome's, or a line about response time with a duration."""
-    if facts.latencies or _outcome_with_number(facts, "latency"):
+    """A latency target anywhere: the parser's, an outcome's, a line about response time with a duration, or a
+    promise that the time taken won't grow ("no increase in the time it takes to …")."""
+    if facts.latencies or _outcome_with_number(facts, "latency") or _NO_SLOWER.search(text):
         return True
     if _DURATION.search(facts.nfr.get("latency", "")):
         return True  # "Performance: extractie < 2s voor standaard DOCX"

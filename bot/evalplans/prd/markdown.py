@@ -52,6 +52,7 @@ _INSTRUCTION = re.compile(
 )
 QUESTION_HEADING = re.compile(
     r"open (?:questions|issues|points)|offene (?:fragen|punkte)|open (?:vragen|punten)|"
+    r"outstanding (?:questions|issues)|unresolved (?:questions|issues)|ungeklärte fragen|openstaande (?:vragen|punten)|"
     r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
 )
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}\s")

@@ -41,7 +41,7 @@ _SUCCESS_LABEL = re.compile(
 )
 _NOT_SUCCESS_HEADING = re.compile(
     r"non-?goals?|nicht-?ziele|niet-?doelen|undesired|unerwünscht|ongewenst|abort|red flags?|pivot|kill|"
-    r"abbruch|afbreek|stop.?criteria|out of scope|monitoring metrics|dashboard|guardrail|"
+    r"abbruch|afbreek|stop.?criteria|out of scope|monitoring metrics|(?<!kpi )dashboard|guardrail|"
     # a risks section, not a role named for risk ("Secondary User: Risk/Credit Analyst")
     r"\brisks\b|^\W*+(?:[\d.]++\s*+)?risk\b|\brisk (?:assessment|mitigation|register|analysis|management)|risiko|"
     r"risiken|risico|"
@@ -61,8 +61,8 @@ _UNFILLED = re.compile(r":\s*+(?:\?|tbd|tbc|n/?a|xx+|_{2,}|\.{3}|…|<[^<>]{0,40
 _LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
 # "Goal: …", "Primary outcome: …", "Hauptziel: …": a label of at most three words ending in a goal word.
 _GOAL_LINE = re.compile(
-    r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:goals?|objectives?|outcomes?|aims?|(?:haupt)?ziele?|doel(?:stelling)?)"
-    r"\s*+:\s*+(?=\w)",
+    r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:goals?|objectives?|outcomes?|aims?|(?:haupt)?ziele?|doel(?:stelling)?|"
+    r"success (?:metrics?|criteria|measures?)|erfolgskriterien|succescriteria)\s*+:\s*+(?=\w)",
     re.I,
 )
 # "Post-launch KPI 2: Percent of emails opened", "Success metric 1: …": a label of at most three words ending in a
@@ -81,6 +81,12 @@ _KEY_RESULT = re.compile(
 # goal, read up to its first clause break; an outcome when it states a change.
 _GOAL_CLAUSE = re.compile(
     r"\b(?:goal|aim|objective|ziel|doel(?:stelling)?)\s++(?:is|was|will be|ist|war|besteht darin|is om|was om)\b",
+    re.I,
+)
+# The labels of a list of measures ("**KPIs:** a, b, c"), as opposed to a goal written as a sentence.
+_MEASURES_LABEL = re.compile(
+    r"\bkpis?\b|kpi's|metric|measure|kennzahl|metrik|metriek|indicator|indikator|success criteria|"
+    r"erfolgskriterien|succescriteria",
     re.I,
 )
 _JOINER = re.compile(r"^(?:and|or|und|oder|en|of)\s++", re.I)
@@ -103,9 +109,13 @@ _CHECKS_LABEL = re.compile(
     r"mitigation|gegenmaßnahme|maßnahmen|mitigatie|maatregelen|checks?\b|checklist|troubleshoot\w*|prüf\w*|controle\w*",
     re.I,
 )
+_MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
-_QUOTE_MARKS = re.compile(r"[\"“”„«»]")  # a question in quotation marks is someone's words, not the authors'
+# A question inside quotation marks ('ask the chatbot "What is my rating?"') is someone's words, not the authors';
+# a quoted name before the question mark ('Wer ist „Person A"?') is not.
+_QUOTE_MARKS = re.compile(r"[\"“„«](?:[^\"“”„«»\n?]{0,300}+\?)++[*_]*+[\"“”»]")
+_TRAILING_NOTE = re.compile(r"(?<![*_])[*_]*+\([^()\n]{0,80}+\)[*_]*+$")
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
 
 # A sentence that states a change with a number: "cuts per-token cost by ~84%", "~6× cost reduction".
@@ -194,10 +204,21 @@ def _callout(block: Block) -> bool:
     )
 
 
+def _metadata(block: Block) -> bool:
+    """A block-quoted card of filled fields ("> **Owner:** Growth Engineering" / "> **Success metrics:** …")."""
+    lines = [line for line in block.text.splitlines() if line.strip()]
+    return (
+        block.quoted
+        and len(lines) >= _MIN_ENUMERATED
+        and all(_BOLD_LABEL_LINE.match(line) and not _LABEL_ONLY.match(plain(line)) for line in lines)
+        and not _UNFILLED.search(block.plain)
+    )
+
+
 def is_template(block: Block) -> bool:
     """Template guidance left in the PRD: block-quoted, all emphasis, a hint marker, or an unfilled field."""
     text = block.plain
-    if _filled_goal(block) or _callout(block):
+    if _filled_goal(block) or _callout(block) or _metadata(block):
         return False
     return (
         block.quoted
@@ -340,8 +361,8 @@ def _enumerated(block: Block) -> list[str]:
     if block.kind != "paragraph":
         return []
     label = BOLD.match(block.text)
-    if not label or not _success_label(label.group(1)) or _NOT_SUCCESS_HEADING.search(label.group(1)):
-        return []
+    if not label or not _MEASURES_LABEL.search(label.group(1)) or _NOT_SUCCESS_HEADING.search(label.group(1)):
+        return []  # "**Goal:** Ship schema, tracker, and …" is one sentence, not a list of measures
     rest = block.text[label.end() :]
     own_line = rest.strip(" :").startswith("\n") or not rest.split("\n", 1)[0].strip(" :")
     parts, depth, current = [], 0, ""
@@ -365,7 +386,7 @@ def _goal_lines(block: Block) -> list[str]:
     until one ends a sentence."""
     lines = [plain(line) for line in block.text.splitlines()]
     found: list[str] = []
-    for index in range(1, len(lines)) if block.kind == "paragraph" else ():
+    for index in range(1, len(lines)) if block.kind == "paragraph" or _metadata(block) else ():
         if not _GOAL_LINE.match(lines[index]):
             continue
         end = index
@@ -462,6 +483,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             found.append(Outcome(goal, *_target(goal), section=section))
         elif _GOAL_LINE.match(block.plain) or _KPI_LINE.match(block.plain):
             found.append(_item_outcome(block, section))
+        elif block.kind == "block_quote":
+            found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
         elif block.kind in ("paragraph", "list_item"):
             found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
             for sentence in _SENTENCE_END.split(block.plain):
@@ -476,7 +499,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
 
 
 def _asks(line: str) -> bool:
-    stripped = line.strip()
+    stripped = _TRAILING_NOTE.sub("", line.strip()).rstrip()  # "Wann findet er statt? *(blockt W1)*"
     if _TEMPLATE_MARK.match(stripped) or (stripped[:1] in "*_" and stripped[-1:] in "*_"):
         return False  # a hint line, or an italic instruction inside a paragraph
     return plain(stripped).rstrip(" *_").endswith("?") and not _UNFILLED.search(plain(stripped))
@@ -485,6 +508,25 @@ def _asks(line: str) -> bool:
 def _answers_questionnaire(path: tuple[str, ...]) -> bool:
     """Under a heading that is itself a question, the text answers a questionnaire: its sub-prompts are template."""
     return bool(path) and plain(path[-1]).rstrip(" *_").endswith("?")
+
+
+def _prompt_answered_below(blocks: list[Block], index: int) -> bool:
+    """A question bullet alone in its list with the team's answer as the paragraph below it: a questionnaire's
+    prompt ("* Which segments are most affected?" / "All users of the site …"), not the team's open question."""
+    block = blocks[index]
+    after = blocks[index + 1] if index + 1 < len(blocks) else None
+    before = blocks[index - 1] if index > 0 else None
+    alone = not (before is not None and before.kind == "list_item" and before.lines[1] == block.lines[0])
+    return (
+        alone
+        and block.parent_line < 0
+        and _asks(_SENTENCE_END.split(block.text, maxsplit=1)[0])  # the item is the prompt itself
+        and after is not None
+        and after.kind == "paragraph"
+        and after.heading_path == block.heading_path
+        and not _LABEL_ONLY.match(after.plain)
+        and not any(_asks(line) for line in after.text.splitlines())
+    )
 
 
 def _open_questions_depth(path: tuple[str, ...]) -> int | None:
@@ -531,7 +573,14 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if in_questions is not None:
             # Under a question that has a heading of its own, the text is its context and options.
             asked_above = any(_asks(plain(heading)) for heading in block.heading_path[in_questions + 1 :])
-            if not _LABEL_ONLY.match(block.plain) and (not asked_above or _asks(block.text.splitlines()[0])):
+            if _LABEL_ONLY.match(block.plain) or (asked_above and not _asks(block.text.splitlines()[0])):
+                continue
+            asking = [
+                sentence.rstrip(" .") for sentence in _SENTENCE_END.split(block.plain) if _asks(sentence.rstrip(" ."))
+            ]
+            if block.kind == "paragraph" and asking and len(_SENTENCE_END.split(block.plain)) > _MAX_POINT_SENTENCES:
+                questions += asking  # a discussion that asks its reviewers: the questions, not the discussion
+            else:
                 questions.append(_QUESTION_LABEL.sub("", block.plain))  # "**Question**: Should PM …?"
         elif any(_CASES_HEADING.search(plain(heading)) for heading in block.heading_path):
             continue
@@ -543,10 +592,17 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                     continue  # "Was ist das Hauptproblem?" over the bullets that answer it
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
                 questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
-            elif block.nested and block.lines[0] in answers:
+            elif (block.nested and block.lines[0] in answers) or _prompt_answered_below(blocks, index):
                 continue
-            elif _asks(first := _SENTENCE_END.split(block.text, maxsplit=1)[0]) and not _QUOTE_MARKS.search(first):
+            elif _QUOTE_MARKS.search(block.text):
+                continue  # 'Pattern identification: "Wat werkte? Wat niet?"': someone's words
+            elif _asks(_SENTENCE_END.split(block.text.strip().splitlines()[0], maxsplit=1)[0]):
                 questions.append(block.plain)  # "Does X support Y? Currently, …": the question and its context
-            elif _asks(last := _SENTENCE_END.split(block.text)[-1]) and not _QUOTE_MARKS.search(last):
+            elif "\n" not in block.text.strip() and _asks(last := _SENTENCE_END.split(block.text)[-1]):
                 questions.append(plain(last))  # "The chatbot reuses content. Will users find value in it?"
+            else:
+                # An item that runs on over lines ("2) Super search" / "-Could add recent searches" / "-How would
+                # that interact with typeahead?"): each line that asks.
+                lines = block.text.splitlines()[1:]
+                questions += [plain(line).lstrip("-–• ") for line in lines if _asks(line)]
     return list(dict.fromkeys(questions))
