@@ -800,6 +800,7 @@ GAP_CASES = {
     "gate_owner": (
         "# RAG\n\n## Approvals\n\n| Checkpoint | Stakeholder |\n|---|---|\n| Go/No-Go-Decision | Product, CTO |\n",
         "# Epic\n\n## Stakeholder Sign-off\n\n- Business Eigenaar (OM): ✅ Approved (04-09-2025)\n",
+        "# Assistent\n\n- **Stakeholders Gate 0:** CIO/CTO, DPO, afdelingsmanagers.\n",
     ),
     "eval_set": (
         "# Toetsing\n\n- 98% regelnauwkeurigheid gevalideerd via testcorpus (10,000 definities)\n",
@@ -816,6 +817,7 @@ GAP_CASES = {
         "# Matching\n\n- Minimaal 1 demo-vacature + 5 test-cv's beschikbaar.\n",
     ),
     "fallback": (
+        "# Agent\n\n| Network Failure | Connection timeout | Retry with exponential backoff |\n",
         "# Chatbox\n\nDe chatbot beantwoordt vragen en waar nodig overdraagt naar een mens.\n",
         "# Classifier\n\nA feature flag allows us to turn it off if there are issues.\n",
     ),
@@ -841,6 +843,8 @@ GAP_CASES = {
         "# OCR\n\n## Metriken\n\n**Verarbeitungs-Performance:**\n- **Ziel:** Rechnungen innerhalb 30 Sekunden\n",
         "# Berater\n\nKR2: Reduzieren wir die Zeit bis zur Beantwortung einer Frage auf unter 1 Minuten.\n",
         "# Removal\n\nThere should be no increase in the time it takes to perform a data refresh.\n",
+        "# Summaries\n\n- Responsive performance (<2s processing for typical transcript)\n",
+        "# Extraction\n\nA PDF URL becomes structured JSON data in <2 minutes.\n",
     ),
 }
 

@@ -823,3 +823,45 @@ def test_a_goal_sentence_is_one_outcome_and_a_card_of_fields_states_the_success_
     assert "Success metrics: activation uplift, paid-conversion uplift, D30 retention delta" in outcomes
     assert "Goal: Ship schema, tracker, and first two running experiments live." in outcomes
     assert outcomes["D7 activation | d7_session / signup"].target == "≥ 25%"
+
+
+def test_answered_questions_are_not_open_but_pending_decisions_are() -> None:
+    text = """\
+# Agent
+
+## Open Questions
+
+| Question | Decision | Rationale |
+|---|---|---|
+| Multiple approvers for CRITICAL? | Yes, require 2 | Safety |
+| Checkpoint storage backend? | | |
+
+## Open Questions (Resolved)
+
+- Default retention? 30 days.
+
+## 9. Entscheidungsfenster (nächste 2-4 Wochen)
+
+- Freigaberegeln finalisieren (Betragsgrenzen, 4-Augen-Prinzip).
+"""
+    assert parse_prd(text).open_questions == [
+        "Checkpoint storage backend?",
+        "Freigaberegeln finalisieren (Betragsgrenzen, 4-Augen-Prinzip).",
+    ]
+
+
+def test_a_list_item_that_starts_with_a_comparison_is_no_block_quote_and_a_goal_heading_wins() -> None:
+    text = """\
+# Roadmap 12 Monate
+
+## 1. Ziel der Roadmap
+Aufbau einer wiederverwendbaren Datenplattform.
+
+## Q1
+
+### Erfolgsmetriken
+- >95 Prozent valide Datensätze im Zielmodell.
+"""
+    outcomes = {outcome.text: outcome for outcome in parse_prd(text).outcomes}
+    assert "Aufbau einer wiederverwendbaren Datenplattform." in outcomes
+    assert outcomes[">95 Prozent valide Datensätze im Zielmodell."].target == ">95"

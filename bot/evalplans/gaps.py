@@ -67,7 +67,7 @@ _MISSING_EVAL = re.compile(
 FALLBACK_WORDS = re.compile(
     r"fall(?:s)?\s?back|degrad\w*|unavailable|\bausfall|rückfall|terugval\w*|vall\w* terug|\buitval|"
     r"non-ai|bisherige|manuelle (?:prüfung|erfassung)|retried|wiederhol\w*|opnieuw|escalat\w*|eskalier\w*|"
-    r"gracefully|"
+    r"gracefully|\bretry|\bretries|backoff|auto-?reject\w*|"
     # a person takes over, or the feature can be switched off ("overdraagt naar een mens", "a feature flag allows
     # us to turn it off")
     r"hand-?overs?|hand-?offs?|übergabe\w*|überg(?:e|i)b\w*|\boverdra(?:agt|gen|cht)\b|\bovergedragen|to a human|"
@@ -99,6 +99,12 @@ _NO_SLOWER = re.compile(
     r"\bno (?:increase|regression) in (?:the )?(?:time|latency|duration|response time)|"
     r"keine (?:erhöhung|verlängerung|verschlechterung) der (?:zeit|dauer|latenz|antwortzeit)|"
     r"geen (?:toename|verslechtering) (?:van|in) de (?:tijd|duur|latency|responstijd)",
+    re.I,
+)
+# A time limit in seconds or minutes: "< 5 seconds", "within 5 seconds", "in <2 minutes", "unter 3 Sekunden".
+_TIME_LIMIT = re.compile(
+    r"(?:[<≤]\s*+|\b(?:within|under|innerhalb(?: von)?|unter|binnen|onder)\s++)\d{1,4}(?:[.,]\d{1,3})?\s*+"
+    r"(?:ms|s|secs?|seconds?|sekunden|seconden|min|mins|minutes?|minuten)\b",
     re.I,
 )
 _ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
@@ -145,6 +151,8 @@ def _latency_stated(facts: PrdFacts, text: str) -> bool:
     promise that the time taken won't grow ("no increase in the time it takes to …")."""
     if facts.latencies or _outcome_with_number(facts, "latency") or _NO_SLOWER.search(text):
         return True
+    if _TIME_LIMIT.search(text):
+        return True  # "<2s processing for a typical transcript", "structured JSON in <2 minutes"
     if _DURATION.search(facts.nfr.get("latency", "")):
         return True  # "Performance: extractie < 2s voor standaard DOCX"
     if any(_DURATION.search(o.target or "") and _SPEED.search(o.text) for o in facts.outcomes):

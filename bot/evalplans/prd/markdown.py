@@ -35,6 +35,7 @@ BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*)$")
 BOLD = re.compile(r"\*{1,2}([^*\n]+?)\*{1,2}")
 LEADING_LABEL = re.compile(r"^\*\*[^*\n]{1,60}?(?::\*\*|\*\*:)")  # "**Success Metric:** …", "**Goal**: …"
 _LINK = re.compile(r"\[([^\[\]]+)\]\([^)\[]+\)")  # no "[" inside, so a scan ends where the next link starts
+_LIST_COMPARATOR = re.compile(r"^\s*+(?:[-*+]|\d{1,3}[.)])\s++>=?\s*+\d")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}")
 _SPACES = re.compile(r"\s+")
 _MAX_LABEL = 80  # the longest bold paragraph read as the label of the list below it
@@ -53,6 +54,9 @@ _INSTRUCTION = re.compile(
 QUESTION_HEADING = re.compile(
     r"open (?:questions|issues|points)|offene (?:fragen|punkte)|open (?:vragen|punten)|"
     r"outstanding (?:questions|issues)|unresolved (?:questions|issues)|ungeklärte fragen|openstaande (?:vragen|punten)|"
+    # decisions still to take ("Decisions needed", "Entscheidungsfenster", "Openstaande besluiten")
+    r"decisions? (?:needed|pending|to (?:make|take))|pending decisions|entscheidungs(?:fenster|bedarf)|"
+    r"offene entscheidungen|openstaande besluiten|te nemen besluiten|"
     r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
 )
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}\s")
@@ -134,12 +138,24 @@ def read_blocks(text: str) -> list[Block]:
     row_start: Token | None = None
     in_head = False
     pending: Token | None = None  # the block token whose inline content comes next
+    source = text.splitlines()
+    comparators: list[bool] = []  # the open block quotes: whether each is a list item's "> 95 %" read as a quote
+    prefix = ""
     for token in _PARSER.parse(text):
-        if token.type in ("blockquote_open", "list_item_open"):
+        if token.type == "blockquote_open" and _comparator(source, token, containers):
+            comparators.append(True)
+            prefix = ">"
+        elif token.type == "blockquote_close" and comparators and comparators[-1]:
+            comparators.pop()
+        elif token.type in ("blockquote_open", "list_item_open"):
+            if token.type == "blockquote_open":
+                comparators.append(False)
             containers.append(token.type)
             if token.type == "list_item_open":
                 items.append(-1)
         elif token.type in ("blockquote_close", "list_item_close"):
+            if token.type == "blockquote_close" and comparators:
+                comparators.pop()
             containers.pop()
             if token.type == "list_item_close":
                 items.pop()
@@ -202,7 +218,7 @@ def read_blocks(text: str) -> list[Block]:
             blocks.append(
                 Block(
                     kind,
-                    token.content,
+                    prefix + token.content,
                     tuple(heading for _, heading in path),
                     _lines(pending),
                     quoted="blockquote_open" in containers,
@@ -214,7 +230,7 @@ def read_blocks(text: str) -> list[Block]:
             )
             if innermost == "list_item_open" and items[-1] < 0:
                 items[-1] = len(blocks) - 1
-            pending = None
+            pending, prefix = None, ""
         elif token.type == "inline":
             row.append(token.content)  # a table cell
         elif token.type == "tr_close" and row_start is not None:
@@ -231,6 +247,15 @@ def read_blocks(text: str) -> list[Block]:
                 )
             )
     return _mark_guidance(blocks)
+
+
+def _comparator(source: list[str], token: Token, containers: list[str]) -> bool:
+    """A list item that starts with a comparison ("- >95 Prozent valide Datensätze"), which CommonMark reads as a
+    block quote inside the item."""
+    if not containers or containers[-1] != "list_item_open" or not token.map:
+        return False
+    line = source[token.map[0]] if token.map[0] < len(source) else ""
+    return bool(_LIST_COMPARATOR.match(line))
 
 
 def is_instruction(text: str) -> bool:

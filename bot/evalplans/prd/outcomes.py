@@ -48,6 +48,11 @@ _NOT_SUCCESS_HEADING = re.compile(
     r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
     re.I,
 )
+_SUCCESS_START = re.compile(
+    r"^\W*+(?:\d{1,2}(?:\.\d{1,2})*+\.?\s++)?(?:goals?|ziele?|zielsetzung|doel(?:en|stelling)?|objectives?|"
+    r"success (?:metrics|criteria)|erfolgskriterien|succescriteria)\b(?!.*\b(?:non|nicht|niet)\b)",
+    re.I,
+)
 # A persona's goals are what the user wants; a "Success Criteria" list under a persona still states success.
 _PERSONA = re.compile(r"persona", re.I)
 _STATED_SUCCESS = re.compile(r"success|erfolg|succes", re.I)
@@ -109,6 +114,11 @@ _CHECKS_LABEL = re.compile(
     r"mitigation|gegenmaßnahme|maßnahmen|mitigatie|maatregelen|checks?\b|checklist|troubleshoot\w*|prüf\w*|controle\w*",
     re.I,
 )
+# A question already answered: under a "(Resolved)" heading, or with its decision filled in its table row.
+_RESOLVED = re.compile(
+    r"resolved|answered|closed|decided|beantwortet|geklärt|entschieden|opgelost|beantwoord|besloten", re.I
+)
+_DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|antwort|besluit|antwoord", re.I)
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
@@ -240,7 +250,9 @@ def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | Non
         if depth == 0 and heading == title:
             continue
         text = plain(heading)
-        if _NOT_SUCCESS_HEADING.search(text) or text.rstrip(" *_").endswith("?"):
+        if _SUCCESS_START.match(text):
+            found = depth  # "1. Ziel der Roadmap": a goals section, whatever else its title names
+        elif _NOT_SUCCESS_HEADING.search(text) or text.rstrip(" *_").endswith("?"):
             found = None
         elif _SUCCESS_HEADING.search(text):
             found = depth
@@ -557,15 +569,27 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         for block in blocks
         if block.kind == "list_item" and block.parent_line >= 0 and not _asks(block.text.splitlines()[0])
     }
+    header: Block | None = None
     for index, block in enumerate(blocks):
         in_questions = _open_questions_depth(block.heading_path)
+        if in_questions is not None and _RESOLVED.search(plain(block.heading_path[in_questions])):
+            continue  # "Open Questions (Resolved)": answered already
+        if block.kind == "table_row" and block.header:
+            header = block
+            continue
         if block.kind == "heading" and in_questions is not None and in_questions < len(block.heading_path) - 1:
             if _asks(block.plain):
                 questions.append(_QUESTION_NUMBER.sub("", block.plain))  # "### Q1: Should PM learn …?"
             continue
         if block.kind == "table_row" and in_questions is not None and not block.header:
             first = block.cells[0] if block.cells else ""
-            if first and not _LABEL_ONLY.match(first):
+            names = header.cells if header is not None and header.heading_path == block.heading_path else ()
+            decided = any(
+                _DECIDED_COLUMN.search(name) and index < len(block.cells) and table_value(block.cells[index])
+                for index, name in enumerate(names)
+                if index
+            )
+            if first and not _LABEL_ONLY.match(first) and not decided:
                 questions.append(first)  # "| Refund approval limit? | Balance risk vs deflection | CFO |"
             continue
         if block.kind not in ("paragraph", "list_item") or is_template(block):

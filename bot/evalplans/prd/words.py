@@ -146,7 +146,7 @@ LATENCY_ROW = re.compile(r"\bp(?:50|90|95|99)\b|latenc|latenz", re.I)
 COST_ROW = re.compile(r"cost|kosten", re.I)
 MITIGATION = re.compile(r"\b(?:Mitigations?|Gegenmaßnahmen?|Maatregel(?:en)?)\s*:", re.I)
 GATE = re.compile(r"gate", re.I)
-GATE_OWNER = re.compile(r"owner|verantwort|eigenaar|sign-?off|freigabe|akkoord", re.I)
+GATE_OWNER = re.compile(r"owner|verantwort|eigenaar|sign-?off|freigabe|akkoord|stakeholder|approver|goedkeur", re.I)
 # Who decides a launch, read from structure: a row naming the go/no-go decision in a table with a column for
 # the people who take it, or a sign-off section listing them.
 LAUNCH_DECISION = re.compile(
