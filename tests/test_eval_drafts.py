@@ -825,6 +825,7 @@ GAP_CASES = {
         "# Router\n\n- Track accuracy metrics in production\n",
         "# Growth\n\n- Review Week 1 experiment data; flag any assignment skew\n",
         "# Search\n\nWe add analytics events to the API to understand how the filter is used.\n",
+        "# Filter\n\nWe can add the following events to the API to better understand the usage of the features.\n",
     ),
     "adversarial": ("# Pipeline\n\nThe system must block malicious or corrupted PDFs before ingestion.\n",),
     "retraining": (

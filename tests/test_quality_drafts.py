@@ -262,7 +262,7 @@ FLOORS = {
     "check": {"outcomes_carried": 84, "targets_kept": 44, "metrics_matched": 12, "open_questions_kept": 8},
 }
 CEILINGS = {
-    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 0, "false_gaps": 3},
+    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 0, "false_gaps": 2},
     "check": {"template_prompts_listed": 0, "not_open_questions_listed": 0, "false_gaps": 0},
 }
 

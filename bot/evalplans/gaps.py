@@ -40,7 +40,8 @@ _UNANSWERABLE = re.compile(
 _MONITORING = re.compile(
     r"drift|monitor\w*|retrain\w*|hertrain\w*|nachtrain\w*|überwach\w*|bewak\w*|audit\w*|steekproef|stichprobe\w*|"
     r"sampl\w*|weekly review|wöchentlich|wekelijks|spot.?check\w*|auswert\w*|observ\w*|review (?:logs|cycle)|"
-    r"weekly report|analytics|telemetr\w*|\breview\w* (?:\w++ ){0,3}?(?:data|results|metrics|outcomes)\b|"
+    r"weekly report|analytics|telemetr\w*|understand (?:the )?usage|usage (?:events|data|metrics)|"
+    r"\breview\w* (?:\w++ ){0,3}?(?:data|results|metrics|outcomes)\b|"
     r"\btrack\w* [^.\n]{0,50}?\b(?:in production|in productie|im (?:produktiv)?betrieb)",
     re.I,
 )
