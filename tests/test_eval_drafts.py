@@ -821,6 +821,7 @@ GAP_CASES = {
         "# Chatbox\n\nDe chatbot beantwoordt vragen en waar nodig overdraagt naar een mens.\n",
         "# Classifier\n\nA feature flag allows us to turn it off if there are issues.\n",
     ),
+    "confidence_threshold": ("# Moderation\n\n- Real-time spam detection with configurable sensitivity levels\n",),
     "monitoring": (
         "# Router\n\n- Track accuracy metrics in production\n",
         "# Growth\n\n- Review Week 1 experiment data; flag any assignment skew\n",
@@ -838,6 +839,7 @@ GAP_CASES = {
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",
         "# Scoring\n\nEvery score goes through human validation before it reaches the ward.\n",
         "# Topic model\n\nThe submitter reviews the prefilled topic instead of answering the questions.\n",
+        "# Copilot\n\nThe system must execute pending actions only after explicit user confirmation.\n",
     ),
     "latency": (
         "# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",

@@ -23,7 +23,9 @@ _OVERRIDE = re.compile(
     r"human.in.the.loop|human (?:validation|approval|sign-?off)|menselijke (?:validatie|beoordeling|controle)|"
     r"menschliche (?:prüfung|validierung|kontrolle|freigabe)|"
     # the model's answer is a suggestion the person reviews ("review the prefilled information")
-    r"pre-?fill\w*|pre-?populat\w*|vorausgefüllt\w*|vorbefüllt\w*|vooraf ingevuld\w*|voorgevuld\w*",
+    r"pre-?fill\w*|pre-?populat\w*|vorausgefüllt\w*|vorbefüllt\w*|vooraf ingevuld\w*|voorgevuld\w*|"
+    # nothing happens until the person confirms it ("only after explicit user confirmation")
+    r"explicit (?:user )?(?:confirmation|approval)|ausdrückliche[rn]? (?:bestätigung|freigabe)|expliciete bevestiging",
     re.I,
 )
 ADVERSARIAL_WORDS = re.compile(
@@ -76,7 +78,11 @@ FALLBACK_WORDS = re.compile(
     r"kill.?switch\w*|abschalt\w*|uitschakel\w*|uit te schakelen",
     re.I,
 )
-CONFIDENCE_WORDS = re.compile(r"confiden\w*|konfidenz\w*|threshold|schwellenwert|drempel\w*|zekerheid", re.I)
+CONFIDENCE_WORDS = re.compile(
+    r"confiden\w*|konfidenz\w*|threshold|schwellenwert|drempel\w*|zekerheid|sensitivity levels?|"
+    r"empfindlichkeitsstufe\w*|gevoeligheidsniveau\w*",
+    re.I,
+)
 
 
 _USER_STORY = re.compile(r"\b(?:as an?|als (?:een |eine?r? )?)\s*+[\w -]{1,40}?,?\s++(?:i|ich|ik)\b", re.I)

@@ -165,7 +165,7 @@ _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target o
 _TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
 _MEASURE_COLUMN = re.compile(
     r"measure|messung|meting|method|methode|how\b|wie\b|hoe\b|review|frequen|cadence|häufigkeit|definition|definitie|"
-    r"formula|formel",
+    r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer",
     re.I,
 )
 _BASELINE_COLUMN = re.compile(
@@ -299,7 +299,7 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
         text = " | ".join(cell for cell in cells if cell)
         base, goal = _target(text)
         return Outcome(text, base, goal, section)
-    # How the row is measured and reviewed stays with it ("Deflection rate | (AI resolved / total) | Daily").
+    # How and by when the row is measured stays with it ("Deflection rate | (AI resolved / total) | Daily").
     how = [cells[i] for i, name in enumerate(names) if i and i < len(cells) and _MEASURE_COLUMN.search(name)]
     text = " | ".join([cells[0], *(value for value in how if table_value(value))])
     return Outcome(text, cell(baseline), cell(target), section)
