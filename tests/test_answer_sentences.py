@@ -45,6 +45,17 @@ from tests.conftest import MakeDeps, write
         ("Which transcription provider does the notes assistant use?", "name"),
         ("Welches Modell nutzt der Assistent?", "name"),
         ("What does the model do with low-confidence tickets?", None),
+        ("Welk taalmodel draait er onder de assistent?", "name"),
+        ("Welk LLM-model gebruikt de samenvatter standaard?", "name"),
+        # A threshold asked for by its place, a limit by its size, a price by who pays, a time of day.
+        ("Above what dismiss rate does the dashboard send an alert?", "target"),
+        ("What answer fidelity score does the copilot have to hit?", "target"),
+        ("Ab welchem Wert eskaliert der Bot?", "target"),
+        ("Welche maximale Antwortzeit muss der Berater einhalten?", "duration"),
+        ("What's the maximum file size the summarizer accepts?", "count"),
+        ("Was zahlen Familien im Monat für ein Abo des Tutors?", "money"),
+        ("At what time of day does the tutor send the weekly report?", "date"),
+        ("What reading level are the explanations written at?", None),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -63,6 +74,7 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("duration", "Ein erstes MVP in 6 Wochen.", "Ein erstes MVP bald."),
         ("date", "General availability from 2027-03-15.", "General availability follows the beta."),
         ("date", "We launch in Q3.", "We launch after the pilot."),
+        ("date", "Reports go out on Sundays at 18:00.", "Reports go out weekly."),
         ("owner", "Owner: Priya Raman, Senior PM", "Ownership is shared across the team."),
         ("name", "Transcripts come from OpenAI Whisper.", "Transcription, with diarization if supported."),
         ("name", "Built on GPT-4 with retrieval.", "Phase 3 adds retrieval."),

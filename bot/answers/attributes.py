@@ -25,7 +25,35 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"how much (?:does|will|do|is)|kost(?:et|en)?|preis(?:e|n)?|gebühr(?:en)?|"
         r"prijs|prijzen|tarief|tarieven)\b",
     ),
+    # "How much do families pay for a subscription?": money, whatever the number words say.
+    (
+        "money",
+        r"\b(?:(?:was|wie viel) (?:zahlen|bezahlen|kostet)|wat (?:betalen|kost)|hoeveel (?:betalen|kost)|"
+        r"what do(?:es)? \w+(?: \w+)? pay|subscription (?:price|fee|cost)|abo(?:nnement)?preis|abonnementsprijs)\b",
+    ),
+    # A response time or a latency is a duration, even when asked as a maximum.
+    (
+        "duration",
+        r"\b(?:response times?|latency|antwortzeit(?:en)?|reaktionszeit(?:en)?|reactietijd|responstijd|"
+        r"antwoordtijd)\b",
+    ),
+    # A size limit is a number of megabytes, pages or items.
+    (
+        "count",
+        r"\b(?:(?:max(?:imum|imale[rn]?)?|min(?:imum)?|largest|biggest) (?:\w+ )?(?:file )?size|"
+        r"dateigröße|bestandsgrootte|file size limit)\b",
+    ),
     ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
+    # "At what time of day", "um wie viel Uhr", "hoe laat": a time, read like a date.
+    ("date", r"\b(?:what time of day|at what time|um wie viel uhr|wann genau|hoe laat|om hoe laat)\b"),
+    # A threshold asked as "above what rate", "what score must it reach", "ab welchem Wert", "vanaf welke score".
+    (
+        "target",
+        r"\b(?:(?:above|below|over|under|at) what|ab welche[mr]|unter welche[mr]|über welche[mr]|vanaf welke|"
+        r"onder welke|boven welke|(?:what|which|welche[rsmn]?|welk|welke) (?:\w+ ){0,3}?(?:rate|score|percentage|share|"
+        r"value|quote|wert|anteil|waarde|drempel)|(?:have|has|needs?) to (?:hit|reach)|aiming for|must reach|"
+        r"set to|(?:minimum|maximum|min|max) (?:\w+ )?(?:score|rate|confidence|accuracy))\b",
+    ),
     (
         "target",
         r"\b(?:target(?! (?:audience|group|users|market|customers))|goal|threshold|sla|how accurate|"
@@ -52,8 +80,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     (
         "name",
         r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:(?!(?:does|do|did|is|are|was|were|ist|sind)\b)[\w-]{1,30}\s){0,2}?"
-        r"(?:(?:llm|ai|language|embedding|speech|transcription|ocr|tts|stt)\s)?(?:models?|providers?|vendors?|"
-        r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier)\b",
+        r"(?:(?:llm|ai|ki|language|embedding|speech|transcription|ocr|tts|stt)[\s-])?(?:models?|providers?|vendors?|"
+        r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier|taalmodel(?:len)?|sprachmodell(?:e)?)\b",
     ),
 )
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
@@ -92,7 +120,9 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"aug(?:ust|ustus)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\b\.?\s?\d{0,4}|"
         r"\bq[1-4]\b|\bh[12]\s?20\d\d\b|\b20\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
         r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
-        r"\b(?:week|kw|sprint)\s?\d{1,2}\b",
+        r"\b(?:week|kw|sprint)\s?\d{1,2}\b|"
+        # a time of day: "09:00", "9 am", "18 Uhr"
+        r"\b\d{1,2}[:.]\d{2}\s?(?:uhr|am|pm|h|uur)?\b|\b\d{1,2}\s?(?:am|pm|uhr|uur)\b",
         re.I,
     ),
     # A product or model name: CamelCase ("OpenAI", "ElevenLabs"), a model id with a version
