@@ -75,6 +75,9 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("date", "General availability from 2027-03-15.", "General availability follows the beta."),
         ("date", "We launch in Q3.", "We launch after the pilot."),
         ("date", "Reports go out on Sundays at 18:00.", "Reports go out weekly."),
+        # A placeholder left to fill in is no value.
+        ("owner", "Owner: Dana Whitfield", "Owner: [Your Name]"),
+        ("target", "Accuracy above 92%.", "Accuracy above XX%."),
         ("owner", "Owner: Priya Raman, Senior PM", "Ownership is shared across the team."),
         ("name", "Transcripts come from OpenAI Whisper.", "Transcription, with diarization if supported."),
         ("name", "Built on GPT-4 with retrieval.", "Phase 3 adds retrieval."),

@@ -175,9 +175,13 @@ def asked_kind(question: str) -> Kind | None:
     return "date" if any(word.endswith(_DATE_ENDINGS) for word in words) else None
 
 
+# A value still to be filled in is no value: "Owner: [Your Name]", "TBD", "XX %".
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{0,40}\]|\b(?:tbd|tbc|n/a)\b|\b[xX]{1,3}\s?%", re.I)
+
+
 def holds(kind: Kind, sentence: str) -> bool:
-    """Whether `sentence` states a value of `kind`."""
-    return bool(_HOLDS[kind].search(sentence))
+    """Whether `sentence` states a value of `kind` (a placeholder left to fill in doesn't count)."""
+    return bool(_HOLDS[kind].search(_PLACEHOLDER.sub(" ", sentence)))
 
 
 def missing(question: str, answering: list[str]) -> Kind | None:
