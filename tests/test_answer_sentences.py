@@ -56,6 +56,8 @@ from tests.conftest import MakeDeps, write
         ("Was zahlen Familien im Monat für ein Abo des Tutors?", "money"),
         ("At what time of day does the tutor send the weekly report?", "date"),
         ("What reading level are the explanations written at?", None),
+        ("How do we keep chat latency low?", None),
+        ("What p95 latency must the search meet?", "duration"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -72,6 +74,7 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("target", "Field extraction reaches >90% accuracy.", "We track F1 per field."),
         ("duration", "Moderation completes within 3 seconds.", "Moderation is fast."),
         ("duration", "Ein erstes MVP in 6 Wochen.", "Ein erstes MVP bald."),
+        ("duration", "Keep chat latency low: p95 under two seconds.", "Keep chat latency low."),
         ("date", "General availability from 2027-03-15.", "General availability follows the beta."),
         ("date", "We launch in Q3.", "We launch after the pilot."),
         ("date", "Reports go out on Sundays at 18:00.", "Reports go out weekly."),

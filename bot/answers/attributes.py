@@ -31,11 +31,12 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"\b(?:(?:was|wie viel) (?:zahlen|bezahlen|kostet)|wat (?:betalen|kost)|hoeveel (?:betalen|kost)|"
         r"what do(?:es)? \w+(?: \w+)? pay|subscription (?:price|fee|cost)|abo(?:nnement)?preis|abonnementsprijs)\b",
     ),
-    # A response time or a latency is a duration, even when asked as a maximum.
+    # A response time or a latency asked for as a value is a duration, even as a maximum ("Welche maximale
+    # Antwortzeit …?"); "How do we keep latency low?" asks for no value.
     (
         "duration",
-        r"\b(?:response times?|latency|antwortzeit(?:en)?|reaktionszeit(?:en)?|reactietijd|responstijd|"
-        r"antwoordtijd)\b",
+        r"\b(?:what|which|welche[rsmn]?|welk|welke|wat is de|hoe hoog is de)\s(?:[\w-]+\s){0,3}?(?:response times?|"
+        r"latency|latenz|antwortzeit(?:en)?|reaktionszeit(?:en)?|reactietijd|responstijd|antwoordtijd)\b",
     ),
     # A size limit is a number of megabytes, pages or items.
     (
@@ -112,7 +113,11 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     ),
     "duration": re.compile(
         rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
-        rf"weeks?|months?|years?|sekunden?|minuten?|seconden?|{_LONG_UNITS}|sprints?)\b",
+        rf"weeks?|months?|years?|sekunden?|minuten?|seconden?|{_LONG_UNITS}|sprints?)\b|"
+        # "under two seconds", "binnen twee dagen", "in drei Wochen"
+        r"\b(?:one|two|three|four|five|six|ten|twelve|thirty|a few|ein(?:e|en)?|zwei|drei|vier|fünf|zehn|een|twee|drie|"
+        r"vier|vijf|tien)\s(?:seconds?|minutes?|hours?|days?|weeks?|months?|sekunden|minuten|stunden|tage[n]?|"
+        r"wochen|monate[n]?|seconden|uur|dagen|weken|maanden)\b",
         re.I,
     ),
     "date": re.compile(
