@@ -156,10 +156,11 @@ def gather(
     return passages, named
 
 
-def ranked_sentences(deps: Deps, question: str, passages: list[Passage]) -> list[Sentence]:
-    """The passages' sentences by how well they answer `question` (bot.answers.sentences)."""
+def ranked_sentences(deps: Deps, question: str, passages: list[Passage], kind: Kind | None) -> list[Sentence]:
+    """The passages' sentences by how well they answer `question`, which asks for a value of `kind`
+    (bot.answers.sentences)."""
     coverages = deps.index.snapshot().keyword.coverages
-    return rank(question, passages, deps.embeddings.embed_documents, coverages, asked_kind(question))
+    return rank(question, passages, deps.embeddings.embed_documents, coverages, kind)
 
 
 def _extractive(question: str, passages: list[Passage], ranked: list[Sentence], note: str, notice: str) -> Reply:
@@ -197,16 +198,17 @@ def _compose(
     if not deps.llm.enabled:
         if not strong:
             return Outcome(_decline(question, passages, lang))
-        ranked = ranked_sentences(deps, question, passages)
+        kind = asked_kind(question)
+        ranked = ranked_sentences(deps, question, passages, kind)
         # A fact about the named feature must come from its document.
         own = [sentence for sentence in ranked if named is None or passages[sentence.passage].path == named]
         # Whether the fact is stated is read from the sentences closest to the question, not from those that
         # merely hold a value of the asked kind: a near-miss's document has numbers too.
-        checked = NAME_SENTENCES if asked_kind(question) == "name" else CHECKED_SENTENCES
+        checked = NAME_SENTENCES if kind == "name" else CHECKED_SENTENCES
         closest = sorted(own, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
-        kind = missing(question, [sentence.text for sentence in closest])
-        if kind is not None:
-            return Outcome(_decline_unstated(question, passages, closest, kind, lang))
+        unstated = missing(question, [sentence.text for sentence in closest])
+        if unstated is not None:
+            return Outcome(_decline_unstated(question, passages, closest, unstated, lang))
         note, off = say("answers.extractive_note", lang), say("llm.off", lang)
         return Outcome(_extractive(question, passages, ranked, note, off), fallback="off")
     if not strong and not from_context:
@@ -221,7 +223,7 @@ def _compose(
             declined = _decline(question, passages, lang)
             declined.notice = notice(error, lang)
             return Outcome(declined, fallback="failed", cacheable=False)
-        ranked = ranked_sentences(deps, question, passages)
+        ranked = ranked_sentences(deps, question, passages, asked_kind(question))
         quoted = _extractive(question, passages, ranked, say("answers.fallback_note", lang), notice(error, lang))
         return Outcome(quoted, fallback="failed", cacheable=False)
 

@@ -127,23 +127,15 @@ def _is_label(text: str) -> bool:
     return text.endswith(":") and len(text) <= LABEL_CHARS
 
 
-def _labels(passage: Passage) -> list[str]:
-    """For each sentence of `split(passage)`, the label it sits under: the nearest line before it that ends in a
-    colon ("**API-Key- und Credentials-Management:**" over its bullets), or ""."""
-    labels, label, lines = [], "", passage.text.splitlines()
-    last = -1
-    for _, number in split(passage):
-        for line in lines[last + 1 : number]:
-            text = clean(line)
-            if _is_label(text):
-                label = text
-        last = max(last, number - 1)
-        labels.append(label)
-        line = clean(lines[number]) if number < len(lines) else ""
-        if _is_label(line):
-            label = line
-        last = number
-    return labels
+def _labels(passage: Passage, parts: list[tuple[str, int]]) -> list[str]:
+    """For each of `parts` (`split(passage)`), the label it sits under: the nearest line above its own that ends
+    in a colon ("**API-Key- und Credentials-Management:**" over its bullets), or ""."""
+    above, label = [], ""
+    for line in passage.text.splitlines():
+        above.append(label)
+        if _is_label(text := clean(line)):
+            label = text
+    return [above[number] for _, number in parts]
 
 
 def rank(
@@ -155,7 +147,8 @@ def rank(
     what its label ("API-Key- und Credentials-Management:") says it is about."""
     found: list[tuple[int, int, str, str]] = []
     for number, passage in enumerate(passages):
-        for position, ((text, _), label) in enumerate(zip(split(passage), _labels(passage), strict=True)):
+        parts = split(passage)
+        for position, ((text, _), label) in enumerate(zip(parts, _labels(passage, parts), strict=True)):
             if not _is_label(text):  # a label answers nothing itself; it is quoted with the bullet it heads
                 found.append((number, position, text, label))
     found = found[:MAX_SENTENCES]

@@ -522,20 +522,26 @@ def _answers_questionnaire(path: tuple[str, ...]) -> bool:
     return bool(path) and plain(path[-1]).rstrip(" *_").endswith("?")
 
 
+def _next_in_section(blocks: list[Block], index: int, kind: str) -> Block | None:
+    """The block right after `blocks[index]`, when it is of `kind` and under the same headings."""
+    after = blocks[index + 1] if index + 1 < len(blocks) else None
+    return (
+        after if after is not None and after.kind == kind and after.heading_path == blocks[index].heading_path else None
+    )
+
+
 def _prompt_answered_below(blocks: list[Block], index: int) -> bool:
     """A question bullet alone in its list with the team's answer as the paragraph below it: a questionnaire's
     prompt ("* Which segments are most affected?" / "All users of the site …"), not the team's open question."""
     block = blocks[index]
-    after = blocks[index + 1] if index + 1 < len(blocks) else None
     before = blocks[index - 1] if index > 0 else None
     alone = not (before is not None and before.kind == "list_item" and before.lines[1] == block.lines[0])
+    after = _next_in_section(blocks, index, "paragraph")
     return (
         alone
         and block.parent_line < 0
         and _asks(_SENTENCE_END.split(block.text, maxsplit=1)[0])  # the item is the prompt itself
         and after is not None
-        and after.kind == "paragraph"
-        and after.heading_path == block.heading_path
         and not _LABEL_ONLY.match(after.plain)
         and not any(_asks(line) for line in after.text.splitlines())
     )
@@ -548,15 +554,8 @@ def _open_questions_depth(path: tuple[str, ...]) -> int | None:
 
 def _answered_by_list(blocks: list[Block], index: int) -> bool:
     """A one-line question paragraph right above a list of statements in its section: the list answers it."""
-    block = blocks[index]
-    after = blocks[index + 1] if index + 1 < len(blocks) else None
-    return (
-        len(block.text.splitlines()) == 1
-        and after is not None
-        and after.kind == "list_item"
-        and after.heading_path == block.heading_path
-        and not _asks(after.text.splitlines()[0])
-    )
+    after = _next_in_section(blocks, index, "list_item")
+    return len(blocks[index].text.splitlines()) == 1 and after is not None and not _asks(after.text.splitlines()[0])
 
 
 def prd_questions(blocks: list[Block]) -> list[str]:
