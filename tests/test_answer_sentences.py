@@ -58,6 +58,17 @@ from tests.conftest import MakeDeps, write
         ("What reading level are the explanations written at?", None),
         ("How do we keep chat latency low?", None),
         ("What p95 latency must the search meet?", "duration"),
+        # A number of time units or a time budget is a duration; how much a measure improves is a target.
+        ("What's the time budget for a single agent task?", "duration"),
+        ("Wie viele Arbeitstage muss ein Praktikum mindestens umfassen?", "duration"),
+        ("Binnen hoeveel seconden moet het eerste woord verschijnen?", "duration"),
+        ("Hoeveel tijd mag de onboarding van een klant kosten?", "duration"),
+        ("Hoeveel kostenbesparing belooft de nieuwe classificatie?", "target"),
+        # A choice between named options is asked for by name, even as a yes/no question.
+        ("Did we end up going with OpenAI TTS or ElevenLabs for the voice assistant?", "name"),
+        ("Haben wir uns für TensorFlow oder für PyTorch entschieden?", "name"),
+        ("Which LLM does the tagger call?", "name"),
+        ("After how many rings does the assistant pick up the phone?", "count"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -88,6 +99,11 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("duration", "7-dagen gratis trial voor nieuwe gebruikers", "Een gratis trial voor nieuwe gebruikers"),
         # A model's version or a number of weeks is not a count of things.
         ("count", "De bot start met 50 gebruikers.", "Chatbot op basis van GPT-4, 8 weken wachttijd."),
+        ("count", "Top-3 retrieved chunks go into the prompt.", "The retrieved chunks go into the prompt."),
+        ("money", "Matching costs 2 credits per applicant.", "Matching uses the credit model."),
+        # "How long" asked of a text is its length; a retention without end is a duration too.
+        ("duration", "Generate an executive summary (100-200 words).", "Generate an executive summary."),
+        ("duration", "Gesprekken worden onbeperkt bewaard.", "Gesprekken worden bewaard."),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:
@@ -100,6 +116,15 @@ def test_missing_names_the_kind_only_when_no_answering_sentence_holds_it() -> No
     assert missing(question, ["The extractor supports PDF and CSV.", "Max 10 files per upload."]) == "date"
     assert missing(question, ["The extractor launches on 12 May 2026."]) is None
     assert missing("Which file types does it accept?", ["Nothing relevant."]) is None
+
+
+def test_a_sentence_that_still_lists_the_options_does_not_answer_which_was_chosen() -> None:
+    question = "Did we end up going with OpenAI TTS or ElevenLabs?"
+    assert missing(question, ["Integrate streaming TTS (OpenAI/ElevenLabs).", "Option A: OpenAI TTS"]) == "name"
+    assert missing(question, ["Build it with ML frameworks (e.g., TensorFlow or PyTorch)."]) == "name"
+    assert missing(question, ["TTS: ElevenLabs streaming API, chosen for its latency."]) is None
+    # Without a decision asked for, options are an answer ("Which engines does it support?").
+    assert missing("Which TTS providers does it support?", ["Option A: OpenAI TTS"]) is None
 
 
 def _passage(title: str, text: str) -> Passage:

@@ -792,6 +792,8 @@ GAP_CASES = {
         # the language named after what is written in it
         "# Chatbox\n\n- AI-gesprekken in het Nederlands.\n",
         "# Berater\n\nDer Assistent führt Gespräche auf Deutsch.\n",
+        # one language, with more of them ruled out
+        "# Vraagbaak\n\n## Buiten scope\n\n- Meertaligheid: de UI is Nederlands; een meertalige site is geen doel.\n",
     ),
     "unanswerable": (
         '# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',
@@ -834,6 +836,7 @@ GAP_CASES = {
         "# Router\n\nEach new sub-model: train it, switch its flag on, compare the scores, adopt or roll back.\n",
         "# Search\n\nAn annual refresh cycle re-embeds and re-validates every document.\n",
         "# Router\n\n- Iterate on keyword lists based on user feedback\n",
+        "# Extraction\n\n- Run evaluation on each commit\n",
     ),
     "override": (
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",

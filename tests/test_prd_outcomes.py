@@ -661,6 +661,42 @@ def test_a_metrics_table_row_keeps_how_it_is_measured() -> None:
     )
 
 
+def test_a_metrics_table_row_keeps_what_its_number_counts_and_a_goal_column_first_names_the_outcome() -> None:
+    text = (
+        "# Roadmap\n\n## Erfolgskennzahlen\n\n"
+        "| Kennzahl | Zielwert | Beschreibung |\n|---|---|---|\n"
+        "| Nutzerakzeptanz | ≥ 75 % | der Befragten vertrauen dem System |\n\n"
+        "## Primary Goals\n\n| Goal | Success Metric |\n|---|---|\n"
+        "| **Achieve Product-Market Fit** | 60%+ weekly active usage within 30 days |\n"
+    )
+    first, second = parse_prd(text).outcomes
+    assert (first.text, first.target) == ("Nutzerakzeptanz | der Befragten vertrauen dem System", "≥ 75 %")
+    assert second.text == "Achieve Product-Market Fit | 60%+ weekly active usage within 30 days"
+    assert second.target is not None and second.target.startswith("60%+")
+
+
+def test_a_question_whose_decision_is_written_under_it_is_not_open() -> None:
+    text = """\
+# Email classifier
+
+## Design Decision: Hierarchical vs Flat
+
+**Question**: Should we use hierarchical categories or flat categories with tags?
+
+- Hybrid: Primary category + secondary tags
+
+✅ **DECISION**: Use the hybrid
+---
+
+## Open Questions for Decision
+
+1. **Scope**: Start with spam detection only? Or the full system now?
+   ✅ **DECISION**: Build the full system
+2. **Feedback**: Should the system learn rules from user feedback?
+"""
+    assert parse_prd(text).open_questions == ["Feedback: Should the system learn rules from user feedback?"]
+
+
 def test_a_bold_callout_in_a_success_section_is_an_outcome_but_a_quoted_prompt_is_not() -> None:
     text = (
         "# Support agent\n\n## Success Metrics\n\n### North Star\n"

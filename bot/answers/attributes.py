@@ -17,8 +17,28 @@ Kind = Literal["money", "count", "target", "duration", "date", "owner", "name"]
 
 # What a PM would call each kind of missing fact is in bot/data/i18n/messages.yaml (`answers.missing.<kind>`).
 
+# Units of time a question may count in ("Arbeitstage", "werkdagen", "seconds").
+_TIME_UNITS = (
+    "seconds|minutes|hours|days|weeks|months|years|sekunden|minuten|stunden|tage|tagen|wochen|monate|monaten|jahre|"
+    "seconden|uren|uur|dagen|weken|maanden|jaren"
+)
+
 # Question cues, tried in this order: "How many beta users will it launch with?" wants a count, not a date.
 _CUES: tuple[tuple[Kind, str], ...] = (
+    # A number of time units ("how many working days", "binnen hoeveel seconden", "hoeveel tijd") or a time budget
+    # asks for a duration, not a count or an amount.
+    (
+        "duration",
+        rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?\w*(?:{_TIME_UNITS})|hoeveel tijd|wie viel zeit|"
+        r"how much time|time budget|zeitbudget|tijdsbudget)\b",
+    ),
+    # How much a measure improves ("hoeveel kostenbesparing", "how much reduction") asks for a change, usually a %.
+    (
+        "target",
+        r"\b(?:how much|wie viel|hoeveel)\s(?:\w+\s)?\w*(?:saving|savings|reduction|improvement|increase|decrease|"
+        r"growth|uplift|einsparung|reduktion|reduzierung|verbesserung|steigerung|wachstum|besparing|reductie|verbetering|"
+        r"stijging|daling|groei)\b",
+    ),
     (
         "money",
         r"\b(?:costs?|budgets?|price[sd]?|pricing|charges?|fees?|spend(?:ing)?|licen[cs]e (?:fee|cost|price)|"
@@ -82,7 +102,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         "name",
         r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:(?!(?:does|do|did|is|are|was|were|ist|sind)\b)[\w-]{1,30}\s){0,2}?"
         r"(?:(?:llm|ai|ki|language|embedding|speech|transcription|ocr|tts|stt)[\s-])?(?:models?|providers?|vendors?|"
-        r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier|taalmodel(?:len)?|sprachmodell(?:e)?)\b",
+        r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier|taalmodel(?:len)?|sprachmodell(?:e)?|llms?)\b",
     ),
 )
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
@@ -94,11 +114,13 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     "money": re.compile(
         rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct)\b)|"
         r"\b(?:free of charge|kostenlos|gratis|kosteloos)\b|"
+        rf"{_NUMBER}\s?credits?\b|"
         r"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
         r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b",
         re.I,
     ),
     "count": re.compile(
+        r"\btop[- ]\d{1,3}\b|"
         rf"(?<![\w.,-])\d{{1,9}}(?![\d.,]*[\s-]?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?|years?|"
         rf"{_LONG_UNITS}))|"
         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|dozen|"
@@ -117,7 +139,11 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         # "under two seconds", "binnen twee dagen", "in drei Wochen"
         r"\b(?:one|two|three|four|five|six|ten|twelve|thirty|a few|ein(?:e|en)?|zwei|drei|vier|fünf|zehn|een|twee|drie|"
         r"vier|vijf|tien)\s(?:seconds?|minutes?|hours?|days?|weeks?|months?|sekunden|minuten|stunden|tage[n]?|"
-        r"wochen|monate[n]?|seconden|uur|dagen|weken|maanden)\b",
+        r"wochen|monate[n]?|seconden|uur|dagen|weken|maanden)\b|"
+        # "how long" asked of a text: its length ("100-200 words", "max. 1000 Zeichen")
+        rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?(?:words?|characters?|chars|tokens?|pages?|woorden|wörter|wörtern|zeichen|"
+        r"tekens|seiten|pagina'?s)\b|"
+        r"\b(?:indefinitely|unlimited|unbefristet|unbegrenzt|onbeperkt)\b",
         re.I,
     ),
     "date": re.compile(
@@ -167,12 +193,31 @@ _TWO_PART = re.compile(
 )
 
 
+# A question about a decision ("Which vendor did we pick?", "Haben wir uns für A oder B entschieden?", "Welke
+# leverancier is gekozen?") is answered by the choice, not by a sentence that still lists the options.
+_DECISION = re.compile(
+    r"\b(?:chose|chosen|choose|picked|pick(?! up)|decided|decide|selected|went with|going with|go with|settled on|"
+    r"entschieden|entscheiden|ausgewählt|gewählt|festgelegt|gekozen|kiezen|besloten|geselecteerd)\b",
+    re.I,
+)
+# "A or B" in the question: it asks which of two named options.
+_EITHER = re.compile(r"\b\w+\s(?:or|oder|of)\s[A-Z]\w*", re.I)
+# A sentence that still lists options or examples ("OpenAI/ElevenLabs", "e.g. Deepgram", "Option A: …") decides nothing.
+_OPTIONS = re.compile(
+    r"\b(?:or|oder|vs|versus|e\.\s?g|z\.\s?b|bijv|bijvoorbeeld|zum beispiel|for example|such as|options?|optionen|"
+    r"opties?|alternativ\w*|candidates?|kandidat\w*|tbd|to be decided|offen)\b|[A-Za-z]/[A-Za-z]|\?",
+    re.I,
+)
+
+
 def asked_kind(question: str) -> Kind | None:
     """The kind of value `question` asks for, or None when it asks for no particular kind (or two)."""
+    if _DECISION.search(question) and _EITHER.search(question):
+        return "name"
     if _YES_NO.match(question.lstrip()) or _TWO_PART.search(question):
         return None
     words = _WORD.findall(question.lower())
-    if any(word.endswith(_MONEY_ENDINGS) for word in words):
+    if any(word.endswith(_MONEY_ENDINGS) for word in words) and not _ASKS[0][1].search(question):
         return "money"
     for kind, pattern in _ASKS:
         if pattern.search(question):
@@ -192,6 +237,9 @@ def holds(kind: Kind, sentence: str) -> bool:
 def missing(question: str, answering: list[str]) -> Kind | None:
     """The kind of value `question` asks for when none of the `answering` sentences (the best few) holds one."""
     kind = asked_kind(question)
-    if kind is None or not answering or any(holds(kind, sentence) for sentence in answering):
+    decided = kind == "name" and bool(_DECISION.search(question))
+    if kind is None or not answering:
+        return None
+    if any(holds(kind, sentence) and not (decided and _OPTIONS.search(sentence)) for sentence in answering):
         return None
     return kind

@@ -58,7 +58,8 @@ _RETRAINING = re.compile(
     r"\btrain\w*\b[^.\n]{0,80}?\b(?:roll(?:ing)?[- ]?back\w*|revert\w*|zurückroll\w*|terugdraai\w*)|"
     # an eval or benchmark run tied to what triggers it: "Benchmarks run in CI after QA deployment"
     r"\b(?:benchmarks?|evals?|evaluations?|golden.?sets?)\b[^.\n]{0,40}?\b(?:in ci\b|after (?:each |every )?"
-    r"(?:\w++ )?(?:deploy|release|change|update)\w*|on every (?:deploy|release|change)\w*|"
+    r"(?:\w++ )?(?:deploy|release|change|update)\w*|on (?:every|each) (?:deploy|release|change|commit|pull request|pr|"
+    r"build|model update)\w*|"
     r"bei jede[mr]? (?:deployment|release|änderung)|na elke (?:deploy\w*|release|wijziging))",
     re.I,
 )
@@ -114,7 +115,13 @@ _TIME_LIMIT = re.compile(
     r"(?:ms|s|secs?|seconds?|sekunden|seconden|min|mins|minutes?|minuten)\b",
     re.I,
 )
-_ONLY_LANGUAGE = re.compile(r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]", re.I)
+# A language named with "only", or next to a word about more languages ("de UI is Nederlands; een meertalige site is
+# geen doel"): the launch language is stated.
+_ONLY_LANGUAGE = re.compile(
+    r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]|meertalig\w*|mehrsprachig\w*|"
+    r"multi-?lingual\w*|multi-?language",
+    re.I,
+)
 
 
 class Gap(NamedTuple):

@@ -118,6 +118,12 @@ _CHECKS_LABEL = re.compile(
 _RESOLVED = re.compile(
     r"resolved|answered|closed|decided|beantwortet|geklärt|entschieden|opgelost|beantwoord|besloten", re.I
 )
+# A line under an open question that records its decision ("✅ **DECISION**: Build the full system").
+_DECISION_LINE = re.compile(
+    r"^\s*+(?:✅|☑|✔)|^\W*+(?:decision|decided|resolution|answer|entscheidung|beschluss|antwort|besluit|beslissing|"
+    r"antwoord)\b\W*+:",
+    re.I,
+)
 _DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|antwort|besluit|antwoord", re.I)
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
@@ -165,7 +171,9 @@ _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target o
 _TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
 _MEASURE_COLUMN = re.compile(
     r"measure|messung|meting|method|methode|how\b|wie\b|hoe\b|review|frequen|cadence|häufigkeit|definition|definitie|"
-    r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer",
+    r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer|"
+    # what the number counts ("Nutzerakzeptanz | ≥ 75 % | der Befragten vertrauen dem System")
+    r"descri\w*|beschreibung|omschrijving|beschrijving|metric|metrik|metriek|kennzahl|indicator|indikator",
     re.I,
 )
 _BASELINE_COLUMN = re.compile(
@@ -289,8 +297,9 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     if not cells or not cells[0]:
         return None
     names = header.cells if header else ()
-    target = next((i for i, name in enumerate(names) if _TARGET_COLUMN.search(name)), None)
-    baseline = next((i for i, name in enumerate(names) if _BASELINE_COLUMN.search(name)), None)
+    # The first column names the outcome, whatever its header says ("Goal | Success Metric").
+    target = next((i for i, name in enumerate(names) if i and _TARGET_COLUMN.search(name)), None)
+    baseline = next((i for i, name in enumerate(names) if i and _BASELINE_COLUMN.search(name)), None)
 
     def cell(index: int | None) -> str | None:
         return table_value(cells[index]) if index is not None and index < len(cells) else None
@@ -547,6 +556,18 @@ def _prompt_answered_below(blocks: list[Block], index: int) -> bool:
     )
 
 
+def _decided_below(blocks: list[Block], index: int) -> bool:
+    """Whether the section of `blocks[index]` records a decision after it ("**Question**: A or B?" …
+    "✅ DECISION: B")."""
+    path = blocks[index].heading_path
+    for after in blocks[index + 1 :]:
+        if _DECISION_LINE.match(plain(after.text.splitlines()[0])):
+            return True  # a decision paragraph above a "---" rule reads as a heading of its own
+        if after.heading_path != path:
+            return False
+    return False
+
+
 def _open_questions_depth(path: tuple[str, ...]) -> int | None:
     """The depth of the open-questions heading above a block, if there is one."""
     return next((depth for depth, heading in enumerate(path) if QUESTION_HEADING.search(plain(heading).lower())), None)
@@ -594,6 +615,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
         if in_questions is not None:
+            if any(_DECISION_LINE.match(plain(line)) for line in block.text.splitlines()[1:]):
+                continue  # its decision is written under it: answered already
             # Under a question that has a heading of its own, the text is its context and options.
             asked_above = any(_asks(plain(heading)) for heading in block.heading_path[in_questions + 1 :])
             if _LABEL_ONLY.match(block.plain) or (asked_above and not _asks(block.text.splitlines()[0])):
@@ -611,8 +634,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
             continue  # "Mitigation:" over "Check technical issues: Are CTAs broken?": checks to run, not open
         elif _success_depth(block.heading_path) is None and not _answers_questionnaire(block.heading_path):
             if block.kind == "paragraph":
-                if _answered_by_list(blocks, index):
-                    continue  # "Was ist das Hauptproblem?" over the bullets that answer it
+                if _answered_by_list(blocks, index) or _decided_below(blocks, index):
+                    continue  # "Was ist das Hauptproblem?" over the bullets that answer it, or a decision below
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
                 questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
             elif (block.nested and block.lines[0] in answers) or _prompt_answered_below(blocks, index):
