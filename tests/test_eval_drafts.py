@@ -851,7 +851,9 @@ GAP_CASES = {
         "# Removal\n\nThere should be no increase in the time it takes to perform a data refresh.\n",
         "# Summaries\n\n- Responsive performance (<2s processing for typical transcript)\n",
         "# Extraction\n\nA PDF URL becomes structured JSON data in <2 minutes.\n",
+        "# Klassifikation\n\n- Ziel: 5 Bilder/Sekunde bei 20 Megapixel\n",
     ),
+    "users": ("# Klassifikation\n\nEntwicklung eines Prototyp-Softwaretools für Ingenieure.\n",),
 }
 
 

@@ -90,7 +90,11 @@ _USER_STORY = re.compile(r"\b(?:as an?|als (?:een |eine?r? )?)\s*+[\w -]{1,40}?,
 _PEOPLE = re.compile(
     r"\b(?:users?|customers?|veterans?|patients?|employees?|agents?|moderators?|admins?|operators?|traders?|"
     r"recipients?|subscribers?|clinicians?|students?|nutzer\w*|kunden|empfänger\w*|mitarbeiter\w*|gebruikers?|"
-    r"klanten|patiënten|medewerkers|zorgprofessionals?|verpleegkundigen|doelgroep\w*|zielgruppe\w*)\b",
+    r"klanten|patiënten|medewerkers|zorgprofessionals?|verpleegkundigen|doelgroep\w*|zielgruppe\w*|"
+    # the professions a tool is built for ("ein Prototyp-Softwaretool für Ingenieure")
+    r"engineers?|ingenieur\w*|analysts?|analyst\w*|lawyers?|jurist\w*|advocaten|accountants?|doctors?|ärzt\w*|artsen|"
+    r"nurses?|teachers?|lehrer\w*|docenten|recruiters?|inspectors?|"
+    r"prüfer\w*|inspecteurs?|sachbearbeiter\w*|behandelaars?)\b",
     re.I,
 )
 _ROLLOUT = re.compile(
@@ -117,6 +121,10 @@ _TIME_LIMIT = re.compile(
 )
 # A language named with "only", or next to a word about more languages ("de UI is Nederlands; een meertalige site is
 # geen doel"): the launch language is stated.
+# A throughput target is a speed target too: "5 Bilder/Sekunde", "20 documents per second".
+_THROUGHPUT = re.compile(
+    r"\b\d{1,6}(?:[.,]\d{1,3})?\s*+(?:[\w-]++\s*+)?(?:/\s*+|per\s++|pro\s++)(?:s|sec|second|sekunde|seconde)\b", re.I
+)
 _ONLY_LANGUAGE = re.compile(
     r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]|meertalig\w*|mehrsprachig\w*|"
     r"multi-?lingual\w*|multi-?language",
@@ -165,8 +173,8 @@ def _latency_stated(facts: PrdFacts, text: str) -> bool:
     promise that the time taken won't grow ("no increase in the time it takes to …")."""
     if facts.latencies or _outcome_with_number(facts, "latency") or _NO_SLOWER.search(text):
         return True
-    if _TIME_LIMIT.search(text):
-        return True  # "<2s processing for a typical transcript", "structured JSON in <2 minutes"
+    if _TIME_LIMIT.search(text) or _THROUGHPUT.search(text):
+        return True  # "<2s processing for a typical transcript", "structured JSON in <2 minutes", "5 Bilder/Sekunde"
     if _DURATION.search(facts.nfr.get("latency", "")):
         return True  # "Performance: extractie < 2s voor standaard DOCX"
     if any(_DURATION.search(o.target or "") and _SPEED.search(o.text) for o in facts.outcomes):
