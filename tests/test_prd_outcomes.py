@@ -675,6 +675,57 @@ def test_a_metrics_table_row_keeps_what_its_number_counts_and_a_goal_column_firs
     assert second.target is not None and second.target.startswith("60%+")
 
 
+def test_expected_improvements_a_baseline_and_target_table_and_a_second_target_column_are_outcomes() -> None:
+    text = """\
+# Shift plan refactor
+
+## Executive Summary
+
+**Erwartete Verbesserung nach vollständigem Refactor:**
+- Response-Zeit pro Raum: 28s → < 3s
+
+## 5. Messplan
+
+| Metrik | Baseline | Ziel |
+|---|---|---|
+| Payload pro Raum | 3-60 KB | < 5 KB |
+
+## Response Time KPIs
+
+| Operation | Target (P95) | Target (P99) | Measurement Method |
+|---|---|---|---|
+| Message Send | < 1s | < 2s | UI interaction timing |
+
+## Notes
+
+| Component | Owner | Status |
+|---|---|---|
+| Payload | Backend | 90% done |
+"""
+    outcomes = parse_prd(text).outcomes
+    assert [(o.text, o.baseline, o.target) for o in outcomes] == [
+        ("Response-Zeit pro Raum: 28s → < 3s", "28s", "< 3s"),
+        ("Payload pro Raum", "3-60 KB", "< 5 KB"),
+        ("Message Send | < 2s | UI interaction timing", None, "< 1s"),
+    ]
+
+
+def test_prose_that_says_what_changes_for_the_user_is_an_outcome_beside_the_bullets() -> None:
+    text = """\
+# Search landing page
+
+## Outcome Summary
+
+Implement a landing page for search so that zero-result queries never end in a dead end.
+
+- Reduced bounce rate on the search page
+"""
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "Implement a landing page for search so that zero-result queries never end in a dead end.",
+        "Reduced bounce rate on the search page",
+    ]
+
+
 def test_a_question_whose_decision_is_written_under_it_is_not_open() -> None:
     text = """\
 # Email classifier

@@ -28,15 +28,17 @@ _SUCCESS_HEADING = re.compile(
     r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
     r"erfolg|zielwert|kennzahl|\bziele?\b|zielsetzung|doelstelling|messung|succes|doelen|resultaten|meetlat|metriek|"
     r"metrik|"
-    r"expected (?:impact|results?|benefits?|effects?)|erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?)|"
-    r"verwachte? (?:impact|resultaten|effecten|opbrengst)",
+    r"expected (?:impact|results?|benefits?|effects?|improvements?)|"
+    r"erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?|verbesserung\w*)|"
+    r"verwachte? (?:impact|resultaten|effecten|opbrengst|verbetering\w*)",
     re.I,
 )
 # A bullet that heads sub-bullets of outcomes says results or success, not just "metrics" ("Automated Metrics"
 # over the tools that collect them).
 _SUCCESS_LABEL = re.compile(
     r"success|erfolg|succes|results?\b|resultat\w*|ergebniss\w*|outcomes?|\bgoals?\b|objectives?|\bziele?\b|"
-    r"doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*",
+    r"doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*|expected improvements?|erwartete verbesserung\w*|"
+    r"verwachte verbetering\w*",
     re.I,
 )
 _NOT_SUCCESS_HEADING = re.compile(
@@ -140,6 +142,9 @@ _CHANGE_VERB = re.compile(
     r"senk\w*|steiger\w*|reduzier\w*|erhöh\w*|verbesser\w*|verminder\w*|verhoog\w*|verbeter\w*|verlaag\w*)\b",
     re.I,
 )
+# "Implement a landing page so that no query ends in a dead end": prose in a success section that states what
+# changes for the user, not an introduction to the bullets below it.
+_PURPOSE = re.compile(r"\b(?:so that|in order to|damit|sodass|zodat|opdat)\b", re.I)
 _CHANGE_NUMBER = re.compile(r"\d(?:[.,]\d++)?\s*+(?:%|×|x\b)|\bby\s++~?\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-ZÄÖÜ\"'(])")
 
@@ -158,7 +163,9 @@ _COMPARED = re.compile(_COMPARATOR + _AMOUNT + r"|(?<![\d.,A-Za-z])\d++(?:[.,]\d
 # bracket, and a target runs to the first clause break that isn't a decimal point.
 _FROM_TO = re.compile(
     r"(?:\b(?:from|von|van)\s++|\(\s*+(?:(?:from|von|van)\s++)?)(?P<baseline>[^,;:()]{1,40}?)\s++(?:to|auf|naar)\s++"
-    r"(?P<target>(?:[^,;.()]|[.,](?=\d)){1,40})",
+    r"(?P<target>(?:[^,;.()]|[.,](?=\d)){1,40})|"
+    # "28s → < 3s": a value, an arrow, the target
+    r"(?P<before>~?\d[^,;:()→]{0,30}?)\s*+(?:→|->|=>)\s*+(?P<after>(?:[^,;.()]|[.,](?=\d)){1,40})",
     re.I,
 )
 # A target whose number is still to be set: "> X%", "by XX%", "?%". Kept as the target, marked as a placeholder.
@@ -270,8 +277,10 @@ def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | Non
 def _target(text: str) -> tuple[str | None, str | None]:
     """(baseline, target) as written: "from 3 minutes to <30 seconds", "Helpful rate: 70%+", "<5% …"."""
     span = _FROM_TO.search(text)
-    if span and re.search(r"\d", span.group("target")):
+    if span and span.group("target") is not None and re.search(r"\d", span.group("target")):
         return span.group("baseline").strip(), span.group("target").strip()
+    if span and span.group("after") is not None and re.search(r"\d", span.group("after")):
+        return span.group("before").strip(), span.group("after").strip()
     placeholder = _PLACEHOLDER.search(text)
     if placeholder:
         return None, placeholder.group(0).strip()  # "> X% binnen 6 maanden": the target, not the time frame
@@ -309,9 +318,20 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
         base, goal = _target(text)
         return Outcome(text, base, goal, section)
     # How and by when the row is measured stays with it ("Deflection rate | (AI resolved / total) | Daily").
-    how = [cells[i] for i, name in enumerate(names) if i and i < len(cells) and _MEASURE_COLUMN.search(name)]
+    # …and so does a second target ("Target (P95) | Target (P99)").
+    how = [
+        cells[i]
+        for i, name in enumerate(names)
+        if i and i < len(cells) and i != target and (_MEASURE_COLUMN.search(name) or _TARGET_COLUMN.search(name))
+    ]
     text = " | ".join([cells[0], *(value for value in how if table_value(value))])
     return Outcome(text, cell(baseline), cell(target), section)
+
+
+def _measured_table(header: Block | None) -> bool:
+    """Whether a table's header names both a baseline and a target column (after the first, which names the row)."""
+    names = header.cells[1:] if header is not None else ()
+    return any(_BASELINE_COLUMN.search(name) for name in names) and any(_TARGET_COLUMN.search(name) for name in names)
 
 
 def _success_label(label: str) -> bool:
@@ -498,8 +518,15 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 if block.nested:
                     by_line[block.lines[0]] = len(found)
                 found.append(_item_outcome(block, section))
-            elif path not in itemised or _CHANGE_VERB.search(block.plain):
+            elif path not in itemised or _CHANGE_VERB.search(block.plain) or _PURPOSE.search(block.plain):
                 found.append(_item_outcome(block, section))
+        elif block.kind == "table_row" and not any(_NOT_SUCCESS_HEADING.search(plain(h)) for h in path[1:]):
+            # A table with a baseline and a target column states outcomes wherever it stands ("Messpunkte nach jeder
+            # Stufe": "| Metrik | Baseline | Ziel |").
+            if block.header:
+                headers[path] = block
+            elif _measured_table(headers.get(path)) and (outcome := _row_outcome(block, headers.get(path), section)):
+                found.append(outcome)
         elif goal := _filled_goal(block):
             found.append(Outcome(goal, *_target(goal), section=section))
         elif _GOAL_LINE.match(block.plain) or _KPI_LINE.match(block.plain):
