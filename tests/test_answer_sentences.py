@@ -69,6 +69,7 @@ from tests.conftest import MakeDeps, write
         ("Haben wir uns für TensorFlow oder für PyTorch entschieden?", "name"),
         ("Which LLM does the tagger call?", "name"),
         ("After how many rings does the assistant pick up the phone?", "count"),
+        ("What overall quality score does the study give the model?", "target"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -104,6 +105,10 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         # "How long" asked of a text is its length; a retention without end is a duration too.
         ("duration", "Generate an executive summary (100-200 words).", "Generate an executive summary."),
         ("duration", "Gesprekken worden onbeperkt bewaard.", "Gesprekken worden bewaard."),
+        # a score out of ten, percentage points, a month of a plan
+        ("target", "Qualität: 7.3/10 (gut, aber nicht exzellent)", "Qualität: gut, aber nicht exzellent"),
+        ("target", "Minimum: 5-10 percentage point improvement over baseline", "An improvement over baseline"),
+        ("date", "Phase 2: DeepSeek R1 als Beta-Feature (Monat 2)", "Phase 2: DeepSeek R1 als Beta-Feature"),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:

@@ -35,9 +35,9 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     # How much a measure improves ("hoeveel kostenbesparing", "how much reduction") asks for a change, usually a %.
     (
         "target",
-        r"\b(?:how much|wie viel|hoeveel)\s(?:\w+\s)?\w*(?:saving|savings|reduction|improvement|increase|decrease|"
+        r"\b(?:(?:how much|wie viel|hoeveel)\s(?:\w+\s)?\w*(?:saving|savings|reduction|improvement|increase|decrease|"
         r"growth|uplift|einsparung|reduktion|reduzierung|verbesserung|steigerung|wachstum|besparing|reductie|verbetering|"
-        r"stijging|daling|groei)\b",
+        r"stijging|daling|groei))\b",
     ),
     (
         "money",
@@ -129,7 +129,10 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         re.I,
     ),
     "target": re.compile(
-        rf"{_NUMBER}\s?%|[<>≤≥]=?\s?{_NUMBER}|\b0[.,]\d{{1,4}}\b|"
+        # a share, a comparison, a score out of ten or a hundred, percentage points
+        rf"{_NUMBER}\s?%|{_NUMBER}\s?/\s?(?:10|100)\b|"
+        rf"{_NUMBER}\s?(?:percentage points?|prozentpunkte?n?|procentpunt(?:en)?|pp)\b|"
+        rf"[<>≤≥]=?\s?{_NUMBER}|\b0[.,]\d{{1,4}}\b|"
         rf"\b(?:at least|minimum|max(?:imum)?|mindestens|minstens)\s{{1,3}}{_NUMBER}",
         re.I,
     ),
@@ -151,7 +154,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"aug(?:ust|ustus)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\b\.?\s?\d{0,4}|"
         r"\bq[1-4]\b|\bh[12]\s?20\d\d\b|\b20\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
         r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
-        r"\b(?:week|kw|sprint)\s?\d{1,2}\b|"
+        r"\b(?:week|kw|sprint|month|monat|maand)\s?\d{1,2}\b|"
         # a time of day: "09:00", "9 am", "18 Uhr"
         r"\b\d{1,2}[:.]\d{2}\s?(?:uhr|am|pm|h|uur)?\b|\b\d{1,2}\s?(?:am|pm|uhr|uur)\b",
         re.I,
