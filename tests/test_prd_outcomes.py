@@ -726,6 +726,44 @@ Implement a landing page for search so that zero-result queries never end in a d
     ]
 
 
+def test_a_met_criterion_and_a_kpi_heading_with_its_definition_are_outcomes() -> None:
+    text = """\
+# Tracking hooks
+
+## Erfolgsmetriken
+
+### Phase 1
+
+✅ **Tracking Interface funktioniert**:
+- 11/11 Tests bestanden
+
+## Quality Metrics
+
+### 11. User Satisfaction (Thumbs Up Rate)
+
+**Definition:** % of AI responses that receive a thumbs up
+"""
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "Tracking Interface funktioniert: 11/11 Tests bestanden",
+        "11. User Satisfaction (Thumbs Up Rate)",
+    ]
+
+
+def test_decisions_still_to_confirm_are_open_questions() -> None:
+    text = """\
+# Social agent
+
+## Produktentscheidungen, die vor Phase 7 bestätigt werden müssen
+
+- erste produktive Social-Media-Plattform
+- unterstützte Kontotypen und Regionen
+"""
+    assert parse_prd(text).open_questions == [
+        "erste produktive Social-Media-Plattform",
+        "unterstützte Kontotypen und Regionen",
+    ]
+
+
 def test_a_question_whose_decision_is_written_under_it_is_not_open() -> None:
     text = """\
 # Email classifier

@@ -57,6 +57,9 @@ QUESTION_HEADING = re.compile(
     # decisions still to take ("Decisions needed", "Entscheidungsfenster", "Openstaande besluiten")
     r"decisions? (?:needed|pending|to (?:make|take))|pending decisions|entscheidungs(?:fenster|bedarf)|"
     r"offene entscheidungen|openstaande besluiten|te nemen besluiten|"
+    # "Produktentscheidungen, die vor Phase 7 bestätigt werden müssen", "Noch zu klären", "To be decided"
+    r"entscheidungen\b[^\n]{0,40}\b(?:bestätigt|getroffen|geklärt)|noch zu (?:entscheiden|klären)|"
+    r"to be (?:decided|confirmed)|nog te (?:beslissen|bepalen)|"
     r"^(?:\d++[.)]?\s*+)?(?:questions|fragen|vragen)\b"
 )
 _HEADING_LINE = re.compile(r"^ {0,3}#{1,6}\s")

@@ -103,7 +103,8 @@ _CLAUSE_BREAK = re.compile(r"[,;:(—–]|\s-\s")
 # The sub-bullets of an outcome that give its numbers: "Target: 95%", "Baseline: 90%", "Measurement: …".
 _FIELD = re.compile(
     r"^(?P<label>target|goal|ziel(?:wert)?|doel|streefwaarde|baseline|current|today|ausgangswert|nulmeting|"
-    r"huidig\w*|measure(?:ment|d by)?|messung|meting|source|quelle|bron|owner|eigenaar|verantwortlich)"
+    r"huidig\w*|measure(?:ment|d by)?|messung|meting|source|quelle|bron|owner|eigenaar|verantwortlich|definition|"
+    r"definitie)"
     r"\s*+:\s*+(?P<value>\S.*)$",
     re.I,
 )
@@ -126,6 +127,8 @@ _DECISION_LINE = re.compile(
     r"antwoord)\b\W*+:",
     re.I,
 )
+# "✅ **Tracking Interface funktioniert**:" over its evidence: a success criterion marked as met.
+_CHECKED = re.compile(r"^\s*+(?:✅|☑|✔)")
 _DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|antwort|besluit|antwoord", re.I)
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
@@ -512,6 +515,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                     headers[path] = block
                 elif outcome := _row_outcome(block, headers.get(path), section):
                     found.append(outcome)
+            elif _CHECKED.match(block.text) and _LABEL_ONLY.match(block.plain):
+                by_line[block.lines[0]] = len(found)  # a met criterion; the bullets under it are its evidence
+                found.append(Outcome(block.plain.lstrip("✅☑✔ ").rstrip(": "), section=section))
             elif _LABEL_ONLY.match(block.plain) and not (block.nested and block.kind == "list_item") and not labels:
                 continue
             elif block.kind == "list_item" or labels:
