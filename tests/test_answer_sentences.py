@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.answer import answer_question
+from bot.answers.answer import answer_question, gather
 from bot.answers.attributes import asked_kind, holds, missing
 from bot.answers.sentences import KIND_WEIGHT, aspect, clean, rank
 from bot.knowledge.embeddings import EmbeddingModel
@@ -283,3 +283,47 @@ def test_a_sentence_with_a_value_of_the_asked_kind_is_quoted_first_but_relevance
     other = ranked[1]
     assert other.score == other.relevance and not other.fits  # no bonus without a value of the kind
     assert ranked[0].score - ranked[0].relevance >= KIND_WEIGHT
+
+
+ROUTER_PRD = """# Helpdesk router PRD
+
+## Intake
+
+Incoming helpdesk e-mails are read by the router and sorted into billing, outage and account queues.
+
+## Queues
+
+Each queue has an owner team; outage mails are routed to the on-call engineer within minutes.
+
+## Feedback
+
+Agents move a misrouted mail to the right queue, and the router learns from every move.
+
+## Rollout
+
+The router starts in shadow mode next to the manual sorting, then takes over one queue at a time.
+"""
+
+FINANCE_MEMO = """# Finance memo
+
+## Reporting
+
+The finance team files 40 expense reports per day.
+"""
+
+
+def test_a_question_most_passages_of_one_document_answer_is_answered_from_that_document_only(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    write(tmp_path / "kb", "prds/router.md", ROUTER_PRD)
+    write(tmp_path / "kb", "memos/finance.md", FINANCE_MEMO)
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+    question = "How many misrouted mails do agents move to the right queue per day?"
+
+    gathered = gather(deps, question, 5)
+    assert gathered.named is None and gathered.about == "prds/router.md"
+    # The memo states a count per day, of something else: the document the question is about states none.
+    answer = answer_question(deps, question)
+    assert not answer.answered
+    assert "40 expense reports" not in answer.markdown

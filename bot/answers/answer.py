@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.answers.attributes import Kind, asked_kind, missing
 from bot.answers.cache import AnswerCache
@@ -142,18 +142,31 @@ def _decline_unstated(
     )
 
 
+class Gathered(NamedTuple):
+    """What a question is answered from."""
+
+    passages: list[Passage]
+    named: str | None  # the document the question names (bot.answers.subject)
+    about: str | None  # the document it is about: the named one, or the one most of the top passages come from
+
+
 def gather(
     deps: Deps, question: str, k: int, doctypes: Iterable[str] | None = None, folders: Iterable[str] | None = None
-) -> tuple[list[Passage], str | None]:
-    """The k passages to answer from, and the document the question names (bot.answers.subject) if any,
-    whose passages then come first, whatever else scored."""
+) -> Gathered:
+    """The k passages to answer from, the document the question names, and the one it is about; only the latter's
+    sentences may answer. A named document's passages come first, whatever else scored. Naming a document is
+    evidence the knowledge covers the question; most passages coming from one is not (an off-topic question's
+    closest passages often do), and reading further into that document quotes worse (tuning half)."""
     pool = distinct(deps.retriever.search(question, k=k * NAMED_POOL, doctypes=doctypes, folders=folders))
     passages = pool[:k]
     named = named_document(question, deps.index.snapshot(), [p.path for p in pool])
+    about = named
+    if about is None and passages and [p.path for p in passages].count(passages[0].path) > len(passages) // 2:
+        about = passages[0].path
     if named is not None:
         own = [p for p in pool if p.path == named][:NAMED_PASSAGES]
         passages = [*own, *(p for p in passages if p.path != named)][: max(k, len(own))]
-    return passages, named
+    return Gathered(passages, named, about)
 
 
 def ranked_sentences(deps: Deps, question: str, passages: list[Passage], kind: Kind | None) -> list[Sentence]:
@@ -186,7 +199,7 @@ def _compose(
     folders: Iterable[str] | None = None,
     lang: Lang = "en",
 ) -> Outcome:
-    passages, named = gather(deps, question, k, doctypes, folders)
+    passages, named, about = gather(deps, question, k, doctypes, folders)
     strong = named is not None or deps.retriever.evidence(question, passages) >= min_evidence(deps)
     if not strong and folders is not None:
         elsewhere = outside_scope(deps, question, k, doctypes, folders)
@@ -200,8 +213,8 @@ def _compose(
             return Outcome(_decline(question, passages, lang))
         kind = asked_kind(question)
         ranked = ranked_sentences(deps, question, passages, kind)
-        # A fact about the named feature must come from its document.
-        own = [sentence for sentence in ranked if named is None or passages[sentence.passage].path == named]
+        # A fact about the feature must come from its document.
+        own = [sentence for sentence in ranked if about is None or passages[sentence.passage].path == about]
         # Whether the fact is stated is read from the sentences closest to the question, not from those that
         # merely hold a value of the asked kind: a near-miss's document has numbers too.
         checked = NAME_SENTENCES if kind == "name" else CHECKED_SENTENCES
