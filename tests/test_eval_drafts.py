@@ -817,6 +817,7 @@ GAP_CASES = {
         "# Search\n\n- Relevant documents in the top 5 results 95% of the time, as measured by test queries\n",
         "# Router\n\n- Build comprehensive test dataset (50+ examples)\n",
         "# Matching\n\n- Minimaal 1 demo-vacature + 5 test-cv's beschikbaar.\n",
+        "# Toxicity\n\n- actual_toxic: Ground truth label from human review\n",
     ),
     "fallback": (
         "# Agent\n\n| Network Failure | Connection timeout | Retry with exponential backoff |\n",
@@ -854,6 +855,11 @@ GAP_CASES = {
         "# Klassifikation\n\n- Ziel: 5 Bilder/Sekunde bei 20 Megapixel\n",
     ),
     "users": ("# Klassifikation\n\nEntwicklung eines Prototyp-Softwaretools für Ingenieure.\n",),
+    # nothing per use, or the tokens one request takes
+    "cost": (
+        "# Search\n\nClient-side embeddings are real, free to operate, and private by construction.\n",
+        "# Onboarding\n\n- Pro Enrichment ca. 5–15k Tokens In + 1–2k Out.\n",
+    ),
 }
 
 

@@ -726,6 +726,33 @@ Implement a landing page for search so that zero-result queries never end in a d
     ]
 
 
+def test_a_row_keeps_its_minimum_and_improvement_and_an_outcome_metric_line_is_an_outcome() -> None:
+    text = """\
+# Migration
+
+## Performance Comparison
+
+| Metric | Current | Target | Improvement |
+|---|---|---|---|
+| Query embedding latency | 402ms | 36ms | 11x faster |
+
+## Erfolgskriterien
+
+| Kriterium | Minimum | Ziel | Messung |
+|---|---|---|---|
+| Erfolgsquote | 90% | 95% | API-Calls / erfolgreiche Antworten |
+
+## Feed ranking
+
+- Outcome metric: chat-to-save rate from feed.
+"""
+    assert [(o.text, o.baseline, o.target) for o in parse_prd(text).outcomes] == [
+        ("Query embedding latency | 11x faster", "402ms", "36ms"),
+        ("Erfolgsquote | 90% | API-Calls / erfolgreiche Antworten", None, "95%"),
+        ("Outcome metric: chat-to-save rate from feed.", None, None),
+    ]
+
+
 def test_a_met_criterion_and_a_kpi_heading_with_its_definition_are_outcomes() -> None:
     text = """\
 # Tracking hooks

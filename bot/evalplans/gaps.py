@@ -102,6 +102,16 @@ _ROLLOUT = re.compile(
     r"roll out|uitrol|einführung|small subset|internal users|dogfood\w*|a/b.test\w*|gradual\w*|launch to",
     re.I,
 )
+# A cost stated without a price: nothing per use ("free to operate", "zero per-query costs"), or the tokens one
+# request takes ("Pro Enrichment ca. 5–15k Tokens In", "about 2,000 tokens per request").
+_COST_STATED = re.compile(
+    r"\bfree to (?:operate|run|use)\b|\bzero (?:per-?query |marginal |running )?costs?\b|"
+    r"\bno per-?(?:query|request) costs?\b|"
+    r"\bkostenfrei im betrieb\b|\bgeen (?:per-?query |variabele )?kosten\b|"
+    r"\b(?:per|pro|je)\s++[\w-]++\s++(?:ca\.\s*+|~\s*+)?\d[\d.,]*+(?:\s*+[–-]\s*+\d[\d.,]*+)?\s*+k?\s*+tokens?\b|"
+    r"\b\d[\d.,]*+\s*+k?\s*+tokens?\s++(?:per|pro|je)\s++(?:request|query|call|anfrage|aufruf|verzoek|item|document)",
+    re.I,
+)
 _COST_HEADING = re.compile(r"cost|kosten|price|preis|prijs|pricing", re.I)
 _MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n[ \t]*+\n")
@@ -147,8 +157,8 @@ def _outcome_with_number(facts: PrdFacts, key: str) -> bool:
     )
 
 
-def _cost_stated(facts: PrdFacts) -> bool:
-    if facts.cost is not None or _outcome_with_number(facts, "cost-per-query"):
+def _cost_stated(facts: PrdFacts, text: str = "") -> bool:
+    if facts.cost is not None or _outcome_with_number(facts, "cost-per-query") or _COST_STATED.search(text):
         return True
     return any(_COST_HEADING.search(section.heading) and _MONEY.search(section.body) for section in facts.sections)
 
@@ -247,7 +257,7 @@ def prd_gaps(
             f"What p50 and p95 latency must it meet? No latency target is set{default}.",
             "a latency, response-time or processing-time target with a number",
         )
-    if ai and not _cost_stated(facts):
+    if ai and not _cost_stated(facts, text):
         default = f" (playbook default: {cost.threshold.rstrip('.')})" if cost else ""
         gap(
             "cost",

@@ -69,7 +69,9 @@ _LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
 # "Goal: …", "Primary outcome: …", "Hauptziel: …": a label of at most three words ending in a goal word.
 _GOAL_LINE = re.compile(
     r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:goals?|objectives?|outcomes?|aims?|(?:haupt)?ziele?|doel(?:stelling)?|"
-    r"success (?:metrics?|criteria|measures?)|erfolgskriterien|succescriteria)\s*+:\s*+(?=\w)",
+    r"success (?:metrics?|criteria|measures?)|erfolgskriterien|succescriteria|"
+    # "Outcome metric: chat-to-save rate", "North-star metric: …", "**Success:** output is accurate enough …"
+    r"(?:outcome|north[- ]star|primary) (?:metrics?|measures?|kpis?)|success|erfolg|succes)\s*+:\s*+(?=\w)",
     re.I,
 )
 # "Post-launch KPI 2: Percent of emails opened", "Success metric 1: …": a label of at most three words ending in a
@@ -183,7 +185,9 @@ _MEASURE_COLUMN = re.compile(
     r"measure|messung|meting|method|methode|how\b|wie\b|hoe\b|review|frequen|cadence|häufigkeit|definition|definitie|"
     r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer|"
     # what the number counts ("Nutzerakzeptanz | ≥ 75 % | der Befragten vertrauen dem System")
-    r"descri\w*|beschreibung|omschrijving|beschrijving|metric|metrik|metriek|kennzahl|indicator|indikator",
+    r"descri\w*|beschreibung|omschrijving|beschrijving|metric|metrik|metriek|kennzahl|indicator|indikator|"
+    # the bounds and the change around the target ("Minimum | Ziel", "Current | Target | Improvement")
+    r"minimum|mindest\w*|maximum|improvement|verbesserung|verbetering|delta|change|änderung|verandering",
     re.I,
 )
 _BASELINE_COLUMN = re.compile(
