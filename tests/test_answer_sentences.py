@@ -70,6 +70,7 @@ from tests.conftest import MakeDeps, write
         ("Which LLM does the tagger call?", "name"),
         ("After how many rings does the assistant pick up the phone?", "count"),
         ("What overall quality score does the study give the model?", "target"),
+        ("Seit wann läuft die Arbeit an den Release Notes?", "date"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -109,6 +110,8 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("target", "Qualität: 7.3/10 (gut, aber nicht exzellent)", "Qualität: gut, aber nicht exzellent"),
         ("target", "Minimum: 5-10 percentage point improvement over baseline", "An improvement over baseline"),
         ("date", "Phase 2: DeepSeek R1 als Beta-Feature (Monat 2)", "Phase 2: DeepSeek R1 als Beta-Feature"),
+        ("target", "Claims >$5,000 go to a senior adjuster", "Large claims go to a senior adjuster"),
+        ("name", "Empfehlung: `all-minilm:22m`", "Empfehlung: ein kleines Modell"),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:

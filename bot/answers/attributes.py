@@ -67,6 +67,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
     # "At what time of day", "um wie viel Uhr", "hoe laat": a time, read like a date.
     ("date", r"\b(?:what time of day|at what time|um wie viel uhr|wann genau|hoe laat|om hoe laat)\b"),
+    # "Seit wann läuft die Arbeit?", "Since when …?": a start date
+    ("date", r"\b(?:since when|seit wann|sinds wanneer|vanaf wanneer)\b"),
     # A threshold asked as "above what rate", "what score must it reach", "ab welchem Wert", "vanaf welke score".
     (
         "target",
@@ -132,7 +134,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         # a share, a comparison, a score out of ten or a hundred, percentage points
         rf"{_NUMBER}\s?%|{_NUMBER}\s?/\s?(?:10|100)\b|"
         rf"{_NUMBER}\s?(?:percentage points?|prozentpunkte?n?|procentpunt(?:en)?|pp)\b|"
-        rf"[<>≤≥]=?\s?{_NUMBER}|\b0[.,]\d{{1,4}}\b|"
+        rf"[<>≤≥]=?\s?[$€£]?\s?{_NUMBER}|\b0[.,]\d{{1,4}}\b|"
         rf"\b(?:at least|minimum|max(?:imum)?|mindestens|minstens)\s{{1,3}}{_NUMBER}",
         re.I,
     ),
@@ -163,6 +165,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     # ("GPT-4", "text-embedding-3-small", "Claude 3"), or a well-known provider.
     "name": re.compile(
         r"\b[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b|\b[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,3}(?:\.\d)?\b|"
+        # a model pulled by tag ("all-minilm:22m", "llama3:8b")
+        r"\b[a-z][a-z0-9.-]{1,30}:\d{1,4}[a-z]?\b|"
         r"(?i:\b(?:openai|anthropic|claude|gemini|google|azure|aws|amazon|microsoft|whisper|mistral|llama|cohere|"
         r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex)\b)"
     ),
