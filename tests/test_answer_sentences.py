@@ -8,7 +8,7 @@ import pytest
 
 from bot.answers.answer import answer_question, gather
 from bot.answers.attributes import asked_kind, holds, missing
-from bot.answers.sentences import KIND_WEIGHT, aspect, clean, rank
+from bot.answers.sentences import COSINE_WEIGHT, KIND_WEIGHT, OVERLAP_WEIGHT, PASSAGE_WEIGHT, aspect, clean, rank
 from bot.knowledge.embeddings import EmbeddingModel
 from bot.knowledge.retrieval import Passage
 from bot.wiring import Deps
@@ -273,6 +273,26 @@ def test_a_bullet_is_read_under_the_label_it_sits_under(local_model: EmbeddingMo
     stored = next(s for s in ranked if s.text.startswith("Encrypted storage"))
     assert stored.in_context > stored.cosine  # the label says what the bullet is about
     assert ranked.index(stored) < 2
+
+
+def test_a_table_row_is_read_under_its_header(local_model: EmbeddingModel) -> None:
+    text = (
+        "| Priority | First Response | Resolution |\n|---|---|---|\n"
+        "| P1 Critical | < 1 uur | < 4 uur |\n| P2 Normal | < 4 uur | < 24 uur |\n\n"
+        "**Notes:**\n- Tickets arrive by e-mail and chat\n"
+    )
+    ranked = rank(
+        "What is the first response time for critical tickets?", [_passage(text)], local_model.embed_batch, _no_overlap
+    )
+    critical = next(s for s in ranked if s.text.startswith("| P1 Critical"))
+    assert critical.in_context > critical.cosine  # the header says what the cells are
+    assert critical.relevance == pytest.approx(
+        COSINE_WEIGHT * critical.in_context + OVERLAP_WEIGHT * critical.overlap + PASSAGE_WEIGHT * critical.retrieval
+    )
+    assert ranked[0] is critical
+    # The header row itself is read plainly, and so are lines after the table.
+    header = next(s for s in ranked if s.text.startswith("| Priority"))
+    assert header.in_context == header.cosine
 
 
 def test_a_sentence_with_a_value_of_the_asked_kind_is_quoted_first_but_relevance_ignores_it(

@@ -72,19 +72,20 @@ class Sentence:
     retrieval: float  # the passage's fused retrieval score (0-1)
     words: int
     fits: bool = False  # holds a value of the kind the question asks for
-    in_context: float = 0.0  # cosine to the question of the sentence read under its label
+    in_context: float = 0.0  # cosine to the question of the sentence read under its label or table header
 
     @property
     def relevance(self) -> float:
-        """How close the sentence is to the question, whatever values it holds."""
+        """How close the sentence is to the question, whatever values it holds; read on its own or under its label
+        or table header, whichever is closer."""
         brevity = SHORT_PENALTY * max(0, SHORT_WORDS - self.words) / SHORT_WORDS
-        return COSINE_WEIGHT * self.cosine + OVERLAP_WEIGHT * self.overlap + PASSAGE_WEIGHT * self.retrieval - brevity
+        cosine = max(self.cosine, self.in_context)
+        return COSINE_WEIGHT * cosine + OVERLAP_WEIGHT * self.overlap + PASSAGE_WEIGHT * self.retrieval - brevity
 
     @property
     def score(self) -> float:
         """Relevance, plus KIND_WEIGHT when the sentence holds a value of the kind asked for: what is quoted."""
-        closer = COSINE_WEIGHT * max(0.0, self.in_context - self.cosine)
-        return self.relevance + closer + KIND_WEIGHT * self.fits
+        return self.relevance + KIND_WEIGHT * self.fits
 
 
 def clean(sentence: str) -> str:
@@ -128,11 +129,16 @@ def _is_label(text: str) -> bool:
 
 
 def _labels(passage: Passage, parts: list[tuple[str, int]]) -> list[str]:
-    """For each of `parts` (`split(passage)`), the label it sits under: the nearest line above its own that ends
+    """For each of `parts` (`split(passage)`), the label it sits under: for a table row, its table's header row
+    ("| Priority | First Response |" over "| P1 Critical | < 1 uur |"); else the nearest line above its own that ends
     in a colon ("**API-Key- und Credentials-Management:**" over its bullets), or ""."""
-    above, label = [], ""
+    above, label, header, in_table = [], "", "", False
     for line in passage.text.splitlines():
-        above.append(label)
+        row = line.lstrip().startswith("|")
+        if row and not in_table:
+            header = clean(line)
+        above.append(header if row and clean(line) != header else label)
+        in_table = row
         if _is_label(text := clean(line)):
             label = text
     return [above[number] for _, number in parts]
