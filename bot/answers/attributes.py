@@ -23,15 +23,16 @@ _TIME_UNITS = (
     "seconden|uren|uur|dagen|weken|maanden|jaren"
 )
 
+_TIME_ASKED = (
+    rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?\w*(?:{_TIME_UNITS})|hoeveel tijd|wie viel zeit|"
+    r"how much time|time budget|zeitbudget|tijdsbudget)\b"
+)
+
 # Question cues, tried in this order: "How many beta users will it launch with?" wants a count, not a date.
 _CUES: tuple[tuple[Kind, str], ...] = (
     # A number of time units ("how many working days", "binnen hoeveel seconden", "hoeveel tijd") or a time budget
     # asks for a duration, not a count or an amount.
-    (
-        "duration",
-        rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?\w*(?:{_TIME_UNITS})|hoeveel tijd|wie viel zeit|"
-        r"how much time|time budget|zeitbudget|tijdsbudget)\b",
-    ),
+    ("duration", _TIME_ASKED),
     # How much a measure improves ("hoeveel kostenbesparing", "how much reduction") asks for a change, usually a %.
     (
         "target",
@@ -108,6 +109,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ),
 )
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
+_TIME_QUESTION = re.compile(_TIME_ASKED, re.I)
 
 _NUMBER = r"\d{1,9}(?:[.,]\d{1,6})?"
 # German and Dutch units of an hour and longer: a number before one is a duration, not a count.
@@ -224,7 +226,7 @@ def asked_kind(question: str) -> Kind | None:
     if _YES_NO.match(question.lstrip()) or _TWO_PART.search(question):
         return None
     words = _WORD.findall(question.lower())
-    if any(word.endswith(_MONEY_ENDINGS) for word in words) and not _ASKS[0][1].search(question):
+    if any(word.endswith(_MONEY_ENDINGS) for word in words) and not _TIME_QUESTION.search(question):
         return "money"
     for kind, pattern in _ASKS:
         if pattern.search(question):

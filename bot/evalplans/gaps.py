@@ -129,12 +129,12 @@ _TIME_LIMIT = re.compile(
     r"(?:ms|s|secs?|seconds?|sekunden|seconden|min|mins|minutes?|minuten)\b",
     re.I,
 )
-# A language named with "only", or next to a word about more languages ("de UI is Nederlands; een meertalige site is
-# geen doel"): the launch language is stated.
 # A throughput target is a speed target too: "5 Bilder/Sekunde", "20 documents per second".
 _THROUGHPUT = re.compile(
     r"\b\d{1,6}(?:[.,]\d{1,3})?\s*+(?:[\w-]++\s*+)?(?:/\s*+|per\s++|pro\s++)(?:s|sec|second|sekunde|seconde)\b", re.I
 )
+# A language named with "only", or next to a word about more languages ("de UI is Nederlands; een meertalige site is
+# geen doel"): the launch language is stated.
 _ONLY_LANGUAGE = re.compile(
     r"\bonly\b|speakers|\bnur\b|\balleen\b|sprekers|sprechende|internationali[sz]|meertalig\w*|mehrsprachig\w*|"
     r"multi-?lingual\w*|multi-?language",
@@ -157,7 +157,7 @@ def _outcome_with_number(facts: PrdFacts, key: str) -> bool:
     )
 
 
-def _cost_stated(facts: PrdFacts, text: str = "") -> bool:
+def _cost_stated(facts: PrdFacts, text: str) -> bool:
     if facts.cost is not None or _outcome_with_number(facts, "cost-per-query") or _COST_STATED.search(text):
         return True
     return any(_COST_HEADING.search(section.heading) and _MONEY.search(section.body) for section in facts.sections)

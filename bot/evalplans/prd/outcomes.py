@@ -123,14 +123,15 @@ _CHECKS_LABEL = re.compile(
 _RESOLVED = re.compile(
     r"resolved|answered|closed|decided|beantwortet|geklärt|entschieden|opgelost|beantwoord|besloten", re.I
 )
+# "✅ **Tracking Interface funktioniert**:" over its evidence: a success criterion marked as met.
+_CHECK_MARK = r"^\s*+(?:✅|☑|✔)"
+_CHECKED = re.compile(_CHECK_MARK)
 # A line under an open question that records its decision ("✅ **DECISION**: Build the full system").
 _DECISION_LINE = re.compile(
-    r"^\s*+(?:✅|☑|✔)|^\W*+(?:decision|decided|resolution|answer|entscheidung|beschluss|antwort|besluit|beslissing|"
+    _CHECK_MARK + r"|^\W*+(?:decision|decided|resolution|answer|entscheidung|beschluss|antwort|besluit|beslissing|"
     r"antwoord)\b\W*+:",
     re.I,
 )
-# "✅ **Tracking Interface funktioniert**:" over its evidence: a success criterion marked as met.
-_CHECKED = re.compile(r"^\s*+(?:✅|☑|✔)")
 _DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|antwort|besluit|antwoord", re.I)
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
