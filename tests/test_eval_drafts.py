@@ -818,6 +818,9 @@ GAP_CASES = {
         "# Router\n\n- Build comprehensive test dataset (50+ examples)\n",
         "# Matching\n\n- Minimaal 1 demo-vacature + 5 test-cv's beschikbaar.\n",
         "# Toxicity\n\n- actual_toxic: Ground truth label from human review\n",
+        # a suite of cases run again on new models, in a table row
+        "# Studio\n\n| Modus | Beschreibung |\n|---|---|\n"
+        "| Benchmark | Reusable Test-Suites, re-runnable bei neuen Modellen |\n",
     ),
     "fallback": (
         "# Agent\n\n| Network Failure | Connection timeout | Retry with exponential backoff |\n",
@@ -838,6 +841,7 @@ GAP_CASES = {
         "# Search\n\nAn annual refresh cycle re-embeds and re-validates every document.\n",
         "# Router\n\n- Iterate on keyword lists based on user feedback\n",
         "# Extraction\n\n- Run evaluation on each commit\n",
+        "# Studio\n\n- Test suites are re-runnable with every new model version.\n",
     ),
     "override": (
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",
@@ -859,6 +863,9 @@ GAP_CASES = {
     "cost": (
         "# Search\n\nClient-side embeddings are real, free to operate, and private by construction.\n",
         "# Onboarding\n\n- Pro Enrichment ca. 5–15k Tokens In + 1–2k Out.\n",
+        # a price per unit of work
+        "# Videos\n\n- Serverless-Rendering über AWS Lambda ($0.01-0.05/Video)\n",
+        "# Scanner\n\n- OpenAI API: ~€0,25 per Pro scan\n",
     ),
 }
 
@@ -882,6 +889,9 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ("retraining", "# Assistant\n\n- Benchmarks are listed in the appendix.\n"),
         ("retraining", "# Router\n\n- Training data comes from the support inbox.\n"),
         ("eval_set", "# Scoring\n\n- Dataset: patient records from the ward.\n"),
+        ("eval_set", "# Service\n\n- The test suite passes before each deploy.\n"),
+        ("retraining", "# Service\n\n- Failed jobs are rerun by the scheduler.\n"),
+        ("cost", "# Shop\n\n- Customers pay $20/month for the plan.\n"),
         ("override", "# Moderation\n\nIt recommends an action: allow, warn, block or human review.\n"),
     ],
 )

@@ -12,7 +12,9 @@ TEMPLATE_PRD = """\
 ## Problem
 > What is the problem and who is affected?
 
-Veterans ask the chatbot "What is my rating?" and get no answer today.
+Veterans ask the chatbot "What is my rating?" and get no answer today. Prompts we must show up for:
+
+- `Where can I see my disability rating?`
 
 <!--
 ## Desired User Outcomes
@@ -66,7 +68,8 @@ def test_outcomes_come_from_the_success_sections_and_skip_template_guidance() ->
 def test_template_prompts_comments_quotes_and_kpis_are_not_open_questions() -> None:
     facts = parse_prd(TEMPLATE_PRD)
     # Only the authors' own question: not the block-quoted or italic prompts, the question inside an
-    # HTML comment, the quoted utterance, the KPIs asked as questions, the unfilled field or the code.
+    # HTML comment, the quoted utterance, the example prompt in code, the KPIs asked as questions, the unfilled
+    # field or the code block.
     assert facts.open_questions == ["Will Veterans use the ratings feature?"]
 
 
@@ -82,6 +85,8 @@ def test_template_prompts_comments_quotes_and_kpis_are_not_open_questions() -> N
         "### Primaire Doelen",
         "## Bedrijfsresultaten & KPI's",
         "## Primäre Business-Impact-Metriken",
+        "## What does success look like?",
+        "### Wie messen wir den Erfolg?",
     ],
 )
 def test_success_sections_are_found_whatever_they_are_called(heading: str) -> None:
@@ -141,6 +146,24 @@ Goal: Reduce time-to-first-response and deflect routine queries.
     assert texts == [
         "Goal: Reduce time-to-first-response and deflect routine queries.",
         "Net result of this change: ~6× cost reduction per classified ticket.",
+    ]
+
+
+def test_the_goal_a_document_ranks_first_is_an_outcome_whatever_its_verb() -> None:
+    text = """\
+# Visibility in AI search
+
+## What changes
+In GEO, our primary goal is to have our brand cited in the AI's synthesized answer. The goal is to ship soon.
+Unser Hauptziel ist, in jeder Antwort genannt zu werden.
+
+## What does the team ask?
+- Which channel first?
+"""
+    texts = [outcome.text for outcome in parse_prd(text).outcomes]
+    assert texts == [
+        "In GEO, our primary goal is to have our brand cited in the AI's synthesized answer.",
+        "Unser Hauptziel ist, in jeder Antwort genannt zu werden.",
     ]
 
 

@@ -60,7 +60,10 @@ _RETRAINING = re.compile(
     r"\b(?:benchmarks?|evals?|evaluations?|golden.?sets?)\b[^.\n]{0,40}?\b(?:in ci\b|after (?:each |every )?"
     r"(?:\w++ )?(?:deploy|release|change|update)\w*|on (?:every|each) (?:deploy|release|change|commit|pull request|pr|"
     r"build|model update)\w*|"
-    r"bei jede[mr]? (?:deployment|release|änderung)|na elke (?:deploy\w*|release|wijziging))",
+    r"bei jede[mr]? (?:deployment|release|änderung)|na elke (?:deploy\w*|release|wijziging))|"
+    # run again when the model changes ("re-runnable bei neuen Modellen", "rerun on every new model version")
+    r"\bre-?run\w*\b[^.\n]{0,40}?\b(?:new|neue[nm]?|nieuwe|upgraded?|every|each|jede[mn]?|elk\w*)\s++"
+    r"(?:\w++\s++)?(?:models?|modell\w*|versions?|versionen|versies)\b",
     re.I,
 )
 _EVAL_QUESTION = re.compile(r"eval|golden|label|gelabel|annotat", re.I)
@@ -109,7 +112,12 @@ _COST_STATED = re.compile(
     r"\bno per-?(?:query|request) costs?\b|"
     r"\bkostenfrei im betrieb\b|\bgeen (?:per-?query |variabele )?kosten\b|"
     r"\b(?:per|pro|je)\s++[\w-]++\s++(?:ca\.\s*+|~\s*+)?\d[\d.,]*+(?:\s*+[–-]\s*+\d[\d.,]*+)?\s*+k?\s*+tokens?\b|"
-    r"\b\d[\d.,]*+\s*+k?\s*+tokens?\s++(?:per|pro|je)\s++(?:request|query|call|anfrage|aufruf|verzoek|item|document)",
+    r"(?<![\w.,])\d[\d.,]*+\s*+k?\s*+tokens?\s++(?:per|pro|je)\s++(?:request|query|call|anfrage|aufruf|verzoek|item|document)|"
+    # a price per unit of work: "($0.01-0.05/Video)", "€0,25 per Pro scan", "0,02 € pro Bild"
+    r"(?:[$€£]\s*+\d[\d.,]*+(?:\s*+[–-]\s*+[$€£]?\d[\d.,]*+)?|(?<![\w.,])\d[\d.,]*+\s*+(?:[$€£]|usd|eur|ct|cents?))\s*+"
+    # (not a subscription price: "$20/month", "€5 pro Nutzer")
+    r"(?:/\s*+|\b(?:per|pro|je)\s++)(?!(?:an?\s++|the\s++)?(?:month|monat|maand|year|jahr|jaar|week|woche|day|tag|dag|"
+    r"user|nutzer|gebruiker|seat|platz|plek|licen[sc]e|lizenz|mo\b|yr\b))(?:[\w-]++\s++)?[A-Za-zÄÖÜäöü]",
     re.I,
 )
 _COST_HEADING = re.compile(r"cost|kosten|price|preis|prijs|pricing", re.I)

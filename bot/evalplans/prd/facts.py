@@ -338,7 +338,9 @@ def parse_prd(text: str) -> PrdFacts:
 
     _numbers(facts)
     scoped = _sentences(facts.scoped_text)
-    facts.eval_set_notes = list(dict.fromkeys(s for s in scoped if EVAL_SET.search(s)))[:4]
+    # A table row names an eval set too ("| Benchmark Mode | Reusable Test-Suites, re-runnable bei neuen Modellen |").
+    rows = [" | ".join(row) for table in tables(facts.scoped_text) for row in table[1:]]
+    facts.eval_set_notes = list(dict.fromkeys(s for s in scoped + rows if EVAL_SET.search(s)))[:4]
     problem = _sentences(facts.section_text("problem")) or scoped
     facts.distribution_notes = [s for s in problem if len(PERCENT.findall(s)) >= 2 or MONTHLY.search(s)][:3]
     counts = [int(match.group(1)) for match in CLASS_COUNT.finditer(facts.scoped_text)]

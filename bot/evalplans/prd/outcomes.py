@@ -50,6 +50,8 @@ _NOT_SUCCESS_HEADING = re.compile(
     r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
     re.I,
 )
+# "What does success look like?", "Wie messen wir den Erfolg?": a heading that asks what success is heads the answer.
+_SUCCESS_QUESTION = re.compile(r"success|erfolg|succes", re.I)
 _SUCCESS_START = re.compile(
     r"^\W*+(?:\d{1,2}(?:\.\d{1,2})*+\.?\s++)?(?:goals?|ziele?|zielsetzung|doel(?:en|stelling)?|objectives?|"
     r"success (?:metrics|criteria)|erfolgskriterien|succescriteria)\b(?!.*\b(?:non|nicht|niet)\b)",
@@ -89,7 +91,14 @@ _KEY_RESULT = re.compile(
 # "While the ultimate goal is to reduce call volumes, …", "Unser Ziel ist, … zu senken": a clause that names the
 # goal, read up to its first clause break; an outcome when it states a change.
 _GOAL_CLAUSE = re.compile(
-    r"\b(?:goal|aim|objective|ziel|doel(?:stelling)?)\s++(?:is|was|will be|ist|war|besteht darin|is om|was om)\b",
+    r"\b(?:haupt|ober|hoofd)?(?:goal|aim|objective|ziel|doel(?:stelling)?)\s++"
+    r"(?:is|was|will be|ist|war|besteht darin|is om|was om)\b",
+    re.I,
+)
+# "Our primary goal is …", "Hauptziel ist …", "Het hoofddoel is …": the document's own first goal.
+_PRIMARY_GOAL = re.compile(
+    r"\b(?:primary|main|overall|ultimate|north[- ]star|core)\s++(?:goal|aim|objective)\b|\b(?:haupt|ober)ziel\b|"
+    r"\b(?:hoofd|primair|belangrijkste)\s*+doel\b",
     re.I,
 )
 # The labels of a list of measures ("**KPIs:** a, b, c"), as opposed to a goal written as a sentence.
@@ -139,6 +148,8 @@ _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
 # A question inside quotation marks ('ask the chatbot "What is my rating?"') is someone's words, not the authors';
 # a quoted name before the question mark ('Wer ist „Person A"?') is not.
 _QUOTE_MARKS = re.compile(r"[\"“„«](?:[^\"“”„«»\n?]{0,300}+\?)++[*_]*+[\"“”»]")
+# A line that is all code ("`What CRM should I use for my startup?`"): an example input, not the authors' question.
+_CODE_ONLY = re.compile(r"^\s*+`[^`\n]++`\s*+$")
 _TRAILING_NOTE = re.compile(r"(?<![*_])[*_]*+\([^()\n]{0,80}+\)[*_]*+$")
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
 
@@ -275,8 +286,10 @@ def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | Non
         text = plain(heading)
         if _SUCCESS_START.match(text):
             found = depth  # "1. Ziel der Roadmap": a goals section, whatever else its title names
-        elif _NOT_SUCCESS_HEADING.search(text) or text.rstrip(" *_").endswith("?"):
+        elif _NOT_SUCCESS_HEADING.search(text):
             found = None
+        elif text.rstrip(" *_").endswith("?"):
+            found = depth if _SUCCESS_QUESTION.search(text) else None
         elif _SUCCESS_HEADING.search(text):
             found = depth
     return found
@@ -462,7 +475,10 @@ def _goal_clause(sentence: str) -> str | None:
     if stop and not sentence[goal.end() : stop.start()].strip():
         stop = _CLAUSE_BREAK.search(sentence, stop.end())  # "Das Ziel ist, die Rückfragen zu senken"
     clause = sentence[start : stop.start() if stop else len(sentence)].strip(" .")
-    return clause if _CHANGE_VERB.search(clause[goal.end() - start :]) else None
+    if _CHANGE_VERB.search(clause[goal.end() - start :]):
+        return clause
+    # "our primary goal is to have our brand … included": the goal the document ranks first, whatever its verb
+    return sentence.strip() if _PRIMARY_GOAL.search(sentence, 0, goal.end()) else None
 
 
 def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
@@ -678,7 +694,7 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                 questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
             elif (block.nested and block.lines[0] in answers) or _prompt_answered_below(blocks, index):
                 continue
-            elif _QUOTE_MARKS.search(block.text):
+            elif _QUOTE_MARKS.search(block.text) or _CODE_ONLY.match(block.text):
                 continue  # 'Pattern identification: "Wat werkte? Wat niet?"': someone's words
             elif _asks(_SENTENCE_END.split(block.text.strip().splitlines()[0], maxsplit=1)[0]):
                 questions.append(block.plain)  # "Does X support Y? Currently, …": the question and its context

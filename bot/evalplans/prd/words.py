@@ -123,6 +123,8 @@ EVAL_SET = re.compile(
     r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen|test[- ]?\w{2,15})|labell?(?:ed|ing)|"
     r"gelabel\w*|test.?data.?sets?|testdaten\w*|"
     r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|sample.?set|hold-?out|out-of-sample|walk-forward|"
+    # a suite of cases run again on each new model ("Reusable Test-Suites, re-runnable bei neuen Modellen")
+    r"test.?suites?\b[^.\n]{0,60}?\b(?:models?|modell\w*|prompts?)\b|"
     r"ground.?truth|grundwahrheit|"
     r"backtest\w*|"
     # outputs compared with people's on a set of inputs ("accuracy vs human benchmark", "measured by test queries")
