@@ -297,6 +297,17 @@ def test_non_goals_do_not_count_towards_the_type() -> None:
     assert infer_feature_type(text).primary == "rag"
 
 
+def test_what_the_feature_is_called_outweighs_a_word_used_in_passing(plain_deps: Deps) -> None:
+    body = (
+        "It surfaces the Slack messages that matter; urgent items and changing priorities come first, "
+        "and each message gets a priority and a route to the right channel. Messages are summarized.\n"
+    )
+    assert infer_feature_type(body).primary == "classification"
+    assert infer_feature_type(body, name="Daily Digest Tool").primary == "summarization"
+    draft = draft_evals(plain_deps, "", f"# Product Requirements Document: Daily Digest Tool\n\n{body}")
+    assert draft.feature_type == "summarization"
+
+
 def test_two_prds_give_visibly_different_plans(plain_deps: Deps) -> None:
     routing = draft_evals(plain_deps, "Ticket routing", (PRDS / "nl-automatische-ticketroutering.md").read_text())
     summary = draft_evals(plain_deps, "Thread summaries", (PRDS / "ticket-thread-summarizer.md").read_text())
@@ -818,6 +829,7 @@ GAP_CASES = {
         "# Router\n\n- Build comprehensive test dataset (50+ examples)\n",
         "# Matching\n\n- Minimaal 1 demo-vacature + 5 test-cv's beschikbaar.\n",
         "# Toxicity\n\n- actual_toxic: Ground truth label from human review\n",
+        "# Triage\n\n- Confidence is calibrated on clinician‑authored synthetic cases for calibration.\n",
         # a suite of cases run again on new models, in a table row
         "# Studio\n\n| Modus | Beschreibung |\n|---|---|\n"
         "| Benchmark | Reusable Test-Suites, re-runnable bei neuen Modellen |\n",

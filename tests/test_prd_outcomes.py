@@ -167,6 +167,54 @@ Unser Hauptziel ist, in jeder Antwort genannt zu werden.
     ]
 
 
+def test_a_label_over_a_list_a_before_after_table_and_a_goal_line_over_bullets_state_outcomes() -> None:
+    text = """\
+# Plugin plan
+
+## Phase 1
+
+### Frontend team
+
+- Build the viewer
+
+**Erfolgskriterien Phase 1:**
+
+- Document-Loading-Zeit reduziert um 50%
+- Zero Memory Leaks im Document Viewer
+
+Not a label: the list below is work.
+
+- Refactor the loader
+
+### Roles
+
+- **Hauptaufgabe**: Performance
+- **Erfolgsmetriken**: 60 FPS in allen UI-Operationen
+
+## Expected Benefits
+
+| Metric | Current | After Optimization | Improvement |
+|---|---|---|---|
+| Simple message latency | 2500-3500ms | 1800-2500ms | **-30%** |
+
+## Ziele des Projekts – Welche Ziele verfolgt Ihr Projekt?
+Problem: Haushalte sehen ihren Verbrauch nicht.
+Ziel: Sofort umsetzbare Spartipps liefern. Dafür:
+- Tipps bereitstellen
+"""
+    outcomes = {outcome.text: outcome for outcome in parse_prd(text).outcomes}
+    assert list(outcomes) == [
+        "Document-Loading-Zeit reduziert um 50%",
+        "Zero Memory Leaks im Document Viewer",
+        "Erfolgsmetriken: 60 FPS in allen UI-Operationen",
+        "Simple message latency | -30%",
+        "Ziel: Sofort umsetzbare Spartipps liefern. Dafür:",
+        "Tipps bereitstellen",
+    ]
+    latency = outcomes["Simple message latency | -30%"]
+    assert (latency.baseline, latency.target) == ("2500-3500ms", "1800-2500ms")
+
+
 def test_open_question_sections_keep_statements_and_body_questions_stay() -> None:
     text = """\
 # Klassifizierer

@@ -324,7 +324,7 @@ def build_draft(
     name = feature_name(feature, facts)
     # The PRD's prose, not its code blocks: a metric query full of `classification_total` is no classifier.
     prose = f"{feature}\n{facts.content_text or facts.text}"
-    guess = infer_feature_type(prose, facts.declared_type)
+    guess = infer_feature_type(prose, facts.declared_type, name=f"{feature}\n{facts.title or ''}")
     kind = infer_kind(prose, guess)
     metrics, skipped, outcomes = catalog_metrics(catalog, facts, guess, kind)
     eval_set = _eval_set(facts, guess)

@@ -155,6 +155,9 @@ _NON_GOALS = re.compile(r"^#{1,6}\s*(non-?goals?|nicht-?ziele|niet-?doelen|out o
 _HEADING = re.compile(r"^#{1,6}\s", re.M)
 
 
+NAME_WEIGHT = 4  # a cue word in the name counts like one used four times (the cap of a word in the text)
+
+
 @dataclass(frozen=True)
 class FeatureTypeGuess:
     """The inferred type, any secondary types, and why (for the draft to show)."""
@@ -208,9 +211,13 @@ def cue_scores(text: str) -> dict[FeatureType, tuple[int, list[str]]]:
     return scores
 
 
-def infer_feature_type(text: str, declared: str | None = None) -> FeatureTypeGuess:
-    """The feature type: the PRD's declaration if it has one, else the strongest cue words."""
+def infer_feature_type(text: str, declared: str | None = None, *, name: str = "") -> FeatureTypeGuess:
+    """The feature type: the PRD's declaration if it has one, else the strongest cue words, those in the
+    feature's name or the PRD's title (`name`) weighing as much as a word used throughout."""
     scores = cue_scores(text)
+    for kind, (count, _) in cue_scores(name).items():
+        if count:
+            scores[kind] = (scores[kind][0] + NAME_WEIGHT * count, scores[kind][1])
     plain_scores = {kind: score for kind, (score, _) in scores.items()}
     named = declared_types(declared or "")
     if named:

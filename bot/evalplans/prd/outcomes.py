@@ -71,7 +71,8 @@ _LINK_ONLY = re.compile(r"^\s*+\[[^\[\]]{0,200}\]\([^()\s]{0,500}\)\s*+$")
 # "Goal: …", "Primary outcome: …", "Hauptziel: …": a label of at most three words ending in a goal word.
 _GOAL_LINE = re.compile(
     r"^(?:[A-Za-zÄÖÜäöüß-]++\s++){0,2}(?:goals?|objectives?|outcomes?|aims?|(?:haupt)?ziele?|doel(?:stelling)?|"
-    r"success (?:metrics?|criteria|measures?)|erfolgskriterien|succescriteria|"
+    r"success (?:metrics?|criteria|measures?)|erfolgskriterien|succescriteria|erfolgsmetrik(?:en)?|"
+    r"succesmetriek(?:en)?|erfolgskennzahl(?:en)?|"
     # "Outcome metric: chat-to-save rate", "North-star metric: …", "**Success:** output is accurate enough …"
     r"(?:outcome|north[- ]star|primary) (?:metrics?|measures?|kpis?)|success|erfolg|succes)\s*+:\s*+(?=\w)",
     re.I,
@@ -192,7 +193,12 @@ _PLACEHOLDER = re.compile(
     re.I,
 )
 _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
-_TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
+_TARGET_COLUMN = re.compile(
+    r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst|"
+    # the value after the change ("Current | After Optimization | Improvement", "Vorher | Nachher")
+    r"^\W*+(?:after|nach(?:her)?|na|expected|erwartet|verwacht|projected|prognos\w*)\b",
+    re.I,
+)
 _MEASURE_COLUMN = re.compile(
     r"measure|messung|meting|method|methode|how\b|wie\b|hoe\b|review|frequen|cadence|häufigkeit|definition|definitie|"
     r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer|"
@@ -388,6 +394,21 @@ def _labelled_lines(block: Block) -> list[str]:
     return [plain(line) for line in lines if not _LABEL_ONLY.match(plain(line))]
 
 
+def _list_labels(blocks: list[Block]) -> dict[int, str]:
+    """The success label each top-level list item runs under, by its first line: a paragraph that is only a label
+    ("Messbare Erfolgskriterien (KPIs):", bold or not) labels the list right below it."""
+    labels: dict[int, str] = {}
+    label: str | None = None
+    for block in blocks:
+        if block.kind == "paragraph" and _LABEL_ONLY.match(block.plain) and _success_label(block.plain):
+            label = None if _path_excludes(block.heading_path, block.plain) else block.plain.rstrip(" :*")
+        elif block.kind == "list_item" and label:
+            labels[block.lines[0]] = label
+        else:
+            label = None
+    return labels
+
+
 def _item_outcome(block: Block, section: str) -> Outcome:
     return Outcome(block.plain, *_target(block.plain), section=section)
 
@@ -498,7 +519,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     found: list[Outcome] = []
     by_line: dict[int, int] = {}  # a list item's first line -> its outcome's index in found
     headers: dict[tuple[str, ...], Block] = {}
+    listed = _list_labels(blocks)  # "**Erfolgskriterien Phase 1:**" over the list that follows it
     for block in content:
+        label_above = listed.get(block.lines[0])
         path = block.heading_path
         section = plain(path[-1]) if path else ""
         under_heading = _success_depth(path, title) is not None
@@ -518,6 +541,10 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             # "**Success Metric:** CTA Click-Through Rate" over "- Current: ~5.5%" / "- Target: 6.3-6.9%"
             by_line[block.lines[0]] = len(found)
             found.append(_item_outcome(block, section))
+        elif block.kind == "list_item" and block.parent_line < 0 and label_above and not under_heading:
+            if block.nested:
+                by_line[block.lines[0]] = len(found)
+            found.append(_item_outcome(block, label_above))
         elif key_results := _key_results(block):
             found += [Outcome(line, *_target(line), section=section) for line in key_results]
         elif measures := _enumerated(block):
@@ -547,6 +574,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 found.append(_item_outcome(block, section))
             elif path not in itemised or _CHANGE_VERB.search(block.plain) or _PURPOSE.search(block.plain):
                 found.append(_item_outcome(block, section))
+            else:  # "Problem: …" / "Ziel: …" introducing the bullets: the goal line is one
+                found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
         elif block.kind == "table_row" and not any(_NOT_SUCCESS_HEADING.search(plain(h)) for h in path[1:]):
             # A table with a baseline and a target column states outcomes wherever it stands ("Messpunkte nach jeder
             # Stufe": "| Metrik | Baseline | Ziel |").

@@ -123,6 +123,10 @@ EVAL_SET = re.compile(
     r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen|test[- ]?\w{2,15})|labell?(?:ed|ing)|"
     r"gelabel\w*|test.?data.?sets?|testdaten\w*|"
     r"annotat\w*|to label\b|benchmark set|test.?set|dev.?set|sample.?set|hold-?out|out-of-sample|walk-forward|"
+    # cases written for testing ("clinician-authored synthetic cases for calibration", "kuratierte Testfälle")
+    r"\b(?:synthetic|synthetisch\w*|curated|kuratiert\w*|gecureerd\w*|hand-?written|handgeschrieben\w*)\s++"
+    r"(?:[\w‑-]++\s++){0,2}?(?:cases|examples|conversations|dialogues|scenarios|testf[aä]lle|f[aä]lle|beispiele|"
+    r"szenarien|gespräche|gevallen|voorbeelden|scenario's|gesprekken)\b|"
     # a suite of cases run again on each new model ("Reusable Test-Suites, re-runnable bei neuen Modellen")
     r"test.?suites?\b[^.\n]{0,60}?\b(?:models?|modell\w*|prompts?)\b|"
     r"ground.?truth|grundwahrheit|"
