@@ -71,6 +71,13 @@ from tests.conftest import MakeDeps, write
         ("After how many rings does the assistant pick up the phone?", "count"),
         ("What overall quality score does the study give the model?", "target"),
         ("Seit wann läuft die Arbeit an den Release Notes?", "date"),
+        # a deadline, a day asked for, an accuracy named in Dutch or German or glued to its goal word
+        ("Bis wann soll die Rassenerkennung produktiv gehen?", "date"),
+        ("On which date does the clipper go to public launch?", "date"),
+        ("Welk nauwkeurigheidsdoel geldt voor de transcriptie?", "target"),
+        ("Welche Trefferquote soll die Kategorisierung erreichen?", "target"),
+        ("Which default resolution did we settle on, 768 or 1024?", "name"),
+        ("Welche Nutzungsquote soll der Assistent erreichen, und bis wann?", None),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -112,6 +119,9 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("date", "Phase 2: DeepSeek R1 als Beta-Feature (Monat 2)", "Phase 2: DeepSeek R1 als Beta-Feature"),
         ("target", "Claims >$5,000 go to a senior adjuster", "Large claims go to a senior adjuster"),
         ("name", "Empfehlung: `all-minilm:22m`", "Empfehlung: ein kleines Modell"),
+        # a model repository id, a value under a model label
+        ("name", "We run dima806/dog_breed_image_detection locally.", "We run it on the and/or path."),
+        ("name", "Modell: `dima806/dog_breed_image_detection`", "Das Modell erkennt Rassen."),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:
@@ -133,6 +143,21 @@ def test_a_sentence_that_still_lists_the_options_does_not_answer_which_was_chose
     assert missing(question, ["TTS: ElevenLabs streaming API, chosen for its latency."]) is None
     # Without a decision asked for, options are an answer ("Which engines does it support?").
     assert missing("Which TTS providers does it support?", ["Option A: OpenAI TTS"]) is None
+
+
+def test_a_date_asked_for_is_a_day_on_the_calendar_and_not_the_document_s_own_date() -> None:
+    launch = "On which date does the clipper go to public launch?"
+    assert missing(launch, ["Phase 7: Public Launch (Week 19-20)", "Date: November 2025"]) == "date"
+    assert missing(launch, ["Public launch is on 3 March 2026."]) is None
+    # Asked without a date, a week of the plan answers when; asked about the document, its date does.
+    assert missing("When does the public launch happen?", ["Phase 7: Public Launch (Week 19-20)"]) is None
+    assert missing("What date is the PRD from?", ["Date: November 2025"]) is None
+
+
+def test_a_sentence_that_lists_two_numbers_does_not_answer_which_one_was_chosen() -> None:
+    question = "Which default resolution did we settle on for speed mode, 768 or 1024?"
+    assert missing(question, ["Fast mode defaults to resolution=768 or 1024 (configurable)"]) == "name"
+    assert missing(question, ["Speed mode renders at 1024 by default."]) is None
 
 
 def _passage(title: str, text: str) -> Passage:

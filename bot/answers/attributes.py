@@ -70,12 +70,18 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ("date", r"\b(?:what time of day|at what time|um wie viel uhr|wann genau|hoe laat|om hoe laat)\b"),
     # "Seit wann läuft die Arbeit?", "Since when …?": a start date
     ("date", r"\b(?:since when|seit wann|sinds wanneer|vanaf wanneer)\b"),
+    # "Bis wann soll es produktiv gehen?", "by when", "tot wanneer": a deadline
+    ("date", r"\b(?:by when|until when|bis wann|tot wanneer|uiterlijk wanneer)\b"),
+    # "On which date …", "Op welke datum …", "Bis zu welchem Datum …"
+    ("date", r"\b(?:which|what|welche[smr]?|welk|welke)\s(?:\w+\s)?(?:dates?|datum|day|tag|dag)\b"),
     # A threshold asked as "above what rate", "what score must it reach", "ab welchem Wert", "vanaf welke score".
     (
         "target",
         r"\b(?:(?:above|below|over|under|at) what|ab welche[mr]|unter welche[mr]|über welche[mr]|vanaf welke|"
         r"onder welke|boven welke|(?:what|which|welche[rsmn]?|welk|welke) (?:\w+ ){0,3}?(?:rate|score|percentage|share|"
-        r"value|quote|wert|anteil|waarde|drempel)|(?:have|has|needs?) to (?:hit|reach)|aiming for|must reach|"
+        r"value|quote|wert|anteil|waarde|drempel|trefferquote|fehlerquote|fehlerrate|erkennungsrate|genauigkeit|"
+        r"nauwkeurigheid|precisie|foutpercentage|word error rate|wer)|(?:have|has|needs?) to (?:hit|reach)|aiming for|"
+        r"must reach|"
         r"set to|(?:minimum|maximum|min|max) (?:\w+ )?(?:score|rate|confidence|accuracy))\b",
     ),
     (
@@ -94,7 +100,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"\b(?:(?:launch|release|ship|due|go-?live|ga|start|delivery|end) ?dates?|deadline|go-?live|when is it due|"
         r"datum|termin|stichtag|starttermin|livegang|lanceringsdatum|opleverdatum|"
         r"(?:when|wann|wanneer)\b.{0,80}?\b(?:launch|ship|release|go live|ga|available|ready|due|scheduled|live|"
-        r"starten|verfügbar|fertig|beschikbaar|klaar|lanceren|opgeleverd))\b",
+        r"starten|verfügbar|fertig|beschikbaar|klaar|lanceren|opgeleverd|produktiv|productie|in betrieb))\b",
     ),
     (
         "owner",
@@ -114,6 +120,27 @@ _TIME_QUESTION = re.compile(_TIME_ASKED, re.I)
 _NUMBER = r"\d{1,9}(?:[.,]\d{1,6})?"
 # German and Dutch units of an hour and longer: a number before one is a duration, not a count.
 _LONG_UNITS = r"stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|uur|uren|dagen?|weken?|maanden?|jaren?"
+# A date on the calendar, or a time of day ("09:00", "9 am", "18 Uhr").
+_CALENDAR = (
+    r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|mar(?:ch)?|märz|maart|apr(?:il)?|may|mai|mei|june?|juni|juli|july?|"
+    r"aug(?:ust|ustus)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\b\.?\s?\d{0,4}|"
+    r"\bq[1-4]\b|\bh[12]\s?20\d\d\b|\b20\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
+    r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
+    r"\b\d{1,2}[:.]\d{2}\s?(?:uhr|am|pm|h|uur)?\b|\b\d{1,2}\s?(?:am|pm|uhr|uur)\b"
+)
+_CALENDAR_DATE = re.compile(_CALENDAR, re.I)
+# "On which date …?", "Op welke datum …?", "Bis zu welchem Datum …?": a day on the calendar, not "Week 4" of a plan.
+_DATE_ASKED = re.compile(r"\b(?:dates?|datum|calendar|kalender)\b", re.I)
+# The document's own date ("Date: November 2025", "Last Updated: …", "Erstellt: …") dates the document, not the
+# feature; it answers only a question about the document itself.
+_DOCUMENT_DATE = re.compile(
+    r"^\W{0,4}(?:date|datum|created|last updated|updated|erstellt|zuletzt aktualisiert|aktualisiert|stand|"
+    r"aangemaakt|laatst bijgewerkt|bijgewerkt)\W{0,4}:",
+    re.I,
+)
+_ABOUT_DOCUMENT = re.compile(
+    r"\b(?:document|prd|spec|written|updated|created|geschrieben|erstellt|aktualisiert|geschreven|bijgewerkt)\b", re.I
+)
 _HOLDS: dict[Kind, re.Pattern[str]] = {
     "money": re.compile(
         rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct)\b)|"
@@ -153,22 +180,17 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"\b(?:indefinitely|unlimited|unbefristet|unbegrenzt|onbeperkt)\b",
         re.I,
     ),
-    "date": re.compile(
-        r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|mar(?:ch)?|märz|maart|apr(?:il)?|may|mai|mei|june?|juni|juli|july?|"
-        r"aug(?:ust|ustus)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\b\.?\s?\d{0,4}|"
-        r"\bq[1-4]\b|\bh[12]\s?20\d\d\b|\b20\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
-        r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
-        r"\b(?:week|kw|sprint|month|monat|maand)\s?\d{1,2}\b|"
-        # a time of day: "09:00", "9 am", "18 Uhr"
-        r"\b\d{1,2}[:.]\d{2}\s?(?:uhr|am|pm|h|uur)?\b|\b\d{1,2}\s?(?:am|pm|uhr|uur)\b",
-        re.I,
-    ),
+    "date": re.compile(_CALENDAR + r"|\b(?:week|kw|sprint|month|monat|maand)\s?\d{1,2}\b", re.I),
     # A product or model name: CamelCase ("OpenAI", "ElevenLabs"), a model id with a version
     # ("GPT-4", "text-embedding-3-small", "Claude 3"), or a well-known provider.
     "name": re.compile(
         r"\b[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b|\b[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,3}(?:\.\d)?\b|"
         # a model pulled by tag ("all-minilm:22m", "llama3:8b")
         r"\b[a-z][a-z0-9.-]{1,30}:\d{1,4}[a-z]?\b|"
+        # a model repository id ("dima806/dog_breed_image_detection", "openai/whisper-large-v3")
+        r"\b[a-z0-9][a-z0-9.-]{1,38}/[a-z0-9.]{1,40}[_-][\w.-]{1,60}|"
+        # a value under a model or provider label ("**Modell**: `…`", "Engine: …")
+        r"(?i:\b(?:models?|modell|engine|provider|anbieter|vendor|leverancier|aanbieder)\W{0,3}:\s{0,3}\W{0,3}\w)|"
         r"(?i:\b(?:openai|anthropic|claude|gemini|google|azure|aws|amazon|microsoft|whisper|mistral|llama|cohere|"
         r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex)\b)"
     ),
@@ -181,6 +203,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
 
 # German and Dutch glue the money word to the front: "Monatspreis", "Marketingbudget", "Lizenzkosten".
 _MONEY_ENDINGS = ("budget", "preis", "kosten", "prijs", "gebühr")
+# …and the target word: "Genauigkeitsziel", "nauwkeurigheidsdoel", "Qualitätszielwert".
+_TARGET_ENDINGS = ("ziel", "zielwert", "doel", "streefwaarde", "schwellenwert", "drempelwaarde")
 # …and the date word to the end: "Startdatum", "Liefertermin", "lanceringsdatum".
 _DATE_ENDINGS = ("datum", "termin")
 _WORD = re.compile(r"\w+")
@@ -197,7 +221,8 @@ _YES_NO = re.compile(
 
 # Two questions in one ("who owns it and when does it go GA?") may be answered in part: not checked.
 _TWO_PART = re.compile(
-    r"\b(?:and|und|en)\s(?:who|what|when|where|which|how|wer|was|wann|wo|welche[rsmn]?|wie|wie|wat|wanneer|waar|welke|hoe)\b",
+    r"\b(?:and|und|en)\s(?:(?:by|until|bis|tot)\s)?(?:who|what|when|where|which|how|wer|was|wann|wo|welche[rsmn]?|wie|"
+    r"wat|wanneer|waar|welke|hoe)\b",
     re.I,
 )
 
@@ -205,12 +230,13 @@ _TWO_PART = re.compile(
 # A question about a decision ("Which vendor did we pick?", "Haben wir uns für A oder B entschieden?", "Welke
 # leverancier is gekozen?") is answered by the choice, not by a sentence that still lists the options.
 _DECISION = re.compile(
-    r"\b(?:chose|chosen|choose|picked|pick(?! up)|decided|decide|selected|went with|going with|go with|settled on|"
+    r"\b(?:chose|chosen|choose|picked|pick(?! up)|decided|decide|selected|went with|going with|go with|settled? on|"
     r"entschieden|entscheiden|ausgewählt|gewählt|festgelegt|gekozen|kiezen|besloten|geselecteerd)\b",
     re.I,
 )
 # "A or B" in the question: it asks which of two named options.
-_EITHER = re.compile(r"\b\w+\s(?:or|oder|of)\s[A-Z]\w*", re.I)
+# (an option is a name or a number: "768 or 1024", "TensorFlow oder für PyTorch", not "or not")
+_EITHER = re.compile(r"\b(\w+)\s(?:or|oder|of)\s(?:(?:für|voor|for|with|mit|met)\s)?([A-Z0-9]\w*)")
 # A sentence that still lists options or examples ("OpenAI/ElevenLabs", "e.g. Deepgram", "Option A: …") decides nothing.
 _OPTIONS = re.compile(
     r"\b(?:or|oder|vs|versus|e\.\s?g|z\.\s?b|bijv|bijvoorbeeld|zum beispiel|for example|such as|options?|optionen|"
@@ -231,6 +257,8 @@ def asked_kind(question: str) -> Kind | None:
     for kind, pattern in _ASKS:
         if pattern.search(question):
             return kind
+    if any(word.endswith(_TARGET_ENDINGS) for word in words):
+        return "target"
     return "date" if any(word.endswith(_DATE_ENDINGS) for word in words) else None
 
 
@@ -243,12 +271,25 @@ def holds(kind: Kind, sentence: str) -> bool:
     return bool(_HOLDS[kind].search(_PLACEHOLDER.sub(" ", sentence)))
 
 
+def _answers(kind: Kind, question: str, sentence: str) -> bool:
+    """Whether `sentence` holds a value of `kind` that can answer `question`."""
+    if kind == "date":
+        if _DOCUMENT_DATE.match(sentence) and not _ABOUT_DOCUMENT.search(question):
+            return False
+        if _DATE_ASKED.search(question):
+            return bool(_CALENDAR_DATE.search(_PLACEHOLDER.sub(" ", sentence)))
+    if kind == "name" and _DECISION.search(question):
+        either = _EITHER.search(question)
+        named = either is not None and any(
+            re.search(rf"\b{re.escape(option)}\b", sentence, re.I) for option in either.groups()
+        )
+        return (named or holds(kind, sentence)) and not _OPTIONS.search(sentence)
+    return holds(kind, sentence)
+
+
 def missing(question: str, answering: list[str]) -> Kind | None:
     """The kind of value `question` asks for when none of the `answering` sentences (the best few) holds one."""
     kind = asked_kind(question)
-    decided = kind == "name" and bool(_DECISION.search(question))
     if kind is None or not answering:
         return None
-    if any(holds(kind, sentence) and not (decided and _OPTIONS.search(sentence)) for sentence in answering):
-        return None
-    return kind
+    return None if any(_answers(kind, question, sentence) for sentence in answering) else kind
