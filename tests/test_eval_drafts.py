@@ -807,6 +807,7 @@ GAP_CASES = {
         "# Vraagbaak\n\n## Buiten scope\n\n- Meertaligheid: de UI is Nederlands; een meertalige site is geen doel.\n",
     ),
     "unanswerable": (
+        "# Copilot\n\n- Antworten nennen Datenlücken und Modellgrenzen.\n",
         '# RAG\n\nFallback: "Keine passende Antwort gefunden" statt Halluzination.\n',
         '# Assistent\n\n- "Weet ik niet" bij ontbrekende info\n',
     ),
@@ -814,6 +815,9 @@ GAP_CASES = {
         "# RAG\n\n## Approvals\n\n| Checkpoint | Stakeholder |\n|---|---|\n| Go/No-Go-Decision | Product, CTO |\n",
         "# Epic\n\n## Stakeholder Sign-off\n\n- Business Eigenaar (OM): ✅ Approved (04-09-2025)\n",
         "# Assistent\n\n- **Stakeholders Gate 0:** CIO/CTO, DPO, afdelingsmanagers.\n",
+        # a deployment that waits for a sign-off, a role whose duties include the acceptance
+        "# Platform\n\n- Approval Workflow: Modell-Deployment requires Committee Sign-Off\n",
+        "# Roadmap\n\n| Rolle | Aufgaben |\n|---|---|\n| Product Lead | Produktpriorisierung, fachliche Abnahme |\n",
     ),
     "eval_set": (
         "# Toetsing\n\n- 98% regelnauwkeurigheid gevalideerd via testcorpus (10,000 definities)\n",
@@ -854,6 +858,7 @@ GAP_CASES = {
         "# Router\n\n- Iterate on keyword lists based on user feedback\n",
         "# Extraction\n\n- Run evaluation on each commit\n",
         "# Studio\n\n- Test suites are re-runnable with every new model version.\n",
+        "# Platform\n\n- Regression Detection: Alert bei Accuracy-Drop > 5%\n",
     ),
     "override": (
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",
@@ -870,7 +875,10 @@ GAP_CASES = {
         "# Extraction\n\nA PDF URL becomes structured JSON data in <2 minutes.\n",
         "# Klassifikation\n\n- Ziel: 5 Bilder/Sekunde bei 20 Megapixel\n",
     ),
-    "users": ("# Klassifikation\n\nEntwicklung eines Prototyp-Softwaretools für Ingenieure.\n",),
+    "users": (
+        "# Klassifikation\n\nEntwicklung eines Prototyp-Softwaretools für Ingenieure.\n",
+        "# Campaign\n\n## Target Audience\n\n- **Demographics**: Software developers, 25-45 years old\n",
+    ),
     # nothing per use, or the tokens one request takes
     "cost": (
         "# Search\n\nClient-side embeddings are real, free to operate, and private by construction.\n",
@@ -902,6 +910,7 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ("retraining", "# Router\n\n- Training data comes from the support inbox.\n"),
         ("eval_set", "# Scoring\n\n- Dataset: patient records from the ward.\n"),
         ("eval_set", "# Service\n\n- The test suite passes before each deploy.\n"),
+        ("gate_owner", "# Service\n\n- The release notes need a sign-off line.\n"),
         ("retraining", "# Service\n\n- Failed jobs are rerun by the scheduler.\n"),
         ("cost", "# Shop\n\n- Customers pay $20/month for the plan.\n"),
         ("override", "# Moderation\n\nIt recommends an action: allow, warn, block or human review.\n"),

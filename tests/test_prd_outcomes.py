@@ -215,6 +215,38 @@ Ziel: Sofort umsetzbare Spartipps liefern. Dafür:
     assert (latency.baseline, latency.target) == ("2500-3500ms", "1800-2500ms")
 
 
+def test_an_open_questions_table_is_read_by_its_question_column_and_answered_or_resolved_items_are_left_out() -> None:
+    text = """\
+# Register
+
+The goal is steady.
+
+## Open Questions
+
+### Open (updated)
+
+| # | Vraag | Status |
+|---|---|---|
+| 1 | KvK API-toegang | Kritieke afhankelijkheid |
+| 2 | Places-budget volledige dataset | Beantwoord indicatief in §5 |
+
+### Resolved 2026-07-30
+
+- **OQ-1 — Risk Score derivation.** ✅ Resolved: discrete rule-hit scoring.
+
+### Product
+
+No open MVP-blocking product questions remain.
+
+## Vision
+
+Success means the system holds every suspect claim before payment. The team is small.
+"""
+    facts = parse_prd(text)
+    assert facts.open_questions == ["KvK API-toegang"]
+    assert [o.text for o in facts.outcomes] == ["Success means the system holds every suspect claim before payment."]
+
+
 def test_open_question_sections_keep_statements_and_body_questions_stay() -> None:
     text = """\
 # Klassifizierer

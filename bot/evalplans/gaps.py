@@ -36,7 +36,9 @@ ADVERSARIAL_WORDS = re.compile(
 _UNANSWERABLE = re.compile(
     r"no article|cannot answer|can't answer|not answer|unanswer\w*|don't know|never answer|contact support|"
     r"say that no|\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b|"
-    r"wei(?:ß|ss) ich nicht|weet ik niet|habe ich nicht|heb ik niet|kann ich nicht beantworten",
+    r"wei(?:ß|ss) ich nicht|weet ik niet|habe ich nicht|heb ik niet|kann ich nicht beantworten|"
+    # answers that name what the data doesn't hold ("Antworten nennen Datenlücken und Modellgrenzen")
+    r"datenlücke\w*|wissenslücke\w*|data gaps?|knowledge gaps?|datalacune\w*|kennislacune\w*",
     re.I,
 )
 _MONITORING = re.compile(
@@ -52,6 +54,9 @@ _RETRAINING = re.compile(
     r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
     r"re-?test\w*|\bre-?validat\w*|\bre-?embed\w*|\bre-?index\w*|refresh (?:cycle|schedule)|neu (?:validier|bewert)\w*|"
     r"opnieuw (?:valideer|valideren|evalueer|evalueren|indexe\w*)|"
+    # a drop in quality that raises an alert or a regression check ("Alert bei Accuracy-Drop > 5%")
+    r"\bregression (?:detection|tests? on (?:the )?(?:eval|golden))|\baccuracy[- ]drop|qualitätsabfall|"
+    r"genauigkeitsabfall|kwaliteitsdaling|"
     # re-tuned on what users report ("Iterate on keyword lists based on user feedback")
     r"\biterat\w* on [^.\n]{0,40}?\bbased on (?:user |customer )?(?:feedback|corrections|test results)|"
     # a training cycle that ends in adopting or rolling back ("train, set the flag, diff, adopt or roll back")

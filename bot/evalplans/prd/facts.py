@@ -47,6 +47,17 @@ _PLAIN_META = re.compile(r"^\s*+(?:[-*•]\s++)?([A-Za-zÄÖÜäöüß][\w \-]{1
 _CASE_NUMBER = re.compile(r"\(\d++\)")  # "(1) triage, (2) drafting and (3) search"
 _PRD_LABEL = re.compile(r"(?<!\s)\s*+[—–:-]\s*+PRD\s*+$|^PRD\s*+[—–:-]\s*+", re.I)  # "Title — PRD", "PRD: Title"
 _GATE_LABEL = re.compile(r"^[^:]{0,40}gate[^:]{0,20}:\s*", re.I)
+# "Modell-Deployment requires Committee Sign-Off", "Go-live erst nach Freigabe durch den Datenschutz": a launch that
+# waits for someone's approval.
+_LAUNCH_SIGN_OFF = re.compile(
+    r"\b(?:deploy\w*|releases?(?! notes)|launch\w*|go-?live|livegang|rollouts?|production|produktiv\w*|productie)\b"
+    r"[^.\n]{0,60}?"
+    r"\b(?:requires?|needs?|after|erfordert|braucht|nach|vereist|na)\b[^.\n]{0,40}?"
+    r"\b(?:sign-?off|approval|freigabe|abnahme|goedkeuring|akkoord)\b",
+    re.I,
+)
+# A role whose duties include the acceptance ("Product Lead | Produktpriorisierung, fachliche Abnahme").
+_ACCEPTS = re.compile(r"\b(?:fachliche |final )?(?:abnahme|sign-?off|acceptance|go.?/?.?no.?go|eindacceptatie)\b", re.I)
 _OPEN_CHECKBOX = re.compile(r"^\s*+\[ \]")
 _PERSONA_END = re.compile(r"[:;(]| - | — ")
 
@@ -181,6 +192,10 @@ def _sections(lines: list[str], blocks: list[Block]) -> list[Section]:
 def _launch_deciders(all_tables: list[list[list[str]]], sections: list[Section]) -> str | None:
     """Who decides the launch: the go/no-go row of an approvals table, or the people a sign-off section lists."""
     for table in all_tables:
+        for row in table[1:]:
+            duty = next((value for value in row[1:] if _ACCEPTS.search(value)), None)
+            if row and row[0] and duty:
+                return f"{row[0]}: {duty}"
         decider = column(table[0], DECIDER_COLUMN, -1)
         for row in table[1:] if decider >= 0 else []:
             if row and LAUNCH_DECISION.search(row[0]) and cell(row, decider):
@@ -316,6 +331,14 @@ def parse_prd(text: str) -> PrdFacts:
         None,
     )
     # "Gate owner: X; sign-off: Y" → "X; sign-off: Y" (the label is the field's name).
+    owner_line = owner_line or next(
+        (
+            plain(line)
+            for line in text.splitlines()
+            if _LAUNCH_SIGN_OFF.search(line) and not line.strip().startswith("|")
+        ),
+        None,
+    )
     facts.gate_owner = _GATE_LABEL.sub("", owner_line) if owner_line else _launch_deciders(all_tables, facts.sections)
     facts.risks = [_risk(item) for item in bullets(facts.section_text("risks"))]
     questions = prd_questions(blocks)

@@ -102,6 +102,12 @@ _PRIMARY_GOAL = re.compile(
     r"\b(?:hoofd|primair|belangrijkste)\s*+doel\b",
     re.I,
 )
+# "Success means the system …", "Erfolg bedeutet …", "Succes betekent …": a sentence that defines success.
+_SUCCESS_MEANS = re.compile(
+    r"^(?:for (?:us|this \w+), )?(?:success|erfolg|succes)\s++(?:means|is defined as|looks like|bedeutet|heißt|"
+    r"ist erreicht|betekent|is bereikt)\b(?!\s*+:)",  # not a label over a list ("Success looks like:")
+    re.I,
+)
 # The labels of a list of measures ("**KPIs:** a, b, c"), as opposed to a goal written as a sentence.
 _MEASURES_LABEL = re.compile(
     r"\bkpis?\b|kpi's|metric|measure|kennzahl|metrik|metriek|indicator|indikator|success criteria|"
@@ -141,6 +147,12 @@ _DECISION_LINE = re.compile(
     _CHECK_MARK + r"|^\W*+(?:decision|decided|resolution|answer|entscheidung|beschluss|antwort|besluit|beslissing|"
     r"antwoord)\b\W*+:",
     re.I,
+)
+_QUESTION_COLUMN = re.compile(r"^\W*+(?:questions?|fragen?|vragen?|vraagstuk|topic|thema|onderwerp|item)\W*+$", re.I)
+_ROW_NUMBER = re.compile(r"^\W*+(?:(?:no|nr)\.?\s*+)?[A-Z]{0,3}-?\d{1,3}\W*+$", re.I)
+# An open-questions section that says there are none: "No open MVP-blocking questions remain", "Keine offenen Fragen".
+_NONE_OPEN = re.compile(
+    r"^\W*+(?:none|n/a|no (?:open|remaining|outstanding|further)\b|there are no\b|keine\b|geen\b)[^?]*+$", re.I
 )
 _DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|antwort|besluit|antwoord", re.I)
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
@@ -592,7 +604,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         elif block.kind in ("paragraph", "list_item"):
             found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
             for sentence in _SENTENCE_END.split(block.plain):
-                if _CHANGE_VERB.search(sentence) and _CHANGE_NUMBER.search(sentence):
+                changes = _CHANGE_VERB.search(sentence) and _CHANGE_NUMBER.search(sentence)
+                if changes or _SUCCESS_MEANS.match(sentence.strip()):
                     found.append(Outcome(sentence.strip(), *_target(sentence), section=section))
                 elif clause := _goal_clause(sentence):
                     found.append(Outcome(clause, section=section))
@@ -675,8 +688,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
     header: Block | None = None
     for index, block in enumerate(blocks):
         in_questions = _open_questions_depth(block.heading_path)
-        if in_questions is not None and _RESOLVED.search(plain(block.heading_path[in_questions])):
-            continue  # "Open Questions (Resolved)": answered already
+        if in_questions is not None and any(_RESOLVED.search(plain(h)) for h in block.heading_path[in_questions:]):
+            continue  # "Open Questions (Resolved)", "### Resolved 2026-07-30" under them: answered already
         if block.kind == "table_row" and block.header:
             header = block
             continue
@@ -685,8 +698,13 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                 questions.append(_QUESTION_NUMBER.sub("", block.plain))  # "### Q1: Should PM learn …?"
             continue
         if block.kind == "table_row" and in_questions is not None and not block.header:
-            first = block.cells[0] if block.cells else ""
             names = header.cells if header is not None and header.heading_path == block.heading_path else ()
+            # The question is in its column ("| # | Vraag | Status |"), else in the first cell that isn't a number.
+            asked = next((i for i, name in enumerate(names) if _QUESTION_COLUMN.search(name)), None)
+            cells = [c for c in block.cells if c and not _ROW_NUMBER.match(c)]
+            first = block.cells[asked] if asked is not None and asked < len(block.cells) else next(iter(cells), "")
+            if any(_RESOLVED.search(value) for value in block.cells[1:] if value != first):
+                continue  # "| 7 | Places-budget | Beantwoord indicatief in §5 |"
             decided = any(
                 _DECIDED_COLUMN.search(name) and index < len(block.cells) and table_value(block.cells[index])
                 for index, name in enumerate(names)
@@ -698,6 +716,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
         if in_questions is not None:
+            if _NONE_OPEN.match(block.plain):
+                continue  # "No open MVP-blocking product questions remain."
             if any(_DECISION_LINE.match(plain(line)) for line in block.text.splitlines()[1:]):
                 continue  # its decision is written under it: answered already
             # Under a question that has a heading of its own, the text is its context and options.

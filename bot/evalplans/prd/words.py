@@ -16,7 +16,7 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("nfr", r"non-?functional|nicht-?funktional|niet-?functione"),
         ("success", r"success|erfolg|succes|metrics|kennzahlen|metriken|metrieken|\bkpis?\b"),
         ("goals", r"goals|ziele\b|doelen|objectives"),
-        ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender"),
+        ("users", r"users|nutzer|benutzer|gebruikers|personas|anwender|audience|zielgruppe|doelgroep"),
         ("rollout", r"roll-?out|uitrol|einführung|launch plan|phases"),
         ("risks", r"risks|risiken|risico"),
         ("open_questions", r"open questions|offene fragen|open vragen|questions|fragen|vragen"),
