@@ -78,6 +78,8 @@ from tests.conftest import MakeDeps, write
         ("Welche Trefferquote soll die Kategorisierung erreichen?", "target"),
         ("Which default resolution did we settle on, 768 or 1024?", "name"),
         ("Welche Nutzungsquote soll der Assistent erreichen, und bis wann?", None),
+        ("Welche Annahmequote sollen die Angebote erreichen?", "target"),
+        ("When does the new onboarding roll out to all users?", "date"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -158,6 +160,16 @@ def test_a_sentence_that_lists_two_numbers_does_not_answer_which_one_was_chosen(
     question = "Which default resolution did we settle on for speed mode, 768 or 1024?"
     assert missing(question, ["Fast mode defaults to resolution=768 or 1024 (configurable)"]) == "name"
     assert missing(question, ["Speed mode renders at 1024 by default."]) is None
+
+
+def test_a_target_for_one_measure_is_not_answered_by_a_figure_for_another() -> None:
+    accuracy = "What accuracy target does the criteria engine have for its checks?"
+    assert missing(accuracy, ["Bei Unsicherheit (confidence < 0.7): Manuelle Prüfoption"]) == "target"
+    assert missing(accuracy, ["Field accuracy above 95% on the test set"]) is None
+    assert missing("Welke nauwkeurigheid haalt de OCR?", ["OCR Extractie: 100% automatisch"]) == "target"
+    assert missing("Welke nauwkeurigheid haalt de OCR?", ["Nauwkeurigheid: 98% op velden"]) is None
+    # A target counted in money is answered by an amount.
+    assert missing("What revenue target did we set?", ["Generate $10,000 in monthly revenue."]) is None
 
 
 def _passage(title: str, text: str) -> Passage:

@@ -100,7 +100,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"\b(?:(?:launch|release|ship|due|go-?live|ga|start|delivery|end) ?dates?|deadline|go-?live|when is it due|"
         r"datum|termin|stichtag|starttermin|livegang|lanceringsdatum|opleverdatum|"
         r"(?:when|wann|wanneer)\b.{0,80}?\b(?:launch|ship|release|go live|ga|available|ready|due|scheduled|live|"
-        r"starten|verfügbar|fertig|beschikbaar|klaar|lanceren|opgeleverd|produktiv|productie|in betrieb))\b",
+        r"starten|verfügbar|fertig|beschikbaar|klaar|lanceren|opgeleverd|produktiv|productie|in betrieb|"
+        r"roll(?:s|ed)? out|ausgerollt|uitgerold))\b",
     ),
     (
         "owner",
@@ -205,6 +206,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
 _MONEY_ENDINGS = ("budget", "preis", "kosten", "prijs", "gebühr")
 # …and the target word: "Genauigkeitsziel", "nauwkeurigheidsdoel", "Qualitätszielwert".
 _TARGET_ENDINGS = ("ziel", "zielwert", "doel", "streefwaarde", "schwellenwert", "drempelwaarde")
+# …and a German rate: "Annahmequote", "Trefferquote" (not the English "quote" alone).
+_RATE_ENDINGS = ("quote", "quoten")
 # …and the date word to the end: "Startdatum", "Liefertermin", "lanceringsdatum".
 _DATE_ENDINGS = ("datum", "termin")
 _WORD = re.compile(r"\w+")
@@ -257,7 +260,7 @@ def asked_kind(question: str) -> Kind | None:
     for kind, pattern in _ASKS:
         if pattern.search(question):
             return kind
-    if any(word.endswith(_TARGET_ENDINGS) for word in words):
+    if any(word.endswith(_TARGET_ENDINGS) or (word.endswith(_RATE_ENDINGS) and len(word) > 6) for word in words):
         return "target"
     return "date" if any(word.endswith(_DATE_ENDINGS) for word in words) else None
 
@@ -271,8 +274,40 @@ def holds(kind: Kind, sentence: str) -> bool:
     return bool(_HOLDS[kind].search(_PLACEHOLDER.sub(" ", sentence)))
 
 
+# Measures a target question may name; a figure for another measure doesn't answer it ("What accuracy target …?" is not
+# answered by "confidence < 0.7", nor "Welke nauwkeurigheid …?" by "OCR Extractie: 100% automatisch").
+_MEASURES = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        r"\baccura\w*|genauigkeit\w*|nauwkeurig\w*|korrekt\w*|correct\w*|juist\w*|precision|präzision|"
+        r"precisie|\bf1\b|\bmape\b|error|fehler|fout\w*",
+        r"\brecall\b|sensitivit\w*|detection rate|erkennungsrate|detectie\w*",
+        r"\bwer\b|word error|wortfehler\w*",
+        r"\buptime\b|verfügbarkeit|beschikbaarheid|availability",
+        r"\bnps\b|\bcsat\b|satisf\w*|zufriedenheit|tevredenheid",
+    )
+)
+
+
+# A target counted in money: revenue, recurring revenue, savings.
+_MONEY_MEASURE = re.compile(
+    r"\b(?:revenue|mrr|arr|turnover|sales|savings?|umsatz\w*|einsparung\w*|erlös\w*|omzet|besparing\w*|opbrengst\w*)\b",
+    re.I,
+)
+
+
+def _measure_named(question: str, sentence: str) -> bool:
+    """Whether `sentence` names the measure `question` asks a target for (true when it names none of _MEASURES)."""
+    asked = [pattern for pattern in _MEASURES if pattern.search(question)]
+    return not asked or any(pattern.search(sentence) for pattern in asked)
+
+
 def _answers(kind: Kind, question: str, sentence: str) -> bool:
     """Whether `sentence` holds a value of `kind` that can answer `question`."""
+    if kind == "target" and not _measure_named(question, sentence):
+        return False
+    if kind == "target" and _MONEY_MEASURE.search(question) and holds("money", sentence):
+        return True  # "What revenue target …?" is answered by "$10,000 in monthly revenue"
     if kind == "date":
         if _DOCUMENT_DATE.match(sentence) and not _ABOUT_DOCUMENT.search(question):
             return False
