@@ -296,6 +296,16 @@ _MONEY_MEASURE = re.compile(
 )
 
 
+# A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
+_BUDGET = re.compile(r"budget|spend(?:ing)? (?:cap|limit)|ausgabenlimit|kostenobergrenze|uitgavenplafond", re.I)
+_AMOUNT = re.compile(
+    rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct|k|m)\b)|"
+    rf"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
+    r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b",
+    re.I,
+)
+
+
 def _measure_named(question: str, sentence: str) -> bool:
     """Whether `sentence` names the measure `question` asks a target for (true when it names none of _MEASURES)."""
     asked = [pattern for pattern in _MEASURES if pattern.search(question)]
@@ -306,6 +316,8 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
     """Whether `sentence` holds a value of `kind` that can answer `question`."""
     if kind == "target" and not _measure_named(question, sentence):
         return False
+    if kind == "money" and _BUDGET.search(question):
+        return bool(_AMOUNT.search(_PLACEHOLDER.sub(" ", sentence)))  # a budget is an amount, not "free of charge"
     if kind == "target" and _MONEY_MEASURE.search(question) and holds("money", sentence):
         return True  # "What revenue target …?" is answered by "$10,000 in monthly revenue"
     if kind == "date":
