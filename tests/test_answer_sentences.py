@@ -170,7 +170,7 @@ def test_a_target_for_one_measure_is_not_answered_by_a_figure_for_another() -> N
     assert missing("Welke nauwkeurigheid haalt de OCR?", ["Nauwkeurigheid: 98% op velden"]) is None
     # A budget is an amount: a free plan doesn't state one.
     budget = "What is the launch marketing budget of the chatbot?"
-    assert missing(budget, ["Start with our free plan (50 chats a month)."]) == "money"
+    assert missing(budget, ["Start with our plan, free of charge (50 chats a month)."]) == "money"
     assert missing(budget, ["Launch budget: €5,000 for ads."]) is None
     # A target counted in money is answered by an amount.
     assert missing("What revenue target did we set?", ["Generate $10,000 in monthly revenue."]) is None
