@@ -142,14 +142,16 @@ _DOCUMENT_DATE = re.compile(
 _ABOUT_DOCUMENT = re.compile(
     r"\b(?:document|prd|spec|written|updated|created|geschrieben|erstellt|aktualisiert|geschreven|bijgewerkt)\b", re.I
 )
+# An amount of money: "$3,000", "29 €", "one cent".
+_AMOUNT = (
+    rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct)\b)|"
+    r"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
+    r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b"
+)
 _HOLDS: dict[Kind, re.Pattern[str]] = {
+    # an amount, a price of nothing, a price in credits
     "money": re.compile(
-        rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct)\b)|"
-        r"\b(?:free of charge|kostenlos|gratis|kosteloos)\b|"
-        rf"{_NUMBER}\s?credits?\b|"
-        r"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
-        r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b",
-        re.I,
+        _AMOUNT + r"|\b(?:free of charge|kostenlos|gratis|kosteloos)\b|" + rf"{_NUMBER}\s?credits?\b", re.I
     ),
     "count": re.compile(
         r"\btop[- ]\d{1,3}\b|"
@@ -298,12 +300,7 @@ _MONEY_MEASURE = re.compile(
 
 # A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
 _BUDGET = re.compile(r"budget|spend(?:ing)? (?:cap|limit)|ausgabenlimit|kostenobergrenze|uitgavenplafond", re.I)
-_AMOUNT = re.compile(
-    rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:[$€£¥]|(?:usd|eur|gbp|dollars?|euros?|cents?|ct|k|m)\b)|"
-    rf"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
-    r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b",
-    re.I,
-)
+_AN_AMOUNT = re.compile(_AMOUNT, re.I)
 
 
 def _measure_named(question: str, sentence: str) -> bool:
@@ -317,7 +314,7 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
     if kind == "target" and not _measure_named(question, sentence):
         return False
     if kind == "money" and _BUDGET.search(question):
-        return bool(_AMOUNT.search(_PLACEHOLDER.sub(" ", sentence)))  # a budget is an amount, not "free of charge"
+        return bool(_AN_AMOUNT.search(_PLACEHOLDER.sub(" ", sentence)))  # a budget is an amount, not "free of charge"
     if kind == "target" and _MONEY_MEASURE.search(question) and holds("money", sentence):
         return True  # "What revenue target …?" is answered by "$10,000 in monthly revenue"
     if kind == "date":
