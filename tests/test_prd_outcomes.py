@@ -215,6 +215,20 @@ Ziel: Sofort umsetzbare Spartipps liefern. Dafür:
     assert (latency.baseline, latency.target) == ("2500-3500ms", "1800-2500ms")
 
 
+def test_a_stage_column_next_to_a_target_column_is_the_starting_point() -> None:
+    text = """\
+# Schichtplan refactor
+
+## Stufe 2
+
+| Metrik | Nach Stufe 1 | Ziel |
+|--------|-------------|------|
+| Total Page-Load | ~8s | **< 6s** |
+"""
+    (outcome,) = parse_prd(text).outcomes
+    assert (outcome.text, outcome.baseline, outcome.target) == ("Total Page-Load", "~8s", "< 6s")
+
+
 def test_an_open_questions_table_is_read_by_its_question_column_and_answered_or_resolved_items_are_left_out() -> None:
     text = """\
 # Register

@@ -259,7 +259,7 @@ def test_eval_drafts_drafts_every_marked_doc_and_reports_each_half(tmp_path: Pat
 
 # The figures of README's "Eval-plan drafts" table as floors: a change to the drafter may raise them, not lower them.
 FLOORS = {
-    "tune": {"outcomes_carried": 1115, "targets_kept": 670, "metrics_matched": 202, "open_questions_kept": 129},
+    "tune": {"outcomes_carried": 1122, "targets_kept": 677, "metrics_matched": 202, "open_questions_kept": 129},
     "check": {"outcomes_carried": 77, "targets_kept": 55, "metrics_matched": 12, "open_questions_kept": 8},
 }
 CEILINGS = {

@@ -205,12 +205,10 @@ _PLACEHOLDER = re.compile(
     re.I,
 )
 _ZERO = re.compile(r"(?:zero|null|nul)\b", re.I)  # "Zero data loss": a target of 0
-_TARGET_COLUMN = re.compile(
-    r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst|"
-    # the value after the change ("Current | After Optimization | Improvement", "Vorher | Nachher")
-    r"^\W*+(?:after|nach(?:her)?|na|expected|erwartet|verwacht|projected|prognos\w*)\b",
-    re.I,
-)
+_TARGET_COLUMN = re.compile(r"target|ziel|doel|goal|streef|threshold|schwelle|drempel|soll\b|desired|gewenst", re.I)
+# The value after a change ("Current | After Optimization | Improvement", "Vorher | Nachher"): the target, unless the
+# table has a target column too, when it is the starting point ("Nach Stufe 1 | Ziel").
+_AFTER_COLUMN = re.compile(r"^\W*+(?:after|nach(?:her)?|na|expected|erwartet|verwacht|projected|prognos\w*)\b", re.I)
 _MEASURE_COLUMN = re.compile(
     r"measure|messung|meting|method|methode|how\b|wie\b|hoe\b|review|frequen|cadence|häufigkeit|definition|definitie|"
     r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer|"
@@ -348,6 +346,11 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     # The first column names the outcome, whatever its header says ("Goal | Success Metric").
     target = next((i for i, name in enumerate(names) if i and _TARGET_COLUMN.search(name)), None)
     baseline = next((i for i, name in enumerate(names) if i and _BASELINE_COLUMN.search(name)), None)
+    after = next((i for i, name in enumerate(names) if i and _AFTER_COLUMN.search(name)), None)
+    if target is None:
+        target = after
+    elif baseline is None:
+        baseline = after
 
     def cell(index: int | None) -> str | None:
         return table_value(cells[index]) if index is not None and index < len(cells) else None
@@ -361,7 +364,10 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     how = [
         cells[i]
         for i, name in enumerate(names)
-        if i and i < len(cells) and i != target and (_MEASURE_COLUMN.search(name) or _TARGET_COLUMN.search(name))
+        if i
+        and i < len(cells)
+        and i not in (target, baseline)
+        and (_MEASURE_COLUMN.search(name) or _TARGET_COLUMN.search(name))
     ]
     text = " | ".join([cells[0], *(value for value in how if table_value(value))])
     return Outcome(text, cell(baseline), cell(target), section)
@@ -370,7 +376,9 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
 def _measured_table(header: Block | None) -> bool:
     """Whether a table's header names both a baseline and a target column (after the first, which names the row)."""
     names = header.cells[1:] if header is not None else ()
-    return any(_BASELINE_COLUMN.search(name) for name in names) and any(_TARGET_COLUMN.search(name) for name in names)
+    before = [name for name in names if _BASELINE_COLUMN.search(name) or _AFTER_COLUMN.search(name)]
+    goals = [name for name in names if _TARGET_COLUMN.search(name) or _AFTER_COLUMN.search(name)]
+    return bool(before) and bool(goals) and len({*before, *goals}) > 1
 
 
 def _success_label(label: str) -> bool:
