@@ -322,24 +322,14 @@ def parse_prd(text: str) -> PrdFacts:
     facts.success_rows = [
         row for row in success_rows(all_tables) if not any(row.name == phase.name for phase in facts.rollout)
     ]
-    owner_line = next(
-        (
-            plain(line)
-            for line in text.splitlines()
-            if GATE.search(line) and GATE_OWNER.search(line) and not line.strip().startswith("|")
-        ),
-        None,
+    prose = [line for line in text.splitlines() if not line.strip().startswith("|")]
+    owner_line = next((line for line in prose if GATE.search(line) and GATE_OWNER.search(line)), None) or next(
+        (line for line in prose if _LAUNCH_SIGN_OFF.search(line)), None
     )
     # "Gate owner: X; sign-off: Y" → "X; sign-off: Y" (the label is the field's name).
-    owner_line = owner_line or next(
-        (
-            plain(line)
-            for line in text.splitlines()
-            if _LAUNCH_SIGN_OFF.search(line) and not line.strip().startswith("|")
-        ),
-        None,
+    facts.gate_owner = (
+        _GATE_LABEL.sub("", plain(owner_line)) if owner_line else _launch_deciders(all_tables, facts.sections)
     )
-    facts.gate_owner = _GATE_LABEL.sub("", owner_line) if owner_line else _launch_deciders(all_tables, facts.sections)
     facts.risks = [_risk(item) for item in bullets(facts.section_text("risks"))]
     questions = prd_questions(blocks)
     facts.open_questions = questions

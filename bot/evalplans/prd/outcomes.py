@@ -50,8 +50,6 @@ _NOT_SUCCESS_HEADING = re.compile(
     r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
     re.I,
 )
-# "What does success look like?", "Wie messen wir den Erfolg?": a heading that asks what success is heads the answer.
-_SUCCESS_QUESTION = re.compile(r"success|erfolg|succes", re.I)
 _SUCCESS_START = re.compile(
     r"^\W*+(?:\d{1,2}(?:\.\d{1,2})*+\.?\s++)?(?:goals?|ziele?|zielsetzung|doel(?:en|stelling)?|objectives?|"
     r"success (?:metrics|criteria)|erfolgskriterien|succescriteria)\b(?!.*\b(?:non|nicht|niet)\b)",
@@ -59,6 +57,8 @@ _SUCCESS_START = re.compile(
 )
 # A persona's goals are what the user wants; a "Success Criteria" list under a persona still states success.
 _PERSONA = re.compile(r"persona", re.I)
+# A word for success: it keeps a persona's "Success Criteria", and a heading that asks what success is ("What does
+# success look like?", "Wie messen wir den Erfolg?") heads the answer.
 _STATED_SUCCESS = re.compile(r"success|erfolg|succes", re.I)
 # "**Minimum Success:** 15% of new customers": a line that opens with a bold label.
 _BOLD_LABEL_LINE = re.compile(r"^\s*+\*\*[^*\n]{1,60}?:?\*\*\s*+:?")
@@ -305,7 +305,7 @@ def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | Non
         elif _NOT_SUCCESS_HEADING.search(text):
             found = None
         elif text.rstrip(" *_").endswith("?"):
-            found = depth if _SUCCESS_QUESTION.search(text) else None
+            found = depth if _STATED_SUCCESS.search(text) else None
         elif _SUCCESS_HEADING.search(text):
             found = depth
     return found
