@@ -859,6 +859,8 @@ GAP_CASES = {
         "# Extraction\n\n- Run evaluation on each commit\n",
         "# Studio\n\n- Test suites are re-runnable with every new model version.\n",
         "# Platform\n\n- Regression Detection: Alert bei Accuracy-Drop > 5%\n",
+        "# Invoices\n\n- User corrections are sent back to the OCR vendor for model training\n",
+        "# Belege\n\nDas System lernt nach drei gleichen Korrekturen dazu.\n",
     ),
     "override": (
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",

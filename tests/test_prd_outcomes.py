@@ -1134,3 +1134,46 @@ Aufbau einer wiederverwendbaren Datenplattform.
     outcomes = {outcome.text: outcome for outcome in parse_prd(text).outcomes}
     assert "Aufbau einer wiederverwendbaren Datenplattform." in outcomes
     assert outcomes[">95 Prozent valide Datensätze im Zielmodell."].target == ">95"
+
+
+def test_a_criterion_column_stays_with_its_goal_and_a_ticked_success_line_is_an_outcome() -> None:
+    table = """\
+# Lead platform
+
+## Ziele
+
+| Ziel | Messkriterium | Zielwert |
+|------|--------------|----------|
+| Schnellere Kampagnen | Zeit bis zum ersten Lead | < 20 Minuten |
+| Automatisierung | Automatisch bearbeitete Anfragen | > 90 % |
+"""
+    assert [(o.text, o.target) for o in parse_prd(table).outcomes] == [
+        ("Schnellere Kampagnen | Zeit bis zum ersten Lead", "< 20 Minuten"),
+        ("Automatisierung | Automatisch bearbeitete Anfragen", "> 90 %"),
+    ]
+    card = (
+        "# Incident module\n\n## Plan\n\nBuild the summaries.\n\n---\n\n"
+        "**Status:** Ready  \n**Timeline:** 10 weeks  \n"
+        "**Success Criteria:** ✅ Working module ready for the pilot demo \n"
+    )
+    outcome = "Success Criteria: ✅ Working module ready for the pilot demo"
+    assert [o.text for o in parse_prd(card).outcomes] == [outcome]
+
+
+def test_the_questions_a_score_on_a_scale_answers_are_a_rubric_not_open_questions() -> None:
+    text = """\
+# Experiment backlog
+
+### Scoring
+
+**Reach (1-5):** How many users will see this change?
+
+**Effort (1–10):** How hard is this to build? (Higher = harder)
+
+- **Value (0-10):** Would users pay for it?
+
+### Ideas
+
+Should we test the pricing page first?
+"""
+    assert parse_prd(text).open_questions == ["Should we test the pricing page first?"]

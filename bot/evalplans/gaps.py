@@ -68,7 +68,11 @@ _RETRAINING = re.compile(
     r"bei jede[mr]? (?:deployment|release|änderung)|na elke (?:deploy\w*|release|wijziging))|"
     # run again when the model changes ("re-runnable bei neuen Modellen", "rerun on every new model version")
     r"\bre-?run\w*\b[^.\n]{0,40}?\b(?:new|neue[nm]?|nieuwe|upgraded?|every|each|jede[mn]?|elk\w*)\s++"
-    r"(?:\w++\s++)?(?:models?|modell\w*|versions?|versionen|versies)\b",
+    r"(?:\w++\s++)?(?:models?|modell\w*|versions?|versionen|versies)\b|"
+    # users' corrections fed back into training ("Corrections sent back to Rossum for model training", "System
+    # learns after 3 consistent corrections")
+    r"\b(?:corrections?|korrektur\w*|correcties?)\b[^.\n]{0,60}?\b(?:training|trainier\w*|getraind|learn\w*|lern\w*|"
+    r"leert|leren)\b|\b(?:learns?|lernt|leert)\b[^.\n]{0,40}?\b(?:corrections?|korrektur\w*|correcties?)\b",
     re.I,
 )
 _EVAL_QUESTION = re.compile(r"eval|golden|label|gelabel|annotat", re.I)

@@ -74,7 +74,9 @@ _GOAL_LINE = re.compile(
     r"success (?:metrics?|criteria|measures?)|erfolgskriterien|succescriteria|erfolgsmetrik(?:en)?|"
     r"succesmetriek(?:en)?|erfolgskennzahl(?:en)?|"
     # "Outcome metric: chat-to-save rate", "North-star metric: …", "**Success:** output is accurate enough …"
-    r"(?:outcome|north[- ]star|primary) (?:metrics?|measures?|kpis?)|success|erfolg|succes)\s*+:\s*+(?=\w)",
+    r"(?:outcome|north[- ]star|primary) (?:metrics?|measures?|kpis?)|success|erfolg|succes)\s*+:\s*+"
+    # a tick before the statement ("Success Criteria: ✅ Fully functional AI module …")
+    r"(?:[\u2705\u2714\u2611]\ufe0f?\s*+)?(?=\w)",
     re.I,
 )
 # "Post-launch KPI 2: Percent of emails opened", "Success metric 1: …": a label of at most three words ending in a
@@ -163,6 +165,8 @@ _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
 _QUOTE_MARKS = re.compile(r"[\"“„«](?:[^\"“”„«»\n?]{0,300}+\?)++[*_]*+[\"“”»]")
 # A line that is all code ("`What CRM should I use for my startup?`"): an example input, not the authors' question.
 _CODE_ONLY = re.compile(r"^\s*+`[^`\n]++`\s*+$")
+# "**Impact (1-10):** How much will this move the needle?": the question a score on a scale answers, a rubric.
+_SCALE_LABEL = re.compile(r"^\s*+\*\*[^*\n]{0,40}?\(\s*+\d{1,3}\s*+[-–]\s*+\d{1,3}\s*+\)[^*\n]{0,10}?\*\*")
 _TRAILING_NOTE = re.compile(r"(?<![*_])[*_]*+\([^()\n]{0,80}+\)[*_]*+$")
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
 
@@ -214,6 +218,8 @@ _MEASURE_COLUMN = re.compile(
     r"formula|formel|timeline|deadline|by when|zeitraum|zeitplan|termijn|wanneer|"
     # what the number counts ("Nutzerakzeptanz | ≥ 75 % | der Befragten vertrauen dem System")
     r"descri\w*|beschreibung|omschrijving|beschrijving|metric|metrik|metriek|kennzahl|indicator|indikator|"
+    # the criterion it is measured by ("Ziel | Messkriterium | Zielwert")
+    r"kriteri\w*|criteri\w*|"
     # the bounds and the change around the target ("Minimum | Ziel", "Current | Target | Improvement")
     r"minimum|mindest\w*|maximum|improvement|verbesserung|verbetering|delta|change|änderung|verandering",
     re.I,
@@ -748,11 +754,13 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                 if _answered_by_list(blocks, index) or _decided_below(blocks, index):
                     continue  # "Was ist das Hauptproblem?" over the bullets that answer it, or a decision below
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
-                questions += [plain(line) for line in block.text.splitlines() if _asks(line)]
+                questions += [
+                    plain(line) for line in block.text.splitlines() if _asks(line) and not _SCALE_LABEL.match(line)
+                ]
             elif (block.nested and block.lines[0] in answers) or _prompt_answered_below(blocks, index):
                 continue
-            elif _QUOTE_MARKS.search(block.text) or _CODE_ONLY.match(block.text):
-                continue  # 'Pattern identification: "Wat werkte? Wat niet?"': someone's words
+            elif _QUOTE_MARKS.search(block.text) or _CODE_ONLY.match(block.text) or _SCALE_LABEL.match(block.text):
+                continue  # 'Pattern identification: "Wat werkte? Wat niet?"': someone's words; a scoring rubric
             elif _asks(_SENTENCE_END.split(block.text.strip().splitlines()[0], maxsplit=1)[0]):
                 questions.append(block.plain)  # "Does X support Y? Currently, …": the question and its context
             elif "\n" not in block.text.strip() and _asks(last := _SENTENCE_END.split(block.text)[-1]):
