@@ -80,6 +80,13 @@ from tests.conftest import MakeDeps, write
         ("Welche Nutzungsquote soll der Assistent erreichen, und bis wann?", None),
         ("Welche Annahmequote sollen die Angebote erreichen?", "target"),
         ("When does the new onboarding roll out to all users?", "date"),
+        # a measure glued to its noun, a span of time glued to its noun, an amount in a currency, languages
+        ("Welche Erkennungsgenauigkeit muss der Parser erreichen?", "target"),
+        ("Welk conversiepercentage moet de landingspagina halen?", "target"),
+        ("Welche Durchlaufzeit pro Antrag peilen wir an?", "duration"),
+        ("Welches Mindesteinkommen in Euro setzt das Matching voraus?", "money"),
+        ("Welke talen ondersteunt de assistent bij de lancering?", "language"),
+        ("Which languages can the summaries be written in?", "language"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -124,6 +131,12 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         # a model repository id, a value under a model label
         ("name", "We run dima806/dog_breed_image_detection locally.", "We run it on the and/or path."),
         ("name", "Modell: `dima806/dog_breed_image_detection`", "Das Modell erkennt Rassen."),
+        # a class name in code, a requirement id or a bound is no product name
+        ("name", "Drafts come from GPT-4 via the API.", "Implement `RequirementClassifier` with context signals"),
+        ("name", "Parsing runs on Claude 3.5 Sonnet.", "FR-06: Parse job requirements from PDF input"),
+        ("name", "ASR: Deepgram Nova-2 streaming.", "Cloud ASR with streaming for sub-500 ms latency."),
+        ("language", "Support in v1: English and German only.", "Multi-language support comes later."),
+        ("language", "Antworten erfolgen auf Niederländisch.", "Die Sprache ist einstellbar."),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:
@@ -143,6 +156,7 @@ def test_a_sentence_that_still_lists_the_options_does_not_answer_which_was_chose
     assert missing(question, ["Integrate streaming TTS (OpenAI/ElevenLabs).", "Option A: OpenAI TTS"]) == "name"
     assert missing(question, ["Build it with ML frameworks (e.g., TensorFlow or PyTorch)."]) == "name"
     assert missing(question, ["TTS: ElevenLabs streaming API, chosen for its latency."]) is None
+    assert missing("Welches LLM haben wir gewählt?", ["Unklare Punkte: konkrete LLM-Auswahl für Google APIs"]) == "name"
     # Without a decision asked for, options are an answer ("Which engines does it support?").
     assert missing("Which TTS providers does it support?", ["Option A: OpenAI TTS"]) is None
 
@@ -168,10 +182,26 @@ def test_a_target_for_one_measure_is_not_answered_by_a_figure_for_another() -> N
     assert missing(accuracy, ["Field accuracy above 95% on the test set"]) is None
     assert missing("Welke nauwkeurigheid haalt de OCR?", ["OCR Extractie: 100% automatisch"]) == "target"
     assert missing("Welke nauwkeurigheid haalt de OCR?", ["Nauwkeurigheid: 98% op velden"]) is None
+    # …a latency percentile or a confidence score the same way
+    p99 = "What's the p99 latency target of the pipeline?"
+    assert missing(p99, ["Full pipeline: P50 < 10s, P95 < 20s"]) == "target"
+    assert missing(p99, ["P99 < 30 s end to end"]) is None
+    confidence = "What confidence score hands a chat over to a person?"
+    assert missing(confidence, ["False positive rate >10%: lower the sensitivity"]) == "target"
+    assert missing(confidence, ["Below a confidence of 0.6 the chat goes to an agent."]) is None
+    # A sentence that asks states nothing, whatever numbers it holds.
+    regenerations = "How many regenerations per lead does the agent allow?"
+    assert missing(regenerations, ["Regeneration limit: should we cap it (e.g., 3 per lead)?"]) == "count"
+    assert missing(regenerations, ["How many? Each lead gets 3 regenerations."]) is None
     # A budget is an amount: a free plan doesn't state one.
     budget = "What is the launch marketing budget of the chatbot?"
     assert missing(budget, ["Start with our plan, free of charge (50 chats a month)."]) == "money"
     assert missing(budget, ["Launch budget: €5,000 for ads."]) is None
+    # …stated as a budget or a cap, not as what customers pay or what it is estimated to cost.
+    api = "What monthly OpenAI budget did we set aside for the writing assistant?"
+    assert missing(api, ["Starter: $29/month", "About $30 a month at 300 requests a day."]) == "money"
+    assert missing(api, ["OpenAI spend must not exceed $400 a month."]) is None
+    assert missing("Welches Monatsbudget gilt für die API?", ["API-Kosten: höchstens 200 € im Monat"]) is None
     # A target counted in money is answered by an amount.
     assert missing("What revenue target did we set?", ["Generate $10,000 in monthly revenue."]) is None
 

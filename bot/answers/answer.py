@@ -70,8 +70,8 @@ DEFAULT_MIN_EVIDENCE = 0.30
 # this many best sentences holds such a value (bot.answers.attributes; tuned on the tuning half of
 # tests/devsets/answers: 12 of 15 near-misses declined, 2 of 32 answerable questions lost).
 CHECKED_SENTENCES = 3
-# A product or model name is rare in a PRD and seldom in the sentence closest to the question ("OpenAI GPT-4-turbo
-# API or local model"): more sentences are read for one (tuned on the tuning half: 12).
+# A product or model name, or a language by name, is rare in a PRD and seldom in the sentence closest to the question
+# ("OpenAI GPT-4-turbo API or local model"): more sentences are read for one (tuned on the tuning half: 12).
 NAME_SENTENCES = 12
 # The named document (bot.answers.subject) is looked for among this many times k passages.
 NAMED_POOL = 4
@@ -217,7 +217,7 @@ def _compose(
         own = [sentence for sentence in ranked if about is None or passages[sentence.passage].path == about]
         # Whether the fact is stated is read from the sentences closest to the question, not from those that
         # merely hold a value of the asked kind: a near-miss's document has numbers too.
-        checked = NAME_SENTENCES if kind == "name" else CHECKED_SENTENCES
+        checked = NAME_SENTENCES if kind in ("name", "language") else CHECKED_SENTENCES
         closest = sorted(own, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
         unstated = missing(question, [sentence.text for sentence in closest])
         if unstated is not None:

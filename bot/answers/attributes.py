@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Kind = Literal["money", "count", "target", "duration", "date", "owner", "name"]
+Kind = Literal["money", "count", "target", "duration", "date", "owner", "name", "language"]
 
 # What a PM would call each kind of missing fact is in bot/data/i18n/messages.yaml (`answers.missing.<kind>`).
 
@@ -50,7 +50,9 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     (
         "money",
         r"\b(?:(?:was|wie viel) (?:zahlen|bezahlen|kostet)|wat (?:betalen|kost)|hoeveel (?:betalen|kost)|"
-        r"what do(?:es)? \w+(?: \w+)? pay|subscription (?:price|fee|cost)|abo(?:nnement)?preis|abonnementsprijs)\b",
+        r"what do(?:es)? \w+(?: \w+)? pay|subscription (?:price|fee|cost)|abo(?:nnement)?preis|abonnementsprijs|"
+        # "Welches Mindest-Nettoeinkommen in Euro …?": an amount, whatever it is called
+        r"in (?:euros?|eur|dollars?|usd))\b",
     ),
     # A response time or a latency asked for as a value is a duration, even as a maximum ("Welche maximale
     # Antwortzeit …?"); "How do we keep latency low?" asks for no value.
@@ -107,6 +109,11 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         "owner",
         r"\b(?:who owns|owners?|owned by|who is responsible|who leads|dri|accountable|wer ist verantwortlich|"
         r"verantwortlich|zuständig|eigenaar|verantwoordelijke?)\b",
+    ),
+    # "Welche Sprachen unterstützt …?", "In welke talen …?", "Which languages …?": languages by name
+    (
+        "language",
+        r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:[\w-]+\s)?(?:languages?|sprachen|sprache|talen|taal)\b",
     ),
     (
         "name",
@@ -187,7 +194,9 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     # A product or model name: CamelCase ("OpenAI", "ElevenLabs"), a model id with a version
     # ("GPT-4", "text-embedding-3-small", "Claude 3"), or a well-known provider.
     "name": re.compile(
-        r"\b[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b|\b[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,3}(?:\.\d)?\b|"
+        # (not a class name in code, "`RequirementClassifier`", nor a requirement id or a bound: "FR-06", "sub-500")
+        r"(?<![`\w])[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b|"
+        r"\b(?!(?i:n?fr|us|req|ac|tc|kr|sc|br|ep|uc|sr)-\d)[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,2}(?:\.\d)?\b|"
         # a model pulled by tag ("all-minilm:22m", "llama3:8b")
         r"\b[a-z][a-z0-9.-]{1,30}:\d{1,4}[a-z]?\b|"
         # a model repository id ("dima806/dog_breed_image_detection", "openai/whisper-large-v3")
@@ -196,6 +205,15 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"(?i:\b(?:models?|modell|engine|provider|anbieter|vendor|leverancier|aanbieder)\W{0,3}:\s{0,3}\W{0,3}\w)|"
         r"(?i:\b(?:openai|anthropic|claude|gemini|google|azure|aws|amazon|microsoft|whisper|mistral|llama|cohere|"
         r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex)\b)"
+    ),
+    # A language by its name (a code or "multilingual" names none).
+    "language": re.compile(
+        r"\b(?:english|englisch|engels|german|deutsch|duits|dutch|niederländisch|nederlands|french|französisch|frans|"
+        r"spanish|spanisch|spaans|italian|italienisch|italiaans|portuguese|portugiesisch|portugees|polish|polnisch|"
+        r"pools|turkish|türkisch|turks|arabic|arabisch|chinese|chinesisch|chinees|japanese|japanisch|japans|"
+        r"korean|koreanisch|koreaans|russian|russisch|hindi|ukrainian|ukrainisch|oekraïens|swedish|schwedisch|zweeds|"
+        r"danish|dänisch|deens|norwegian|norwegisch|noors|finnish|finnisch|fins|czech|tschechisch|tsjechisch)\b",
+        re.I,
     ),
     "owner": re.compile(
         r"(?i:\b(?:owners?|owned by|dri|accountable|responsible|lead|verantwortlich|zuständig|eigenaar|"
@@ -208,6 +226,23 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
 _MONEY_ENDINGS = ("budget", "preis", "kosten", "prijs", "gebühr")
 # …and the target word: "Genauigkeitsziel", "nauwkeurigheidsdoel", "Qualitätszielwert".
 _TARGET_ENDINGS = ("ziel", "zielwert", "doel", "streefwaarde", "schwellenwert", "drempelwaarde")
+# …and a measure asked with which/what: "Welche Erkennungsgenauigkeit …?", "Welk conversiepercentage …?"
+_MEASURE_ENDINGS = ("genauigkeit", "nauwkeurigheid", "percentage", "prozentsatz")
+# …and a span of time: "Welche Durchlaufzeit …?", "Hoe lang is de wachttijd …?"
+_DURATION_ENDINGS = (
+    "durchlaufzeit",
+    "bearbeitungszeit",
+    "antwortzeit",
+    "reaktionszeit",
+    "wartezeit",
+    "ladezeit",
+    "verwerkingstijd",
+    "reactietijd",
+    "responstijd",
+    "wachttijd",
+    "laadtijd",
+    "doorlooptijd",
+)
 # …and a German rate: "Annahmequote", "Trefferquote" (not the English "quote" alone).
 _RATE_ENDINGS = ("quote", "quoten")
 # …and the date word to the end: "Startdatum", "Liefertermin", "lanceringsdatum".
@@ -232,6 +267,10 @@ _TWO_PART = re.compile(
 )
 
 
+# A question that asks which value: "Welche …", "Welk …", "What …".
+_WHICH = re.compile(r"(?:which|what|welche[rsmn]?|welk|welke|wat)\b", re.I)
+
+
 # A question about a decision ("Which vendor did we pick?", "Haben wir uns für A oder B entschieden?", "Welke
 # leverancier is gekozen?") is answered by the choice, not by a sentence that still lists the options.
 _DECISION = re.compile(
@@ -245,7 +284,9 @@ _EITHER = re.compile(r"\b(\w+)\s(?:or|oder|of)\s(?:(?:für|voor|for|with|mit|met
 # A sentence that still lists options or examples ("OpenAI/ElevenLabs", "e.g. Deepgram", "Option A: …") decides nothing.
 _OPTIONS = re.compile(
     r"\b(?:or|oder|vs|versus|e\.\s?g|z\.\s?b|bijv|bijvoorbeeld|zum beispiel|for example|such as|options?|optionen|"
-    r"opties?|alternativ\w*|candidates?|kandidat\w*|tbd|to be decided|offen)\b|[A-Za-z]/[A-Za-z]|\?",
+    r"opties?|alternativ\w*|candidates?|kandidat\w*|tbd|to be decided|offen|"
+    # a choice still to be made ("Unklare Punkte: konkrete LLM-Auswahl")
+    r"unklar\w*|unclear|undecided|onduidelijk\w*|nog te bepalen|noch nicht entschieden)\b|[A-Za-z]/[A-Za-z]|\?",
     re.I,
 )
 
@@ -264,6 +305,10 @@ def asked_kind(question: str) -> Kind | None:
             return kind
     if any(word.endswith(_TARGET_ENDINGS) or (word.endswith(_RATE_ENDINGS) and len(word) > 6) for word in words):
         return "target"
+    if _WHICH.match(question.lstrip()) and any(word.endswith(_MEASURE_ENDINGS) for word in words):
+        return "target"
+    if any(word.endswith(_DURATION_ENDINGS) for word in words):
+        return "duration"
     return "date" if any(word.endswith(_DATE_ENDINGS) for word in words) else None
 
 
@@ -287,8 +332,13 @@ _MEASURES = tuple(
         r"\bwer\b|word error|wortfehler\w*",
         r"\buptime\b|verfügbarkeit|beschikbaarheid|availability",
         r"\bnps\b|\bcsat\b|satisf\w*|zufriedenheit|tevredenheid",
+        r"confidence|konfidenz\w*|zekerheid\w*|betrouwbaarheid\w*",
     )
 )
+# A latency percentile: "What's the p99 target?" is not answered by "P95 < 20s".
+_PERCENTILES = tuple(re.compile(rf"\bp{number}\b", re.I) for number in ("50", "90", "95", "99"))
+# A clause that asks ("Hoeveel markten per maand?", "Should we limit regenerations (e.g., 3 per lead)?") states nothing.
+_ASKING_CLAUSE = re.compile(r"[^.!?\n]{0,400}\?")
 
 
 # A target counted in money: revenue, recurring revenue, savings.
@@ -301,6 +351,14 @@ _MONEY_MEASURE = re.compile(
 # A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
 _BUDGET = re.compile(r"budget|spend(?:ing)? (?:cap|limit)|ausgabenlimit|kostenobergrenze|uitgavenplafond", re.I)
 _AN_AMOUNT = re.compile(_AMOUNT, re.I)
+# …and the amount is stated as a budget or a cap, not as a price customers pay or an estimate of what it will cost
+# ("Starter: $29/month" and "~$30/Monat bei 300 Abfragen/Tag" don't state a budget; "shall not exceed $150" does).
+_LIMIT = re.compile(
+    r"\b(?:budget\w*|\w+budget|caps?|capped|ceiling|limit\w*|max\w*|exceed\w*|under|below|up to|at most|allocated|"
+    r"set aside|approved|höchstens|obergrenze|deckel\w*|überschreit\w*|bis zu|freigegeben|eingeplant|"
+    r"plafond|hooguit|overschrijd\w*|toegewezen|gereserveerd|begroot)\b|[<≤]",
+    re.I,
+)
 
 
 def _measure_named(question: str, sentence: str) -> bool:
@@ -311,10 +369,16 @@ def _measure_named(question: str, sentence: str) -> bool:
 
 def _answers(kind: Kind, question: str, sentence: str) -> bool:
     """Whether `sentence` holds a value of `kind` that can answer `question`."""
+    sentence = _ASKING_CLAUSE.sub(" ", sentence)
     if kind == "target" and not _measure_named(question, sentence):
         return False
+    if kind in ("target", "duration") and any(
+        pattern.search(question) and not pattern.search(sentence) for pattern in _PERCENTILES
+    ):
+        return False
     if kind == "money" and _BUDGET.search(question):
-        return bool(_AN_AMOUNT.search(_PLACEHOLDER.sub(" ", sentence)))  # a budget is an amount, not "free of charge"
+        # a budget is an amount, not "free of charge", stated as a budget or a cap
+        return bool(_AN_AMOUNT.search(_PLACEHOLDER.sub(" ", sentence))) and bool(_LIMIT.search(sentence))
     if kind == "target" and _MONEY_MEASURE.search(question) and holds("money", sentence):
         return True  # "What revenue target …?" is answered by "$10,000 in monthly revenue"
     if kind == "date":
