@@ -421,3 +421,43 @@ def test_a_question_most_passages_of_one_document_answer_is_answered_from_that_d
     answer = answer_question(deps, question)
     assert not answer.answered
     assert "40 expense reports" not in answer.markdown
+
+
+def test_a_named_document_is_also_searched_on_its_own_beyond_the_collection_s_top(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    filler = "".join(
+        f"\n## Workflow step {n}\n\n" + "Reviewers read the draft notes and correct them. " * 12 for n in range(3)
+    )
+    write(
+        tmp_path / "kb",
+        "prds/quillnote.md",
+        NOTES_PRD + filler + "\n## Limits\n\nFiles larger than 200 MB are refused.\n",
+    )
+    write(tmp_path / "kb", "prds/tapewise.md", RECORDER_PRD)
+    for n in range(7):
+        write(
+            tmp_path / "kb",
+            f"prds/uploader-{n}.md",
+            f"# Uploader {n}\n\n## Limits\n\nUploads of meeting recordings "
+            f"stay under {100 + n} MB per file; larger meeting recordings are rejected.\n",
+        )
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+    question = "What upload size limit per file does Quillnote set for meeting recordings?"
+
+    # Searched on its own, a document gives only its passages, best first; an unknown one gives none.
+    own = deps.retriever.search(question, k=3, document="prds/quillnote.md")
+    assert own and {p.path for p in own} == {"prds/quillnote.md"}
+    assert any(p.section.endswith("Limits") for p in own)
+    assert deps.retriever.search(question, k=3, document="prds/nothing.md") == []
+
+    # The collection's top passages are the uploaders' and Quillnote's overview; its limit comes along after them.
+    pool = deps.retriever.search(question, k=8)
+    assert "prds/quillnote.md" in {p.path for p in pool}
+    assert not any(p.path == "prds/quillnote.md" and "200 MB" in p.text for p in pool)
+    gathered = gather(deps, question, k=2)
+    assert gathered.named == "prds/quillnote.md"
+    assert any(p.path == "prds/quillnote.md" and "200 MB" in p.text for p in gathered.passages)
+    answer = answer_question(deps, question, k=2)
+    assert answer.answered and "200 MB" in answer.markdown

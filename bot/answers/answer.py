@@ -166,6 +166,11 @@ def gather(
     if named is not None:
         own = [p for p in pool if p.path == named][:NAMED_PASSAGES]
         passages = [*own, *(p for p in passages if p.path != named)][: max(k, len(own))]
+        # The named document's own best passages, however far down the whole collection's ranking they are, come
+        # last: they may hold the answering sentence, and they don't push other documents out of the top.
+        held = {p.id for p in passages}
+        mine = deps.retriever.search(question, k=NAMED_PASSAGES, doctypes=doctypes, folders=folders, document=named)
+        passages += [p for p in mine if p.id not in held][: NAMED_PASSAGES - len(own)]
     return Gathered(passages, named, about)
 
 

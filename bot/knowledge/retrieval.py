@@ -89,6 +89,7 @@ class Retriever:
         self.candidates = candidates
         self.dense_weight = dense_weight
         self._masks: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
+        self._path_rows: tuple[int, np.ndarray] | None = None
         self.fusion = fusion
 
     def search(
@@ -98,9 +99,10 @@ class Retriever:
         mode: Mode = "hybrid",
         doctypes: Iterable[str] | None = None,
         folders: Iterable[str] | None = None,
+        document: str | None = None,
     ) -> list[Passage]:
-        """The k best passages for `query`, optionally only from some doc types (playbook, prds…) or
-        sub-folders (`prds/payments`: a channel's scope; an empty list searches nothing)."""
+        """The k best passages for `query`, optionally only from some doc types (playbook, prds…),
+        sub-folders (`prds/payments`: a channel's scope; an empty list searches nothing) or one document (its path)."""
         snapshot = self.index.snapshot()
         if not snapshot.ids or not query.strip():
             return []
@@ -109,6 +111,11 @@ class Retriever:
         if folders is not None:
             within = self._within(snapshot, tuple(sorted(set(folders))))
             mask = within if mask is None else mask & within
+            if not mask.any():
+                return []
+        if document is not None:
+            mine = self._paths(snapshot) == document
+            mask = mine if mask is None else mask & mine
             if not mask.any():
                 return []
         cosines = snapshot.cosines(self.embeddings.embed_query(query))
@@ -147,6 +154,12 @@ class Retriever:
                 self._masks.clear()
             self._masks[key] = mask
         return mask
+
+    def _paths(self, snapshot: Snapshot) -> np.ndarray:
+        """Each chunk's document path; computed once per index version."""
+        if self._path_rows is None or self._path_rows[0] != snapshot.version:
+            self._path_rows = (snapshot.version, np.array([str(m.get("path", "")) for m in snapshot.metadatas]))
+        return self._path_rows[1]
 
     @staticmethod
     def _other_language(snapshot: Snapshot, query: str, rows: list[int]) -> np.ndarray:
