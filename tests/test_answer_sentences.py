@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.answer import answer_question, gather
+from bot.answers.answer import CROSS_LANGUAGE_EVIDENCE, answer_question, evidence_threshold, gather, min_evidence
 from bot.answers.attributes import asked_kind, holds, missing
 from bot.answers.sentences import COSINE_WEIGHT, KIND_WEIGHT, OVERLAP_WEIGHT, PASSAGE_WEIGHT, aspect, clean, rank
 from bot.knowledge.embeddings import EmbeddingModel
@@ -461,3 +461,17 @@ def test_a_named_document_is_also_searched_on_its_own_beyond_the_collection_s_to
     assert any(p.path == "prds/quillnote.md" and "200 MB" in p.text for p in gathered.passages)
     answer = answer_question(deps, question, k=2)
     assert answer.answered and "200 MB" in answer.markdown
+
+
+def test_a_question_in_another_language_than_its_best_passage_needs_less_evidence(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    write(tmp_path / "kb", "prds/quillnote.md", NOTES_PRD)
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+    english = "How are meeting recordings uploaded to Quillnote?"
+    german = "Wie werden Besprechungsaufnahmen in Quillnote hochgeladen?"
+    base = min_evidence(deps)
+    assert evidence_threshold(deps, english, deps.retriever.search(english, k=3)) == base
+    assert evidence_threshold(deps, german, deps.retriever.search(german, k=3)) == base * CROSS_LANGUAGE_EVIDENCE
+    assert evidence_threshold(deps, german, []) == base
