@@ -173,6 +173,25 @@ blended CAC falls and referral LTV is tracked against paid sign-ups.
 """
 
 
+PLATFORM = """\
+# Lead-Plattform: Ablösung des alten Workflows
+
+Die neue Architektur ersetzt Airtable durch eine eigene Datenbank mit Backend-API. Der Betrieb läuft in Docker auf
+einem eigenen Server; Ziel ist eine Uptime von 99,5 % und ein Durchsatz von 50.000 Leads pro Kampagne.
+Kampagnen, Kampagnenmanager und Kampagnenberichte laufen danach über dieselbe Plattform.
+
+## Erfolgskriterien
+- Uptime > 99,5 %
+- Keine verlorenen Leads bei der Migration
+"""
+
+
+def test_a_platform_replacement_is_an_infrastructure_change_even_when_it_serves_campaigns() -> None:
+    plan = draft(PLATFORM, "Lead-Plattform")
+    assert plan.feature_kind == "infrastructure"
+    assert "Attribution" not in names(plan)
+
+
 def test_a_referral_programme_is_a_growth_change() -> None:
     plan = draft(REFERRAL, "Referral program")
     assert plan.feature_kind == "marketing"
