@@ -44,7 +44,7 @@ def generating(base: Deps, server: OpenAIServer, prefix: str, **overrides: objec
     values: dict[str, object] = {
         "openai_api_key": "sk-test-loopback-0000000000000000",
         "openai_base_url": server.base_url,
-        # Generous for the loopback server: on a busy machine a 2 s timeout retried, and the retry got the default reply.
+        # Generous for the loopback server: on a busy machine a 2 s timeout retried into the default reply.
         "llm_timeout_s": 5.0,
         "llm_budget_s": 15.0,
         "llm_max_retries": 2,
