@@ -54,7 +54,7 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
     "infrastructure": re.compile(
         r"\b(?:kubernetes|clusters?|controllers?|api.?servers?|etcd|kubelet|nodes?|infrastructure|slis?|slos?|"
         r"feature gates?|storage|databases?|crds?|migrations?|"
-        # a platform, performance or build change: servers, queries, caches, pipelines, refactoring
+        # a platform or build change: a database, a backend, refactoring, throughput, CI/CD, Docker, uptime, scaling
         r"datenbank\w*|backend|refactor\w*|durchsatz|throughput|ci/cd|docker|uptime|skalier\w*|architektur|"
         r"infrastruktur)\b",
         re.I,

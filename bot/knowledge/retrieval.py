@@ -148,7 +148,7 @@ class Retriever:
         mask = self._masks.get(key)
         if mask is None:
             prefixes = tuple(f"{folder}/" for folder in folders)
-            paths = [str(meta.get("path", "")) for meta in snapshot.metadatas]
+            paths = self._paths(snapshot)
             mask = np.array([bool(prefixes) and path.startswith(prefixes) for path in paths], dtype=bool)
             if len(self._masks) > 64 or any(version != snapshot.version for version, _ in self._masks):
                 self._masks.clear()
