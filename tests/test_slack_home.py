@@ -58,7 +58,7 @@ def test_the_home_tab_shows_knowledge_questions_week_and_scopes(home_harness: Sl
     # One question in a thread (linked from Home) and one by /pm (ephemeral: listed without a link).
     root_ts = new_ts()
     home_harness.event(mention("What are the refund goals?", thread_ts=root_ts, channel="C0PAY"))
-    slack.wait_for("chat.postMessage", timeout=30)
+    slack.wait_for("reactions.remove", timeout=30)  # the mention is done: answered and recorded
     _, url = home_harness.command("How do we rank help articles?", channel="C0GEN")
     slack.wait_for("response_url", path=url, timeout=30)
 

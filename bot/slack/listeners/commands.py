@@ -95,9 +95,9 @@ class Commands:
                 reply = reply.model_copy(
                     update={"markdown": f"{reply.markdown}\n\n_The full plan is on its way to your DMs as a file._"}
                 )
-            self._respond(respond, reply, user)
-            if reply.kind == "answer":
+            if reply.kind == "answer":  # recorded before the reply goes out, so Home lists it once the user sees it
                 self.surface.recent.add(user, request.argument)  # ephemeral: nothing to link to
+            self._respond(respond, reply, user)
             if reply.attachment is not None:
                 self._upload_to_dm(client, user, reply)
 
