@@ -803,6 +803,7 @@ GAP_CASES = {
         # the language named after what is written in it
         "# Chatbox\n\n- AI-gesprekken in het Nederlands.\n",
         "# Berater\n\nDer Assistent führt Gespräche auf Deutsch.\n",
+        "# Diagnose\n\n// Top ~50 GGZ-relevante ICD-10 codes met Nederlandse beschrijvingen\n",
         # one language, with more of them ruled out
         "# Vraagbaak\n\n## Buiten scope\n\n- Meertaligheid: de UI is Nederlands; een meertalige site is geen doel.\n",
     ),
@@ -876,6 +877,10 @@ GAP_CASES = {
         "# Summaries\n\n- Responsive performance (<2s processing for typical transcript)\n",
         "# Extraction\n\nA PDF URL becomes structured JSON data in <2 minutes.\n",
         "# Klassifikation\n\n- Ziel: 5 Bilder/Sekunde bei 20 Megapixel\n",
+        # a time that must stay as it is
+        "# Popularity\n\n8. Query time on the frontend must not be increased.\n",
+        "# Gedächtnis\n\n- Betrieb: Fehlschläge nahe null; Latenz der Antwort unverändert.\n",
+        "# Zoeken\n\nDe responstijd van de zoekbalk blijft gelijk.\n",
     ),
     "users": (
         "# Klassifikation\n\nEntwicklung eines Prototyp-Softwaretools für Ingenieure.\n",

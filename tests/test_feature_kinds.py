@@ -192,11 +192,46 @@ def test_a_platform_replacement_is_an_infrastructure_change_even_when_it_serves_
     assert "Attribution" not in names(plan)
 
 
+REFRESH = """# Proposal: faster popularity calculation
+
+Reduce the time a data refresh takes, so the data refresh DAGs can run on a weekly schedule.
+
+## Requirements
+1. A full data refresh completes in less than one week.
+2. There must be no down-time while the constants are recalculated.
+"""
+
+
+def test_a_faster_data_refresh_is_an_infrastructure_change() -> None:
+    plan = draft(REFRESH, "Popularity calculation")
+    assert plan.feature_kind == "infrastructure"
+    assert {"Operation failure rate", "Resource headroom"} <= names(plan)
+    assert not {"Hallucination rate", "Tone consistency"} & names(plan)
+
+
 def test_a_referral_programme_is_a_growth_change() -> None:
     plan = draft(REFERRAL, "Referral program")
     assert plan.feature_kind == "marketing"
     assert {"Attribution", "Novelty-effect guard"} <= names(plan)
     assert not {"Confidence calibration", "Fairness gap"} & names(plan)
+
+
+REMINDERS = """# Initiative brief: reminder emails for saved applications
+
+## Outcome
+More returns and submissions of applications left in progress.
+
+## Approach
+A reminder email goes out 7 days after an application was saved; the link in the reminder email resumes it.
+Email reminders stop once the application is submitted. Data: emails opened and links clicked in analytics.
+"""
+
+
+def test_reminder_emails_that_bring_people_back_are_a_growth_change() -> None:
+    plan = draft(REMINDERS, "Reminder emails")
+    assert plan.feature_kind == "marketing"
+    assert {"Attribution", "Novelty-effect guard", "Open and click-through rate"} <= names(plan)
+    assert "Routing accuracy per class" not in names(plan)
 
 
 def test_a_classifier_and_an_extractor_get_metrics_of_their_own_type() -> None:

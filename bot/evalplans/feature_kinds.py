@@ -48,7 +48,9 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
         r"brevo|mailchimp|calendly|"
         # growth programmes: referrals, acquisition cost and lifetime value, sign-ups, promotions
         r"referrals?|referrer|referees?|empfehlungsprogramm\w*|doorverwijz\w*|cac|ltv|sign-?ups?|acquisition|"
-        r"coupons?|vouchers?|promo codes?|gutschein\w*|rabattcode\w*|kortingscode\w*)\b",
+        r"coupons?|vouchers?|promo codes?|gutschein\w*|rabattcode\w*|kortingscode\w*|"
+        # reminders sent to bring people back
+        r"reminder e-?mails?|e-?mail reminders?|erinnerungs-?e-?mails?|herinnerings-?e-?mails?)\b",
         re.I,
     ),
     "infrastructure": re.compile(
@@ -56,7 +58,9 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
         r"feature gates?|storage|databases?|crds?|migrations?|"
         # a platform or build change: a database, a backend, refactoring, throughput, CI/CD, Docker, uptime, scaling
         r"datenbank\w*|backend|refactor\w*|durchsatz|throughput|ci/cd|docker|uptime|skalier\w*|architektur|"
-        r"infrastruktur)\b",
+        r"infrastruktur|"
+        # a data platform's jobs: scheduled DAGs, data refreshes, downtime
+        r"dags|airflow|data refresh(?:es)?|down-?time)\b",
         re.I,
     ),
 }

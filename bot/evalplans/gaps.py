@@ -134,10 +134,19 @@ _MONEY = re.compile(r"[$€£]\s*+\d|\d\s*+(?:usd|eur|ct|cent)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[.;!?])\s++|\n[ \t]*+\n")
 _SPEED = dict(NFR_KINDS)["latency"]  # an outcome named for speed or performance
 _DURATION = re.compile(r"\d\s*+(?:ms|s|sec\w*|seconds?|sekunden|seconden|min\w*)\b", re.I)
+# or that a named time stays as it is: "Query time on the frontend must not be increased", "Latenz der Antwort
+# unverändert", "de responstijd blijft gelijk" (within a few words of each other, on one line).
+_TIME_WORD = (
+    r"(?:latenc(?:y|ies)|(?:response|query|load|processing|run|refresh) ?times?|runtime|"
+    r"latenz|(?:antwort|lade|lauf|verarbeitungs)zeit(?:en)?|(?:respons|laad|verwerkings|wacht)tijd(?:en)?)"
+)
 _NO_SLOWER = re.compile(
     r"\bno (?:increase|regression) in (?:the )?(?:time|latency|duration|response time)|"
     r"keine (?:erhöhung|verlängerung|verschlechterung) der (?:zeit|dauer|latenz|antwortzeit)|"
-    r"geen (?:toename|verslechtering) (?:van|in) de (?:tijd|duur|latency|responstijd)",
+    r"geen (?:toename|verslechtering) (?:van|in) de (?:tijd|duur|latency|responstijd)|"
+    r"\b" + _TIME_WORD + r"\b[^.\n]{0,60}?\b(?:unchanged|(?:must|should|will|shall) not (?:be )?(?:increased?|affected|"
+    r"degraded?|grow)|unverändert|(?:darf|soll|wird) nicht (?:steigen|wachsen)|ongewijzigd|blijft gelijk|"
+    r"(?:mag|zal) niet (?:toenemen|stijgen))",
     re.I,
 )
 # A time limit in seconds or minutes: "< 5 seconds", "within 5 seconds", "in <2 minutes", "unter 3 Sekunden".

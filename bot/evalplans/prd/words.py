@@ -81,7 +81,9 @@ _CONTENT_NOUNS = (
     r"vragen|antwoorden|documenten|teksten|definities|berichten|zoekvragen|gesprekken|"
     # what a document AI reads, also as the end of a German compound ("deutsche Geschäftsrechnungen")
     r"invoices?|receipts?|contracts?|forms|[a-zäöüß]{0,20}?(?:rechnungen|belege|verträge|formulare)|facturen|"
-    r"bonnen|contracten|formulieren"
+    r"bonnen|contracten|formulieren|"
+    # what it writes: "Nederlandse beschrijvingen", "English labels"
+    r"descriptions?|labels?|beschreibungen|beschrijvingen"
 )
 LANGUAGE_CONTENT = re.compile(
     r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?(?:" + _CONTENT_NOUNS + r")\b|"
