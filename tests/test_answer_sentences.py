@@ -87,6 +87,10 @@ from tests.conftest import MakeDeps, write
         ("Welches Mindesteinkommen in Euro setzt das Matching voraus?", "money"),
         ("Welke talen ondersteunt de assistent bij de lancering?", "language"),
         ("Which languages can the summaries be written in?", "language"),
+        # "how many <things>" counts them, whatever budget is named further on; a latency budget is a time
+        ("Hoeveel zoekopdrachten per maand levert het Perplexity-budget op?", "count"),
+        ("How many euros is the monthly budget?", "money"),
+        ("Wat is het p95-latentiebudget voor de generatiestap?", "duration"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -115,6 +119,7 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("name", "Built on GPT-4 with retrieval.", "Phase 3 adds retrieval."),
         ("name", "Voices by ElevenLabs.", "Voices are generated per call."),
         ("duration", "7-dagen gratis trial voor nieuwe gebruikers", "Een gratis trial voor nieuwe gebruikers"),
+        ("duration", "| No follow-up | 7+ days since last contact |", "| No follow-up | since last contact |"),
         # A model's version or a number of weeks is not a count of things.
         ("count", "De bot start met 50 gebruikers.", "Chatbot op basis van GPT-4, 8 weken wachttijd."),
         ("count", "Top-3 retrieved chunks go into the prompt.", "The retrieved chunks go into the prompt."),
@@ -135,6 +140,8 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("name", "Drafts come from GPT-4 via the API.", "Implement `RequirementClassifier` with context signals"),
         ("name", "Parsing runs on Claude 3.5 Sonnet.", "FR-06: Parse job requirements from PDF input"),
         ("name", "ASR: Deepgram Nova-2 streaming.", "Cloud ASR with streaming for sub-500 ms latency."),
+        ("name", "AI-generierter Text (GPT-4o-mini)", "AI-generierter Text (Modell offen)"),
+        ("name", "Runs on Qwen3 locally.", "Runs on a small local model."),
         ("language", "Support in v1: English and German only.", "Multi-language support comes later."),
         ("language", "Antworten erfolgen auf Niederländisch.", "Die Sprache ist einstellbar."),
     ],
@@ -204,6 +211,17 @@ def test_a_target_for_one_measure_is_not_answered_by_a_figure_for_another() -> N
     assert missing("Welches Monatsbudget gilt für die API?", ["API-Kosten: höchstens 200 € im Monat"]) is None
     # A target counted in money is answered by an amount.
     assert missing("What revenue target did we set?", ["Generate $10,000 in monthly revenue."]) is None
+    # A name the question already says doesn't answer it, and a class name doesn't say which model runs.
+    claim = "Welk AI-model analyseert de schadefoto's in ClaimAssist?"
+    assert missing(claim, ["ClaimAssist verwerkt schadefoto's automatisch."]) == "name"
+    assert missing(claim, ["**Model**: Claude Vision API (claude-sonnet-4)"]) is None
+    analysis = "Welches LLM-Modell führt die asynchrone KI-Analyse aus?"
+    assert missing(analysis, ["Der Handler gibt den Job an die AnalysisJobQueue weiter."]) == "name"
+    assert missing(analysis, ["Die Analyse läuft auf GPT-4o-mini."]) is None
+    # A target counted in time is answered by a span of time, not by a length in tokens.
+    documentation = "What's the target documentation time per visit?"
+    assert missing(documentation, ["| Documentation time per visit | 15-20 minutes | 5-8 minutes |"]) is None
+    assert missing("What response-time target does the bot have?", ["AI Response: ~150 Tokens"]) == "target"
 
 
 def _passage(title: str, text: str) -> Passage:

@@ -25,7 +25,7 @@ _TIME_UNITS = (
 
 _TIME_ASKED = (
     rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?\w*(?:{_TIME_UNITS})|hoeveel tijd|wie viel zeit|"
-    r"how much time|time budget|zeitbudget|tijdsbudget)\b"
+    r"how much time|time budget|zeitbudget|tijdsbudget|latency budget|latenzbudget|latentiebudget)\b"
 )
 
 # Question cues, tried in this order: "How many beta users will it launch with?" wants a count, not a date.
@@ -123,6 +123,12 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ),
 )
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
+# "How many <things>": a count, even when a budget or a price is named further on (not "how many euros").
+_COUNT_OF = re.compile(
+    r"\b(?:how many|wie viele|hoeveel)\s(?!(?:euros?|eur|dollars?|usd|cents?|geld|money|procent|prozent|percent|"
+    r"budget|kost\w*|betaal\w*|bezahl\w*|zahl\w*|pay\w*|does|do|is|will|wird|kann|zijn|mag|moet)\b)[^\W\d_]{3,}",
+    re.I,
+)
 _TIME_QUESTION = re.compile(_TIME_ASKED, re.I)
 
 _NUMBER = r"\d{1,9}(?:[.,]\d{1,6})?"
@@ -155,6 +161,14 @@ _AMOUNT = (
     r"\b(?:a|an|one|two|three|five|ten|half a|ein|eine|zwei|drei|fünf|zehn|een|twee|drie|vijf|tien)\s"
     r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b"
 )
+# A span of time: "300ms", "5-10 minutes", "7+ days", "90 Tage".
+_SPAN = (
+    rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\+?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
+    rf"weeks?|months?|years?|sekunden?|minuten?|seconden?|{_LONG_UNITS}|sprints?)\b"
+)
+_A_SPAN = re.compile(_SPAN, re.I)
+# CamelCase: "OpenAI", "ElevenLabs" (not a class name in code: "`RequirementClassifier`")
+_CAMEL = r"(?<![`\w])[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b"
 _HOLDS: dict[Kind, re.Pattern[str]] = {
     # an amount, a price of nothing, a price in credits
     "money": re.compile(
@@ -178,8 +192,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         re.I,
     ),
     "duration": re.compile(
-        rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
-        rf"weeks?|months?|years?|sekunden?|minuten?|seconden?|{_LONG_UNITS}|sprints?)\b|"
+        _SPAN + "|"
         # "under two seconds", "binnen twee dagen", "in drei Wochen"
         r"\b(?:one|two|three|four|five|six|ten|twelve|thirty|a few|ein(?:e|en)?|zwei|drei|vier|fünf|zehn|een|twee|drie|"
         r"vier|vijf|tien)\s(?:seconds?|minutes?|hours?|days?|weeks?|months?|sekunden|minuten|stunden|tage[n]?|"
@@ -195,8 +208,9 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     # ("GPT-4", "text-embedding-3-small", "Claude 3"), or a well-known provider.
     "name": re.compile(
         # (not a class name in code, "`RequirementClassifier`", nor a requirement id or a bound: "FR-06", "sub-500")
-        r"(?<![`\w])[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b|"
-        r"\b(?!(?i:n?fr|us|req|ac|tc|kr|sc|br|ep|uc|sr)-\d)[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,2}(?:\.\d)?\b|"
+        _CAMEL + "|"
+        r"\b(?!(?i:n?fr|us|req|ac|tc|kr|sc|br|ep|uc|sr)-\d)[A-Za-z]{2,20}(?:-[A-Za-z]{2,20}){0,3}-\d{1,2}(?:\.\d)?"
+        r"(?:[a-z]{1,2}\b(?:-[a-z]{2,10}\b)?|\b)|"
         # a model pulled by tag ("all-minilm:22m", "llama3:8b")
         r"\b[a-z][a-z0-9.-]{1,30}:\d{1,4}[a-z]?\b|"
         # a model repository id ("dima806/dog_breed_image_detection", "openai/whisper-large-v3")
@@ -204,7 +218,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         # a value under a model or provider label ("**Modell**: `…`", "Engine: …")
         r"(?i:\b(?:models?|modell|engine|provider|anbieter|vendor|leverancier|aanbieder)\W{0,3}:\s{0,3}\W{0,3}\w)|"
         r"(?i:\b(?:openai|anthropic|claude|gemini|google|azure|aws|amazon|microsoft|whisper|mistral|llama|cohere|"
-        r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex)\b)"
+        r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex|gpt|qwen\w*|deepseek|gemma|sonnet|haiku|"
+        r"opus)\b)"
     ),
     # A language by its name (a code or "multilingual" names none).
     "language": re.compile(
@@ -298,6 +313,8 @@ def asked_kind(question: str) -> Kind | None:
     if _YES_NO.match(question.lstrip()) or _TWO_PART.search(question):
         return None
     words = _WORD.findall(question.lower())
+    if _COUNT_OF.search(question) and not _TIME_QUESTION.search(question):
+        return "count"  # "Hoeveel zoekopdrachten per maand levert het Perplexity-budget op?" counts searches
     if any(word.endswith(_MONEY_ENDINGS) for word in words) and not _TIME_QUESTION.search(question):
         return "money"
     for kind, pattern in _ASKS:
@@ -348,6 +365,10 @@ _MONEY_MEASURE = re.compile(
 )
 
 
+# A target counted in time: a time per task, a latency, a response time.
+_TIME_MEASURE = re.compile(r"\b(?:time|latency|duration|\w+zeit|zeit|dauer|latenz|\w*tijd|duur)\b", re.I)
+
+
 # A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
 _BUDGET = re.compile(r"budget|spend(?:ing)? (?:cap|limit)|ausgabenlimit|kostenobergrenze|uitgavenplafond", re.I)
 _AN_AMOUNT = re.compile(_AMOUNT, re.I)
@@ -359,6 +380,14 @@ _LIMIT = re.compile(
     r"plafond|hooguit|overschrijd\w*|toegewezen|gereserveerd|begroot)\b|[<≤]",
     re.I,
 )
+
+
+_TERM = re.compile(r"[\w.-]+")
+# "Which LLM / model / Sprachmodell / taalmodel …?"
+_MODEL_ASKED = re.compile(
+    r"\b(?:llms?|models?|modell\w*|model(?:versie|version)?|\w*sprachmodell\w*|\w*taalmodel\w*)\b", re.I
+)
+_CAMEL_CASE = re.compile(_CAMEL)
 
 
 def _measure_named(question: str, sentence: str) -> bool:
@@ -381,11 +410,20 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
         return bool(_AN_AMOUNT.search(_PLACEHOLDER.sub(" ", sentence))) and bool(_LIMIT.search(sentence))
     if kind == "target" and _MONEY_MEASURE.search(question) and holds("money", sentence):
         return True  # "What revenue target …?" is answered by "$10,000 in monthly revenue"
+    if kind == "target" and _TIME_MEASURE.search(question) and _A_SPAN.search(_PLACEHOLDER.sub(" ", sentence)):
+        return True  # "What's the target documentation time per visit?" is answered by "5-8 minutes"
     if kind == "date":
         if _DOCUMENT_DATE.match(sentence) and not _ABOUT_DOCUMENT.search(question):
             return False
         if _DATE_ASKED.search(question):
             return bool(_CALENDAR_DATE.search(_PLACEHOLDER.sub(" ", sentence)))
+    if kind == "name" and not _DECISION.search(question):
+        # A name the question already says doesn't answer it ("Which model does ClaimAssist use?" is not answered by
+        # "ClaimAssist"), and a model is named by its id, family or provider, not by a class name ("PageSnapshot").
+        said = {word.lower() for word in _TERM.findall(question)}
+        sentence = _TERM.sub(lambda term: " " if term.group(0).lower() in said else term.group(0), sentence)
+        if _MODEL_ASKED.search(question):
+            sentence = _CAMEL_CASE.sub(" ", sentence)
     if kind == "name" and _DECISION.search(question):
         either = _EITHER.search(question)
         named = either is not None and any(
