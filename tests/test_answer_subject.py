@@ -15,6 +15,9 @@ DOCS = {
     "prds/meeting-notes-assistant.md": "# PRD: Meeting Notes Assistant\n\nSummarises meetings.\n",
     "prds/ai-meeting-notes.md": "# Product Requirements Document\n\nMeeting notes from audio.\n",
     "prds/ki-assistent.md": "# KI-Assistent (Multi-Channel)\n\nTelefon, E-Mail und Chat.\n",
+    "prds/thorn.md": "# Thorn — Content Moderation\n\nThorn moderates posts.\n",
+    "prds/moderation-thresholds.md": "# Content Moderation System - Confidence Score Thresholds & Rules\n\nScores.\n",
+    "prds/schueler-tutor.md": "# Tutor für Schüler\n\nLatein-Übungen.\n",
 }
 
 
@@ -34,5 +37,13 @@ def test_the_document_a_question_names(tmp_path: Path, make_deps: MakeDeps, loca
     assert named_document("Should we fine-tune on help articles or use retrieval?", snapshot, every) is None
     # Two documents share the name words as much: no guess.
     assert named_document("What does the meeting notes tool cost?", snapshot, every) is None
+    # Words for what is asked name no document, even when a title holds them.
+    thorn = "Below what confidence score does Thorn's content moderation hold a post?"
+    assert named_document(thorn, snapshot, every) == "prds/thorn.md"
+    # German capitalises every noun: "Schüler" is no name there, "KI-Assistent" still is.
+    assert named_document("Wie viele Quizze darf ein Schüler am Tag erzeugen?", snapshot, every) is None
+    assert named_document("Wie viele Anrufe nimmt der KI-Assistent pro Monat an?", snapshot, every) == (
+        "prds/ki-assistent.md"
+    )
     # Only candidates (the retrieved documents, within the channel's scope) can be named.
     assert named_document("How long is the DoBie trial?", snapshot, ["prds/semantic-scout.md"]) is None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from bot.core.language import detect
 from bot.knowledge.keyword import tokenize
 
 if TYPE_CHECKING:
@@ -36,6 +37,20 @@ CAPITAL_WEIGHT = 1.5
 _SEPARATORS = re.compile(r"[-_.]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 _CAPITALISED = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][\w-]*")
+# German capitalises every noun, so there only a capital after a word's first letter marks a name: "ProduktRAG",
+# "KI-Assistent", "IRCTC", not "Projekt" or "Monat".
+_INNER_CAPITAL = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][^\W_]*[A-Z][\w-]*|(?<=\s)[^\W\d_]+-[A-Z][\w-]*")
+# Words for what is asked name no document, even when a title holds them ("Confidence Score Thresholds & Rules",
+# "KI-Budget-Routing"): "Below what confidence score does Thorn flag a post?" names Thorn only.
+_ASKED_WORDS = frozenset(
+    tokenize(
+        [
+            "confidence score threshold budget cost costs price pricing target rate accuracy latency time limit "
+            "konfidenz schwellenwert kosten preis ziel genauigkeit latenz zeit grenze drempel prijs doel "
+            "nauwkeurigheid tijd limiet"
+        ]
+    )[0]
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,8 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     """The one document among `candidates` (paths, best first) that `question` names, or None."""
     known = names(snapshot)
     text = _POSSESSIVE.sub("", question)
-    asked, capitals = (set(row) for row in tokenize([text, " ".join(_CAPITALISED.findall(text))]))
+    names_in = _INNER_CAPITAL if detect(question) == "de" else _CAPITALISED
+    asked, capitals = (set(row) - _ASKED_WORDS for row in tokenize([text, " ".join(names_in.findall(text))]))
     weights = {
         path: _weight(asked, capitals, known.words.get(path, frozenset()), known.idf)
         for path in dict.fromkeys(candidates)
