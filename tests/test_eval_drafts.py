@@ -882,6 +882,10 @@ GAP_CASES = {
         "# Gedächtnis\n\n- Betrieb: Fehlschläge nahe null; Latenz der Antwort unverändert.\n",
         "# Zoeken\n\nDe responstijd van de zoekbalk blijft gelijk.\n",
     ),
+    "rollout": (
+        "# Reminders\n\n- June 6, 2022: Launched to 25% of in-progress application population\n",
+        "# Empfehlungen\n\nDie Empfehlungen gehen zuerst an 10 % der Nutzer.\n",
+    ),
     "users": (
         "# Klassifikation\n\nEntwicklung eines Prototyp-Softwaretools für Ingenieure.\n",
         "# Campaign\n\n## Target Audience\n\n- **Demographics**: Software developers, 25-45 years old\n",

@@ -111,7 +111,9 @@ _PEOPLE = re.compile(
 )
 _ROLLOUT = re.compile(
     r"\bpilot\w*|\bbeta\b|canary|staged|\bphases?\b|\bfase\b|testnet|feature gate|feature flag|roll-?out|"
-    r"roll out|uitrol|einführung|small subset|internal users|dogfood\w*|a/b.test\w*|gradual\w*|launch to",
+    r"roll out|uitrol|einführung|small subset|internal users|dogfood\w*|a/b.test\w*|gradual\w*|launch(?:ed|es)? to|"
+    # a share of the users it goes to: "Launched to 25% of in-progress applications", "für 10 % der Nutzer"
+    r"\b(?:to|for|für|an|voor|naar|aan) \d{1,3} ?% (?:of|der|des|van)\b",
     re.I,
 )
 # A cost stated without a price: nothing per use ("free to operate", "zero per-query costs"), or the tokens one
