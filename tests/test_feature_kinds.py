@@ -152,7 +152,7 @@ def test_template_guidance_does_not_count_as_stating_something() -> None:
         ("kep-4192-storage-version-migrator", "infrastructure"),
         ("de-lead-magnet-sequenz", "marketing"),
         ("ticket-classifier-model-upgrade", "router"),
-        ("toxicity-moderation", None),
+        ("toxicity-moderation", "moderation"),
         ("support-kb-chatbot", None),
     ],
 )
@@ -207,6 +207,25 @@ def test_a_faster_data_refresh_is_an_infrastructure_change() -> None:
     assert plan.feature_kind == "infrastructure"
     assert {"Operation failure rate", "Resource headroom"} <= names(plan)
     assert not {"Hallucination rate", "Tone consistency"} & names(plan)
+
+
+MODERATION = """# Comment moderation
+
+A classifier labels every new comment as allowed, blurred or removed. Toxic and harmful comments are removed;
+sensitive content is blurred until the reader unblurs it. Flagged comments go to the moderation queue, and
+moderators review appeals. Hate speech and harassment are the two categories we must catch.
+"""
+
+
+def test_a_moderation_classifier_gets_over_blocking_and_time_to_action_not_routing_metrics() -> None:
+    plan = draft(MODERATION, "Comment moderation")
+    assert plan.feature_kind == "moderation"
+    assert {"Over-blocking rate", "Time to action", "Per-class recall"} <= names(plan)
+    assert not {"Routing accuracy per class", "Misroute cost"} & names(plan)
+    router = draft(ROUTER, "Ticket router")
+    assert not {"Over-blocking rate", "Time to action"} & names(router)
+    reasons = {item.metric: item.reason for item in router.metrics_not_applicable_reasons}
+    assert "moderation system" in reasons["Over-blocking rate"]
 
 
 def test_a_referral_programme_is_a_growth_change() -> None:

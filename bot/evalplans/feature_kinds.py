@@ -1,8 +1,10 @@
-"""What a feature is beyond its AI type: a router, a search, a recommender, a marketing or infrastructure change.
+"""What a feature is beyond its AI type: a router, a moderation system, a search, a recommender, a marketing or
+infrastructure change.
 
 The six feature types say how a model's output is judged; the kind says which measures the product
 around it needs. A classifier that routes tickets needs accuracy per destination and the cost of a
-wrong one; a search needs the share of queries with no result; a newsletter or a storage migration has
+wrong one; a moderation system needs how much harmless content it blocks and how fast it acts; a search
+needs the share of queries with no result; a newsletter or a storage migration has
 no model in it at all, so the model's metrics don't apply and its own (attribution and a guard
 against novelty effects; failure rates and resource use) do. Cues are counted in English, German and
 Dutch, each pattern linear in the text.
@@ -15,11 +17,12 @@ from typing import Literal, get_args
 
 from bot.evalplans.feature_types import FeatureTypeGuess
 
-FeatureKind = Literal["router", "search", "recommendation", "marketing", "infrastructure"]
+FeatureKind = Literal["router", "moderation", "search", "recommendation", "marketing", "infrastructure"]
 FEATURE_KINDS: tuple[FeatureKind, ...] = get_args(FeatureKind)
 NON_AI_KINDS: frozenset[FeatureKind] = frozenset({"marketing", "infrastructure"})
 KIND_LABELS: dict[FeatureKind, str] = {
     "router": "router",
+    "moderation": "moderation system",
     "search": "search",
     "recommendation": "recommender",
     "marketing": "marketing or growth change",
@@ -38,6 +41,12 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
     "router": re.compile(
         r"\b(?:rout(?:e|es|ed|ing|er)|dispatch\w*|queues?|weiterleit\w*|routeer\w*|routering|triage\w*|"
         r"tag(?:s|ging|ged)?|tickets?|wachtrij\w*|warteschlange\w*)\b",
+        re.I,
+    ),
+    "moderation": re.compile(
+        r"\b(?:moderat\w*|toxic\w*|toxizität|harmful|hate speech|hassrede|haatzaai\w*|harass\w*|belästigung|nsfw|"
+        r"csam|trust (?:&|and) safety|sensitive (?:content|text|terms|results)|content reports?|abuse reports?|"
+        r"takedowns?|unblur\w*|blurr?(?:ed|ing)?|flagged (?:posts?|content|comments?|messages?))\b",
         re.I,
     ),
     "search": re.compile(r"\b(?:search\w*|such(?:e|en|ergebnis\w*)|zoek\w*|findab\w*|vindbaar\w*)\b", re.I),
@@ -82,6 +91,8 @@ def infer_kind(text: str, guess: FeatureTypeGuess) -> FeatureKind | None:
             return kind
     if counts["recommendation"] >= MIN_CUES * 2:
         return "recommendation"
+    if guess.primary == "classification" and counts["moderation"] >= MIN_CUES * 2:
+        return "moderation"
     if guess.primary == "classification" and counts["router"] >= MIN_CUES:
         return "router"
     if guess.primary == "rag" and counts["search"] >= MIN_CUES * 3 and not _ANSWERS.search(text):
