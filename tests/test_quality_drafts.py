@@ -263,7 +263,7 @@ FLOORS = {
     "check": {"outcomes_carried": 86, "targets_kept": 44, "metrics_matched": 6, "open_questions_kept": 5},
 }
 CEILINGS = {
-    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 9, "false_gaps": 13},
+    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 9, "false_gaps": 10},
     "check": {"template_prompts_listed": 0, "not_open_questions_listed": 2, "false_gaps": 8},
 }
 
