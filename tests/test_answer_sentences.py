@@ -91,6 +91,13 @@ from tests.conftest import MakeDeps, write
         ("Hoeveel zoekopdrachten per maand levert het Perplexity-budget op?", "count"),
         ("How many euros is the monthly budget?", "money"),
         ("Wat is het p95-latentiebudget voor de generatiestap?", "duration"),
+        # the longest or maximum length of something is a duration; a tool, an API or a kind of solution is a name
+        ("What's the maximum length of a call before the agent hangs up?", "duration"),
+        ("What's the longest voice note a user can record?", "duration"),
+        ("Which NPS survey tool did we choose?", "name"),
+        ("Welche OCR-Lösung wurde ausgewählt?", "name"),
+        ("Welk OpenAI-model gebruikt het platform?", "name"),
+        ("Which solution did the team propose for slow loading?", None),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:

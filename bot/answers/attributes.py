@@ -94,7 +94,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ),
     (
         "duration",
-        r"\b(?:how long|how quickly|how fast|within how|duration|(?:maximum|max|minimum) \w+ length|"
+        r"\b(?:how long|how quickly|how fast|within how|duration|(?:maximum|max|minimum) (?:\w+ )?length|longest|"
         r"wie lange|wie schnell|dauer|hoe lang|hoe snel|looptijd|doorlooptijd)\b",
     ),
     (
@@ -118,8 +118,12 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     (
         "name",
         r"\b(?:which|what|welche[rsmn]?|welk|welke)\s(?:(?!(?:does|do|did|is|are|was|were|ist|sind)\b)[\w-]{1,30}\s){0,2}?"
-        r"(?:(?:llm|ai|ki|language|embedding|speech|transcription|ocr|tts|stt)[\s-])?(?:models?|providers?|vendors?|"
-        r"engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier|taalmodel(?:len)?|sprachmodell(?:e)?|llms?)\b",
+        # what it is a model or tool of: "LLM model", "OpenAI-model", "Dashboard-Tool"
+        r"(?:[a-z]{2,13}[\s-])?(?:models?|providers?|"
+        r"vendors?|engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier|taalmodel(?:len)?|"
+        r"sprachmodell(?:e)?|llms?|tools?|apis?|library|bibliothek)\b|"
+        # a named kind of solution ("Welche OCR-Lösung …?"), not any solution
+        r"\b(?:which|welche[rsmn]?|welk|welke)\s[a-z]{2,12}[\s-](?:lösung|solution|oplossing)\b",
     ),
 )
 _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
