@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from bot.core.language import LANGUAGE_NAMES
+
 Kind = Literal["money", "count", "target", "duration", "date", "owner", "name", "language"]
 
 # What a PM would call each kind of missing fact is in bot/data/i18n/messages.yaml (`answers.missing.<kind>`).
@@ -225,13 +227,12 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex|gpt|qwen\w*|deepseek|gemma|sonnet|haiku|"
         r"opus)\b)"
     ),
-    # A language by its name (a code or "multilingual" names none).
+    # A language by its name (a code or "multilingual" names none), and a few more than bot.core.language lists.
     "language": re.compile(
-        r"\b(?:english|englisch|engels|german|deutsch|duits|dutch|niederländisch|nederlands|french|französisch|frans|"
-        r"spanish|spanisch|spaans|italian|italienisch|italiaans|portuguese|portugiesisch|portugees|polish|polnisch|"
-        r"pools|turkish|türkisch|turks|arabic|arabisch|chinese|chinesisch|chinees|japanese|japanisch|japans|"
-        r"korean|koreanisch|koreaans|russian|russisch|hindi|ukrainian|ukrainisch|oekraïens|swedish|schwedisch|zweeds|"
-        r"danish|dänisch|deens|norwegian|norwegisch|noors|finnish|finnisch|fins|czech|tschechisch|tsjechisch)\b",
+        r"\b(?:"
+        + "|".join(LANGUAGE_NAMES)
+        + r"|korean|koreanisch|koreaans|russian|russisch|hindi|ukrainian|ukrainisch|oekraïens|norwegian|norwegisch|"
+        r"noors|finnish|finnisch|fins|czech|tschechisch|tsjechisch)\b",
         re.I,
     ),
     "owner": re.compile(
@@ -421,19 +422,19 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
             return False
         if _DATE_ASKED.search(question):
             return bool(_CALENDAR_DATE.search(_PLACEHOLDER.sub(" ", sentence)))
-    if kind == "name" and not _DECISION.search(question):
-        # A name the question already says doesn't answer it ("Which model does ClaimAssist use?" is not answered by
-        # "ClaimAssist"), and a model is named by its id, family or provider, not by a class name ("PageSnapshot").
-        said = {word.lower() for word in _TERM.findall(question)}
-        sentence = _TERM.sub(lambda term: " " if term.group(0).lower() in said else term.group(0), sentence)
-        if _MODEL_ASKED.search(question):
-            sentence = _CAMEL_CASE.sub(" ", sentence)
     if kind == "name" and _DECISION.search(question):
         either = _EITHER.search(question)
         named = either is not None and any(
             re.search(rf"\b{re.escape(option)}\b", sentence, re.I) for option in either.groups()
         )
         return (named or holds(kind, sentence)) and not _OPTIONS.search(sentence)
+    if kind == "name":
+        # A name the question already says doesn't answer it ("Which model does ClaimAssist use?" is not answered by
+        # "ClaimAssist"), and a model is named by its id, family or provider, not by a class name ("PageSnapshot").
+        said = {word.lower() for word in _TERM.findall(question)}
+        sentence = _TERM.sub(lambda term: " " if term.group(0).lower() in said else term.group(0), sentence)
+        if _MODEL_ASKED.search(question):
+            sentence = _CAMEL_CASE.sub(" ", sentence)
     return holds(kind, sentence)
 
 

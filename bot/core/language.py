@@ -24,6 +24,50 @@ Lang = Literal["en", "de", "nl"]
 LANGUAGES: tuple[Lang, ...] = ("en", "de", "nl")
 DEFAULT_LANG: Lang = "en"
 NAMES: dict[Lang, str] = {"en": "English", "de": "German", "nl": "Dutch"}
+# A language as English, German and Dutch write its name (lower case), and its English name.
+LANGUAGE_NAMES: dict[str, str] = {
+    "english": "English",
+    "englisch": "English",
+    "engels": "English",
+    "german": "German",
+    "deutsch": "German",
+    "duits": "German",
+    "dutch": "Dutch",
+    "niederländisch": "Dutch",
+    "nederlands": "Dutch",
+    "french": "French",
+    "französisch": "French",
+    "frans": "French",
+    "spanish": "Spanish",
+    "spanisch": "Spanish",
+    "spaans": "Spanish",
+    "italian": "Italian",
+    "italienisch": "Italian",
+    "italiaans": "Italian",
+    "portuguese": "Portuguese",
+    "portugiesisch": "Portuguese",
+    "portugees": "Portuguese",
+    "polish": "Polish",
+    "polnisch": "Polish",
+    "pools": "Polish",
+    "swedish": "Swedish",
+    "schwedisch": "Swedish",
+    "zweeds": "Swedish",
+    "danish": "Danish",
+    "dänisch": "Danish",
+    "deens": "Danish",
+    "japanese": "Japanese",
+    "japanisch": "Japanese",
+    "japans": "Japanese",
+    "turkish": "Turkish",
+    "türkisch": "Turkish",
+    "turks": "Turkish",
+    "arabic": "Arabic",
+    "arabisch": "Arabic",
+    "chinese": "Chinese",
+    "chinesisch": "Chinese",
+    "chinees": "Chinese",
+}
 
 # Probabilities over the three languages (they add up to 1). Measured on tests/devsets/languages/questions.yaml:
 # wrong guesses on PM questions of five words or more stay below CONFIDENT, and the short questions a hint

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from bot.core.language import LANGUAGE_NAMES
+
 Language = Literal["en", "de", "nl"]
 
 # Section kinds by heading words (EN / DE / NL); the first match wins, so the order matters
@@ -25,49 +27,6 @@ SECTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
-LANGUAGE_NAMES: dict[str, str] = {
-    "english": "English",
-    "englisch": "English",
-    "engels": "English",
-    "german": "German",
-    "deutsch": "German",
-    "duits": "German",
-    "dutch": "Dutch",
-    "niederländisch": "Dutch",
-    "nederlands": "Dutch",
-    "french": "French",
-    "französisch": "French",
-    "frans": "French",
-    "spanish": "Spanish",
-    "spanisch": "Spanish",
-    "spaans": "Spanish",
-    "italian": "Italian",
-    "italienisch": "Italian",
-    "italiaans": "Italian",
-    "portuguese": "Portuguese",
-    "portugiesisch": "Portuguese",
-    "portugees": "Portuguese",
-    "polish": "Polish",
-    "polnisch": "Polish",
-    "pools": "Polish",
-    "swedish": "Swedish",
-    "schwedisch": "Swedish",
-    "zweeds": "Swedish",
-    "danish": "Danish",
-    "dänisch": "Danish",
-    "deens": "Danish",
-    "japanese": "Japanese",
-    "japanisch": "Japanese",
-    "japans": "Japanese",
-    "turkish": "Turkish",
-    "türkisch": "Turkish",
-    "turks": "Turkish",
-    "arabic": "Arabic",
-    "arabisch": "Arabic",
-    "chinese": "Chinese",
-    "chinesisch": "Chinese",
-    "chinees": "Chinese",
-}
 LANGUAGE_OF_CODE: dict[Language, str] = {"en": "English", "de": "German", "nl": "Dutch"}
 _LANGUAGE_ALTERNATIVES = "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True))
 LANGUAGE_WORD = re.compile(r"\b(" + _LANGUAGE_ALTERNATIVES + r")\b", re.I)
