@@ -843,6 +843,12 @@ GAP_CASES = {
         "# Agent\n\n| Network Failure | Connection timeout | Retry with exponential backoff |\n",
         "# Chatbox\n\nDe chatbot beantwoordt vragen en waar nodig overdraagt naar een mens.\n",
         "# Classifier\n\nA feature flag allows us to turn it off if there are issues.\n",
+        # the next one is tried when the first fails, a person calls back
+        "# Load balancing\n\n- If first one fails, get a random one of the good ones from redis\n",
+        "# Assistent\n\n- Reicht die Info nicht, entsteht eine Rückruf-Aufgabe.\n",
+        # drawn in a flowchart or a box diagram
+        "# Recipes\n\n```mermaid\nflowchart TD\n    Error --> Retry[User can retry]\n```\n",
+        "# Assistent\n\n```\n┌──────────────┐\n│ NEIN → Rückruf-Aufgabe │\n└──────────────┘\n```\n",
     ),
     "confidence_threshold": ("# Moderation\n\n- Real-time spam detection with configurable sensitivity levels\n",),
     "monitoring": (
@@ -862,12 +868,21 @@ GAP_CASES = {
         "# Platform\n\n- Regression Detection: Alert bei Accuracy-Drop > 5%\n",
         "# Invoices\n\n- User corrections are sent back to the OCR vendor for model training\n",
         "# Belege\n\nDas System lernt nach drei gleichen Korrekturen dazu.\n",
+        # it learns from what users do, or is adjusted on their feedback
+        "# Router\n\n- System learns from who actually answers over time\n",
+        "# Router\n\n- Learn from dismissals\n",
+        "# Search\n\n- Adjust algorithm based on feedback\n",
     ),
     "override": (
         "# Scoring\n\n- **Menselijke validatie**: de arts beoordeelt elk advies.\n",
         "# Scoring\n\nEvery score goes through human validation before it reaches the ward.\n",
         "# Topic model\n\nThe submitter reviews the prefilled topic instead of answering the questions.\n",
         "# Copilot\n\nThe system must execute pending actions only after explicit user confirmation.\n",
+        # the person turns the bot down and asks for a human
+        '# Assistent\n\n| Situation | Aktion |\n|---|---|\n| Kunde will Mitarbeiter | "Ich verbinde Sie" |\n',
+        "# Chatbot\n\nWhen the customer asks for a human, the chat goes to the support queue.\n",
+        # a flowchart's step
+        "# Recipes\n\n```mermaid\nflowchart TD\n    Edit -->|Yes| EditForm[Edit title/ingredients/steps]\n```\n",
     ),
     "latency": (
         "# Epic\n\n## Niet\u2011functioneel\n\n- Performance: extractie < 2s voor standaard DOCX 10 pagina's\n",
@@ -881,6 +896,8 @@ GAP_CASES = {
         "# Popularity\n\n8. Query time on the frontend must not be increased.\n",
         "# Gedächtnis\n\n- Betrieb: Fehlschläge nahe null; Latenz der Antwort unverändert.\n",
         "# Zoeken\n\nDe responstijd van de zoekbalk blijft gelijk.\n",
+        "# Referrals\n\nReferral tracking should not add latency to user flows.\n",
+        "# Empfehlungen\n\nDas Tracking läuft ohne zusätzliche Latenz im Hintergrund.\n",
     ),
     "rollout": (
         "# Reminders\n\n- June 6, 2022: Launched to 25% of in-progress application population\n",
@@ -923,6 +940,10 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ("eval_set", "# Service\n\n- The test suite passes before each deploy.\n"),
         ("gate_owner", "# Service\n\n- The release notes need a sign-off line.\n"),
         ("retraining", "# Service\n\n- Failed jobs are rerun by the scheduler.\n"),
+        ("retraining", "# MVP\n\nLearn from real usage, then add complexity based on customer feedback.\n"),
+        # code in a fence is no prose, and arrows alone draw no diagram
+        ("fallback", "# Service\n\n```python\n# on error: retry with backoff\nrun()\n```\n"),
+        ("fallback", "# Demo\n\n```\nColor: #0044FF → #6600FF, retry the fade\n```\n"),
         ("cost", "# Shop\n\n- Customers pay $20/month for the plan.\n"),
         ("override", "# Moderation\n\nIt recommends an action: allow, warn, block or human review.\n"),
     ],

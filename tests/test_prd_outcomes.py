@@ -1177,3 +1177,48 @@ def test_the_questions_a_score_on_a_scale_answers_are_a_rubric_not_open_question
 Should we test the pricing page first?
 """
     assert parse_prd(text).open_questions == ["Should we test the pricing page first?"]
+
+
+def test_goals_numbered_on_from_the_list_above_are_outcomes_but_unchecked_ones_are_not() -> None:
+    # "6." cannot start a list inside a paragraph, so these lines stay in the label's paragraph.
+    text = """\
+# Question router
+
+## Goals
+
+**Primary Goals:**
+1. ✅ Detect questions in monitored channels
+
+**Secondary Goals:**
+2. ✅ Learn expertise over time (who answers what topics)
+3. ❌ Integrate with the ticketing tool
+"""
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "✅ Detect questions in monitored channels",
+        "Learn expertise over time (who answers what topics)",
+    ]
+
+
+def test_points_to_talk_about_ask_without_a_question_mark_and_a_reports_contents_do_not_ask() -> None:
+    text = """\
+# Load balancing
+
+## Design
+
+Things to talk about in impl details:
+
+- What do we move out of the request path and where
+- How do we want to change our health check strategy
+  - Check one random replica, then upvote it in redis.
+- Jittered TTLs per pod
+
+## Digest
+
+Wöchentlicher Bericht der Cortex-Aktivität:
+- Was hat der Cortex diese Woche entdeckt?
+- Welche Empfehlungen wurden befolgt?
+"""
+    assert parse_prd(text).open_questions == [
+        "What do we move out of the request path and where",
+        "How do we want to change our health check strategy",
+    ]

@@ -25,7 +25,10 @@ _OVERRIDE = re.compile(
     # the model's answer is a suggestion the person reviews ("review the prefilled information")
     r"pre-?fill\w*|pre-?populat\w*|vorausgefüllt\w*|vorbefüllt\w*|vooraf ingevuld\w*|voorgevuld\w*|"
     # nothing happens until the person confirms it ("only after explicit user confirmation")
-    r"explicit (?:user )?(?:confirmation|approval)|ausdrückliche[rn]? (?:bestätigung|freigabe)|expliciete bevestiging",
+    r"explicit (?:user )?(?:confirmation|approval)|ausdrückliche[rn]? (?:bestätigung|freigabe)|expliciete bevestiging|"
+    # the person turns the bot's answer down and asks for a human ("Kunde will Mitarbeiter", "asks for a human agent")
+    r"\b(?:asks?|wants?|requests?) (?:for |to (?:talk|speak) to )?(?:a )?(?:human|real person|staff member)\b|"
+    r"\b(?:will|möchte|verlangt) (?:einen )?(?:mitarbeiter|menschen)\b|\bwil (?:een )?(?:medewerker|mens)\b",
     re.I,
 )
 ADVERSARIAL_WORDS = re.compile(
@@ -72,7 +75,13 @@ _RETRAINING = re.compile(
     # users' corrections fed back into training ("Corrections sent back to Rossum for model training", "System
     # learns after 3 consistent corrections")
     r"\b(?:corrections?|korrektur\w*|correcties?)\b[^.\n]{0,60}?\b(?:training|trainier\w*|getraind|learn\w*|lern\w*|"
-    r"leert|leren)\b|\b(?:learns?|lernt|leert)\b[^.\n]{0,40}?\b(?:corrections?|korrektur\w*|correcties?)\b",
+    r"leert|leren)\b|\b(?:learns?|lernt|leert)\b[^.\n]{0,40}?\b(?:corrections?|korrektur\w*|correcties?)\b|"
+    # it learns from what users do, or is adjusted on their feedback ("Learn from dismissals", "System learns from
+    # who actually answers over time", "Adjust algorithm based on feedback")
+    r"\b(?:learns?|learning|lernt|leert)\b (?:\w++ ){0,2}?(?:from|aus|van)\b[^.,;\n]{0,60}?\b(?:over time|dismissals?|"
+    r"rejections?|feedback|mit der zeit|im laufe der zeit|na verloop van tijd|in de loop van de tijd)\b|"
+    r"\b(?:adjust\w*|tun\w*|refin\w*|updat\w*|anpass\w*|aanpass\w*|bijstel\w*)\b[^.\n]{0,40}?\b(?:based on|"
+    r"anhand|auf basis|op basis van)\b (?:\w++ ){0,2}?(?:feedback|corrections|rückmeldung\w*|terugkoppeling)\b",
     re.I,
 )
 _EVAL_QUESTION = re.compile(r"eval|golden|label|gelabel|annotat", re.I)
@@ -88,7 +97,12 @@ FALLBACK_WORDS = re.compile(
     # us to turn it off")
     r"hand-?overs?|hand-?offs?|übergabe\w*|überg(?:e|i)b\w*|\boverdra(?:agt|gen|cht)\b|\bovergedragen|to a human|"
     r"an (?:einen|einem) menschen|naar een mens|turn(?:ed|s)? (?:\w++ )?off|switch(?:ed|es)? (?:\w++ )?off|"
-    r"kill.?switch\w*|abschalt\w*|uitschakel\w*|uit te schakelen",
+    r"kill.?switch\w*|abschalt\w*|uitschakel\w*|uit te schakelen|"
+    # a person calls back ("NEIN → Rückruf-Aufgabe", "terugbelverzoek"), or the next one is tried when the first
+    # fails ("If first one fails, get a random one of the good ones")
+    r"r(?:ü|ue)ckruf\w*|terugbel\w*|call-?back (?:requests?|tasks?)|"
+    r"\b(?:if|when|wenn|falls|als) (?:the |der |die |das |de |het )?(?:first|primary|main|erste\w*|primäre\w*|eerste)"
+    r"\b[^.\n]{0,20}?\b(?:fails|ausfällt|fehlschlägt|faalt|uitvalt)\b",
     re.I,
 )
 CONFIDENCE_WORDS = re.compile(
@@ -144,6 +158,9 @@ _TIME_WORD = (
 )
 _NO_SLOWER = re.compile(
     r"\bno (?:increase|regression) in (?:the )?(?:time|latency|duration|response time)|"
+    # "Referral tracking should not add latency to user flows", "ohne zusätzliche Latenz", "zonder extra vertraging"
+    r"\b(?:(?:must|should|will|shall|does|do) not add|adds? no|without adding) (?:any |extra |additional )?latency\b|"
+    r"\b(?:keine|ohne) zusätzliche (?:latenz|verzögerung)\b|\b(?:geen|zonder) extra (?:latency|vertraging)\b|"
     r"keine (?:erhöhung|verlängerung|verschlechterung) der (?:zeit|dauer|latenz|antwortzeit)|"
     r"geen (?:toename|verslechtering) (?:van|in) de (?:tijd|duur|latency|responstijd)|"
     r"\b" + _TIME_WORD + r"\b[^.\n]{0,60}?\b(?:unchanged|(?:must|should|will|shall) not (?:be )?(?:increased?|affected|"
@@ -234,7 +251,8 @@ def prd_gaps(
     `ai` is False for a change with no model in it (infrastructure, a newsletter): the model's gaps
     (eval set, confidence, attacks, retraining …) don't apply there.
     """
-    text = facts.content_text or facts.scoped_text
+    # A flowchart states what it draws: "Error --> Retry[User can retry]" is a fallback.
+    text = "\n".join(part for part in (facts.content_text or facts.scoped_text, facts.diagram_text) if part)
     asked = " ".join(facts.open_questions)
     gaps: list[Gap] = []
 

@@ -11,7 +11,17 @@ import re
 from dataclasses import dataclass, field
 
 from bot.core.text import sentences
-from bot.evalplans.prd.markdown import BOLD, BULLET, Block, bullets, outline, plain, read_blocks, tables
+from bot.evalplans.prd.markdown import (
+    BOLD,
+    BULLET,
+    Block,
+    bullets,
+    diagram_text,
+    outline,
+    plain,
+    read_blocks,
+    tables,
+)
 from bot.evalplans.prd.numbers import PERCENT, PERCENTILE, Duration, Money, duration_ms, durations, money
 from bot.evalplans.prd.outcomes import Outcome, is_template, prd_outcomes, prd_questions, table_value
 from bot.evalplans.prd.tables import Phase, TargetRow, cell, column, rollout, success_rows
@@ -96,6 +106,7 @@ class PrdFacts:
     success_rows: list[TargetRow] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     content_text: str = ""  # the text minus template guidance and non-goals, for cue-word checks
+    diagram_text: str = ""  # the words of its flowcharts and box diagrams (see `diagram_text`)
     rollout: list[Phase] = field(default_factory=list)
     gate_owner: str | None = None
     risks: list[Risk] = field(default_factory=list)
@@ -340,6 +351,7 @@ def parse_prd(text: str) -> PrdFacts:
         if (block.kind == "heading" or not is_template(block))
         and not any(section_kind(heading) == "non_goals" for heading in block.heading_path)
     )
+    facts.diagram_text = diagram_text(text)
     # A row read from the Markdown keeps its measurement cells after " | "; its name alone marks it as stated.
     stated = {part.lower() for outcome in facts.outcomes for part in (outcome.text, outcome.text.split(" | ")[0])}
     facts.outcomes += [

@@ -288,6 +288,24 @@ def _mark_guidance(blocks: list[Block]) -> list[Block]:
     return marked
 
 
+_DIAGRAM_LANGUAGES = ("mermaid", "plantuml", "puml")
+_BOX_DRAWING = re.compile(r"[│├└┌┐┘┬┴┼═║╔╗╚╝]")
+
+
+def diagram_text(text: str) -> str:
+    """The words drawn in a document's diagrams: fenced Mermaid or PlantUML charts, and plain fences drawn with box
+    lines. A flowchart's node labels are the author's prose ("Error --> Retry[User can retry]"); code in
+    other fences is not, so it stays out."""
+    drawn = []
+    for token in _PARSER.parse(text):
+        if token.type != "fence":
+            continue
+        language = token.info.strip().split(maxsplit=1)[0].lower() if token.info.strip() else ""
+        if language in _DIAGRAM_LANGUAGES or (language in ("", "text", "txt") and _BOX_DRAWING.search(token.content)):
+            drawn.append(token.content)
+    return "\n".join(drawn)
+
+
 def outline(text: str) -> str:
     """A plain-text PRD (no Markdown headings) whose sections are numbered title lines ("2. 🎯 Goals"), as Markdown:
     those lines become headings and every other line a paragraph of its own. Any other text is returned as is."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.evalplans.prd.markdown import BOLD, LEADING_LABEL, QUESTION_HEADING, Block, is_instruction, plain
+from bot.evalplans.prd.markdown import BOLD, BULLET, LEADING_LABEL, QUESTION_HEADING, Block, is_instruction, plain
 
 # Heading words of the sections that state success (EN / DE / NL), and of those that look like them
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
@@ -169,6 +169,27 @@ _CODE_ONLY = re.compile(r"^\s*+`[^`\n]++`\s*+$")
 _SCALE_LABEL = re.compile(r"^\s*+\*\*[^*\n]{0,40}?\(\s*+\d{1,3}\s*+[-–]\s*+\d{1,3}\s*+\)[^*\n]{0,10}?\*\*")
 _TRAILING_NOTE = re.compile(r"(?<![*_])[*_]*+\([^()\n]{0,80}+\)[*_]*+$")
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
+# An item not (yet) done: "☐ …", "[ ] …", "❌ …" (a non-goal in a goals list).
+_UNCHECKED = re.compile(r"^\s*+(?:☐|⬜|❌|✗|\[ \])")
+# A label over points still to talk through ("Things to talk about in impl details:", "Zu besprechen:",
+# "Te bespreken:"): an item there that starts with a question word asks, even without a question mark.
+_DISCUSS_LABEL = re.compile(
+    r"\b(?:to (?:talk about|discuss|figure out|clarify)|discussion points|zu (?:besprechen|klären|diskutieren)|"
+    r"te (?:bespreken|bepalen|verduidelijken))\b",
+    re.I,
+)
+# A label over what a report shows ("Wöchentlicher Bericht der Cortex-Aktivität:" over "- Welche Empfehlungen wurden
+# befolgt?"): the questions below are the ones the report answers.
+_REPORT_LABEL = re.compile(
+    r"\b(?:reports?|digest|dashboard|summary|overview|bericht\w*|übersicht|zusammenfassung|rapport\w*|overzicht|"
+    r"samenvatting|weekoverzicht)\b",
+    re.I,
+)
+_QUESTION_WORD = re.compile(
+    r"^(?:what|how|which|who|where|when|why|should|wie|was|welche\w*|wer|wo|wann|warum|soll\w*|hoe|wat|welke|waar|"
+    r"wanneer|waarom|moet\w*)\b",
+    re.I,
+)
 
 # A sentence that states a change with a number: "cuts per-token cost by ~84%", "~6× cost reduction".
 _CHANGE_VERB = re.compile(
@@ -408,6 +429,20 @@ def _leading_label(block: Block) -> str:
     return label.group(0).strip("*: ") if label else ""
 
 
+def _run_on_items(block: Block) -> list[str]:
+    """The items of a list that a label's paragraph swallowed: a list numbered on from the one above ("**Secondary
+    Goals:**" over "6. ✅ Learn expertise over time") starts no list in Markdown, so its lines stay in the label's
+    paragraph. Each line after the label is one item, when every one is a bullet or a number; an unchecked or
+    crossed-out one is no outcome."""
+    if block.kind != "paragraph":
+        return []
+    lines = [line for line in block.text.splitlines() if line.strip()]
+    items = [BULLET.match(line) for line in lines[1:]]
+    if len(lines) < 2 or not _LABEL_ONLY.match(plain(lines[0])) or not all(items):
+        return []
+    return [plain(item.group(1)).lstrip("✅☑✔ ") for item in items if item and not _UNCHECKED.match(item.group(1))]
+
+
 def _labelled_lines(block: Block) -> list[str]:
     """The lines of a paragraph that writes one measure per line, each after a bold label ("**Minimum Success:**
     15% …" over "**Target Success:** 20% …"); lines that are only a label are left out. None unless every line
@@ -581,6 +616,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             for line in fields:
                 kpi = _with_field(kpi, line)
             found.append(kpi)
+        elif under_heading and (items := _run_on_items(block)):
+            found += [Outcome(item, *_target(item), section=section) for item in items]
         elif under_heading and (lines := _labelled_lines(block)):
             found += [Outcome(line, *_target(line), section=section) for line in lines]
         elif under_heading:
@@ -700,7 +737,17 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if block.kind == "list_item" and block.parent_line >= 0 and not _asks(block.text.splitlines()[0])
     }
     header: Block | None = None
+    # The headings of the label paragraph above the list at hand, if it is one of points to talk about or of what a
+    # report shows.
+    discussing: tuple[str, ...] | None = None
+    reporting: tuple[str, ...] | None = None
     for index, block in enumerate(blocks):
+        if block.kind in ("paragraph", "heading"):
+            label = block.kind == "paragraph" and block.plain.endswith(":")
+            discussing = block.heading_path if label and _DISCUSS_LABEL.search(block.plain) else None
+            reporting = block.heading_path if label and _REPORT_LABEL.search(block.plain) else None
+        if block.kind == "list_item" and reporting == block.heading_path:
+            continue  # "Wöchentlicher Bericht:" / "- Welche Empfehlungen wurden befolgt?": what the report answers
         in_questions = _open_questions_depth(block.heading_path)
         if in_questions is not None and any(_RESOLVED.search(plain(h)) for h in block.heading_path[in_questions:]):
             continue  # "Open Questions (Resolved)", "### Resolved 2026-07-30" under them: answered already
@@ -747,6 +794,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                 questions.append(_QUESTION_LABEL.sub("", block.plain))  # "**Question**: Should PM …?"
         elif any(_CASES_HEADING.search(plain(heading)) for heading in block.heading_path):
             continue
+        elif block.kind == "list_item" and discussing == block.heading_path and _QUESTION_WORD.match(block.plain):
+            questions.append(block.plain.splitlines()[0])  # "Things to talk about:" / "- How do we want to change …"
         elif block.parents and _CHECKS_LABEL.search(plain(block.parents[-1])):
             continue  # "Mitigation:" over "Check technical issues: Are CTAs broken?": checks to run, not open
         elif _success_depth(block.heading_path) is None and not _answers_questionnaire(block.heading_path):
