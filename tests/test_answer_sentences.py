@@ -33,6 +33,10 @@ from tests.conftest import MakeDeps, write
         ("Was ist das Startdatum des Extraktors?", "date"),
         ("Who owns the invoice extractor project?", "owner"),
         ("Wer ist verantwortlich für die Suche?", "owner"),
+        # who holds a role asks for a person
+        ("Who is the engineering lead signing off the task assistant PRD?", "owner"),
+        ("Wer ist der Projektleiter des Chatbots?", "owner"),
+        ("Wie is de productmanager van de zoekfunctie?", "owner"),
         # Not a request for a value: yes/no, a target audience, a launch bar, a condition, two questions in one.
         ("Are reply drafts allowed to commit to a fix date?", None),
         ("Who is the target audience of the chatbot?", None),
@@ -122,6 +126,8 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("owner", "Owner: Dana Whitfield", "Owner: [Your Name]"),
         ("target", "Accuracy above 92%.", "Accuracy above XX%."),
         ("owner", "Owner: Priya Raman, Senior PM", "Ownership is shared across the team."),
+        # the "I" of a user story is no owner's name
+        ("owner", "Product owner: Jane Doe", 'User Story: "As a business owner, I want to see the ROI."'),
         ("name", "Transcripts come from OpenAI Whisper.", "Transcription, with diarization if supported."),
         ("name", "Built on GPT-4 with retrieval.", "Phase 3 adds retrieval."),
         ("name", "Voices by ElevenLabs.", "Voices are generated per call."),

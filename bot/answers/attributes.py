@@ -110,7 +110,11 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     (
         "owner",
         r"\b(?:who owns|owners?|owned by|who is responsible|who leads|dri|accountable|wer ist verantwortlich|"
-        r"verantwortlich|zuständig|eigenaar|verantwoordelijke?)\b",
+        r"verantwortlich|zuständig|eigenaar|verantwoordelijke?|"
+        # who holds a role: "Who is the engineering lead signing off …?", "Wer ist der Projektleiter?"
+        r"who is (?:the |our )?(?:[\w-]+ ){0,2}?(?:lead|manager|pm|sponsor|contact person)|"
+        r"wer ist (?:der|die|unser\w*) (?:[\w-]+ ){0,2}?(?:lead|\w*leiter\w*|\w*manager\w*|ansprechpartner\w*)|"
+        r"wie is (?:de|onze) (?:[\w-]+ ){0,2}?(?:lead|\w*leider|\w*manager|contactpersoon))\b",
     ),
     # "Welche Sprachen unterstützt …?", "In welke talen …?", "Which languages …?": languages by name
     (
@@ -237,7 +241,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     ),
     "owner": re.compile(
         r"(?i:\b(?:owners?|owned by|dri|accountable|responsible|lead|verantwortlich|zuständig|eigenaar|"
-        r"verantwoordelijke?|auteur|author|autor))\W{1,3}(?:(?i:is|ist|by|von|door)\s)?[@A-Z]"
+        # followed by a name, not by the "I" of a user story ("As a business owner, I want …")
+        r"verantwoordelijke?|auteur|author|autor))\W{1,3}(?:(?i:is|ist|by|von|door)\s)?(?:@\w|[A-Z][\w.'-])"
     ),
 }
 
