@@ -8,7 +8,16 @@ import pytest
 
 from bot.answers.answer import CROSS_LANGUAGE_EVIDENCE, answer_question, evidence_threshold, gather, min_evidence
 from bot.answers.attributes import asked_kind, holds, missing
-from bot.answers.sentences import COSINE_WEIGHT, KIND_WEIGHT, OVERLAP_WEIGHT, PASSAGE_WEIGHT, aspect, clean, rank
+from bot.answers.sentences import (
+    COSINE_WEIGHT,
+    KIND_WEIGHT,
+    OVERLAP_WEIGHT,
+    PASSAGE_WEIGHT,
+    aspect,
+    clean,
+    rank,
+    split,
+)
 from bot.knowledge.embeddings import EmbeddingModel
 from bot.knowledge.retrieval import Passage
 from bot.wiring import Deps
@@ -37,6 +46,9 @@ from tests.conftest import MakeDeps, write
         ("Who is the engineering lead signing off the task assistant PRD?", "owner"),
         ("Wer ist der Projektleiter des Chatbots?", "owner"),
         ("Wie is de productmanager van de zoekfunctie?", "owner"),
+        # "voorbeeldfacturen" ends in "uren" (hours) but counts invoices
+        ("Met hoeveel voorbeeldfacturen wordt het model getraind?", "count"),
+        ("Hoeveel werkuren kost de integratie?", "duration"),
         # Not a request for a value: yes/no, a target audience, a launch bar, a condition, two questions in one.
         ("Are reply drafts allowed to commit to a fix date?", None),
         ("Who is the target audience of the chatbot?", None),
@@ -181,6 +193,27 @@ def test_a_sentence_that_still_lists_the_options_does_not_answer_which_was_chose
     assert missing("Which TTS providers does it support?", ["Option A: OpenAI TTS"]) is None
 
 
+def test_another_version_or_a_monthly_price_does_not_answer_and_a_list_of_language_codes_names_languages() -> None:
+    assert missing("When did v1.0 of the coach's tier system launch?", ["v2.0 (28 december 2025):"]) == "date"
+    assert missing("When did v1.0 of the coach's tier system launch?", ["v1.0 (3 maart 2025): eerste release"]) is None
+    yearly = "What's the yearly price of the journal's Pro plan?"
+    assert missing(yearly, ['Premium Tier - "Pro" ($9.99/month):']) == "money"
+    assert missing(yearly, ["Pro: $9.99/month or $99/year"]) is None
+    languages = "In welchen Sprachen soll das Modul Texte erzeugen?"
+    assert missing(languages, ["Support: EN, ES, FR, DE, IT, PT, JA, ZH, KO, AR"]) is None
+    assert missing(languages, ["Data is stored in the EU (DE region)."]) == "language"
+
+
+def test_a_label_that_holds_the_value_asked_for_can_answer(local_model: EmbeddingModel) -> None:
+    text = 'Free tier: 30-day data retention.\n\nPremium Tier - "Pro" ($9.99/month):\n- Unlimited journals\n'
+    passages = [_titled("Journal", text)]
+    ranked = rank("What will the Pro tier cost?", passages, local_model.embed_batch, _no_overlap, "money")
+    assert ranked[0].text == 'Premium Tier - "Pro" ($9.99/month):'
+    # Without a price asked for, a label is still no answer of its own.
+    unranked = rank("What does the Pro tier include?", passages, local_model.embed_batch, _no_overlap)
+    assert all(not sentence.text.endswith(":") for sentence in unranked)
+
+
 def test_a_date_asked_for_is_a_day_on_the_calendar_and_not_the_document_s_own_date() -> None:
     launch = "On which date does the clipper go to public launch?"
     assert missing(launch, ["Phase 7: Public Launch (Week 19-20)", "Date: November 2025"]) == "date"
@@ -237,17 +270,45 @@ def test_a_target_for_one_measure_is_not_answered_by_a_figure_for_another() -> N
     assert missing("What response-time target does the bot have?", ["AI Response: ~150 Tokens"]) == "target"
 
 
-def _passage(title: str, text: str) -> Passage:
+def _titled(title: str, text: str) -> Passage:
     return Passage("x#0", "prds/x.md", title, "", text, "prds", 1.0, 0.5, 0.5)
 
 
 def test_the_aspect_drops_the_words_that_name_the_subject() -> None:
     passages = [
-        _passage("Invoice Extractor MVP", "The invoice extractor reads PDFs. Max 10 files per upload session."),
-        _passage("Invoice Extractor MVP", "Invoices are parsed into fields by the extractor."),
+        _titled("Invoice Extractor MVP", "The invoice extractor reads PDFs. Max 10 files per upload session."),
+        _titled("Invoice Extractor MVP", "Invoices are parsed into fields by the extractor."),
     ]
     asked = aspect("How many invoices can someone drop into the invoice extractor at once?", passages)
     assert "extractor" not in asked.lower() and "drop" in asked
+
+
+def test_hard_wrapped_prose_is_one_sentence_but_lists_tables_and_code_keep_their_lines() -> None:
+    text = (
+        "Jede Angabe trägt ein Zitat. Was die Prüfung nicht besteht, wird auf\n"
+        "höchstens 30 Prozent Sicherheit gedeckelt und als unbestätigt gekennzeichnet.\n"
+        "- Short bullet\n"
+        "- A bullet that runs on over the end of its line because the author wraps\n"
+        "  at a fixed width, like many plain-text PRDs\n"
+        "| Stage | Target |\n"
+        "| Beta | 80% |\n"
+        "```\n"
+        "User Question -> [1] Filter Parser -> [2] SQL Filter Query -> [3] Retrieve Metadata\n"
+        "-> [4] Cosine Similarity\n"
+        "```\n"
+    )
+    parts = [sentence for sentence, _ in split(_titled("Doc-Flow", text))]
+    assert (
+        "Was die Prüfung nicht besteht, wird auf höchstens 30 Prozent Sicherheit gedeckelt und als unbestätigt "
+        "gekennzeichnet." in parts
+    )
+    assert "Short bullet" in parts
+    assert (
+        "A bullet that runs on over the end of its line because the author wraps at a fixed width, like many "
+        "plain-text PRDs" in parts
+    )
+    assert "| Beta | 80% |" in parts
+    assert "User Question -> [1] Filter Parser -> [2] SQL Filter Query -> [3] Retrieve Metadata" in parts
 
 
 def test_list_markers_and_emphasis_are_not_quoted() -> None:

@@ -22,11 +22,14 @@ Kind = Literal["money", "count", "target", "duration", "date", "owner", "name", 
 # Units of time a question may count in ("Arbeitstage", "werkdagen", "seconds").
 _TIME_UNITS = (
     "seconds|minutes|hours|days|weeks|months|years|sekunden|minuten|stunden|tage|tagen|wochen|monate|monaten|jahre|"
-    "seconden|uren|uur|dagen|weken|maanden|jaren"
+    "seconden|dagen|weken|maanden|jaren"
 )
+# Dutch hours only as a word of their own or after a few prefixes: "voorbeeldfacturen" and "temperaturen" end in
+# "uren" too.
+_HOURS_NL = r"(?:werk|man|kantoor|les|studie|uitvoerings)?(?:uren|uur)"
 
 _TIME_ASKED = (
-    rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?\w*(?:{_TIME_UNITS})|hoeveel tijd|wie viel zeit|"
+    rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?(?:\w*(?:{_TIME_UNITS})|{_HOURS_NL})|hoeveel tijd|wie viel zeit|"
     r"how much time|time budget|zeitbudget|tijdsbudget|latency budget|latenzbudget|latentiebudget)\b"
 )
 
@@ -179,6 +182,8 @@ _SPAN = (
 _A_SPAN = re.compile(_SPAN, re.I)
 # CamelCase: "OpenAI", "ElevenLabs" (not a class name in code: "`RequirementClassifier`")
 _CAMEL = r"(?<![`\w])[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b"
+# Language codes as a team lists its launch languages.
+_LANGUAGE_CODES = "EN|DE|NL|FR|ES|IT|PT|PL|JA|ZH|KO|AR|RU|TR|SV|DA|NO|FI|CS|UK|HI"
 _HOLDS: dict[Kind, re.Pattern[str]] = {
     # an amount, a price of nothing, a price in credits
     "money": re.compile(
@@ -231,13 +236,14 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex|gpt|qwen\w*|deepseek|gemma|sonnet|haiku|"
         r"opus)\b)"
     ),
-    # A language by its name (a code or "multilingual" names none), and a few more than bot.core.language lists.
+    # A language by its name (a code or "multilingual" names none), and a few more than bot.core.language lists; or
+    # a list of three or more language codes ("Support: EN, ES, FR, DE, IT").
     "language": re.compile(
-        r"\b(?:"
+        r"(?i:\b(?:"
         + "|".join(LANGUAGE_NAMES)
         + r"|korean|koreanisch|koreaans|russian|russisch|hindi|ukrainian|ukrainisch|oekraïens|norwegian|norwegisch|"
-        r"noors|finnish|finnisch|fins|czech|tschechisch|tsjechisch)\b",
-        re.I,
+        r"noors|finnish|finnisch|fins|czech|tschechisch|tsjechisch)\b)|"
+        r"\b(?:" + _LANGUAGE_CODES + r")(?:\s?[,/]\s?(?:" + _LANGUAGE_CODES + r")\b){2,}"
     ),
     "owner": re.compile(
         r"(?i:\b(?:owners?|owned by|dri|accountable|responsible|lead|verantwortlich|zuständig|eigenaar|"
@@ -392,6 +398,14 @@ _LIMIT = re.compile(
 )
 
 
+# A version of a product or a plan: "v1.0", "V2".
+_VERSION = re.compile(r"\bv\d{1,3}(?:\.\d{1,3}){0,2}\b", re.I)
+# A price per year.
+_YEARLY = re.compile(
+    r"\b(?:yearly|annual\w*|per year|a year|/\s?(?:year|yr)|jährlich\w*|pro jahr|im jahr|jahres\w*|/\s?jahr|"
+    r"jaarlijks\w*|per jaar|/\s?jaar|jaar(?:prijs|abonnement|bedrag|licentie|budget)\w*)\b",
+    re.I,
+)
 _TERM = re.compile(r"[\w.-]+")
 # "Which LLM / model / Sprachmodell / taalmodel …?"
 _MODEL_ASKED = re.compile(
@@ -409,6 +423,12 @@ def _measure_named(question: str, sentence: str) -> bool:
 def _answers(kind: Kind, question: str, sentence: str) -> bool:
     """Whether `sentence` holds a value of `kind` that can answer `question`."""
     sentence = _ASKING_CLAUSE.sub(" ", sentence)
+    asked_versions = {version.lower() for version in _VERSION.findall(question)}
+    stated_versions = {version.lower() for version in _VERSION.findall(sentence)}
+    if asked_versions and stated_versions and not asked_versions & stated_versions:
+        return False  # "When did v1.0 launch?" is not answered by "v2.0 (28 december 2025)"
+    if kind == "money" and _YEARLY.search(question) and not _YEARLY.search(sentence):
+        return False  # "What's the yearly price?" is not answered by "$9.99/month"
     if kind == "target" and not _measure_named(question, sentence):
         return False
     if kind in ("target", "duration") and any(

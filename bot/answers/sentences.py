@@ -43,6 +43,13 @@ MAX_SENTENCES = 200
 SENTENCE_CHARS = 400
 # The longest line read as the label of the bullets under it ("**API-Key-Management:**").
 LABEL_CHARS = 100
+# A line at least this long that stops mid-sentence is hard-wrapped prose: the next line runs on.
+WRAP_CHARS = 60
+# What starts a block of its own rather than running on: a list item, a table row, a heading, a quote, a code fence.
+_BLOCK_START = re.compile(r"\s*+(?:[-*+•>|#]|\d{1,3}[.)]\s|```)")
+_TABLE_OR_HEADING = re.compile(r"\s*+[|#]")
+# A line that ends a sentence or labels what follows.
+_SENTENCE_END = re.compile(r"[.!?:;)\]`*|]\s*+$")
 # Lines that are only structure carry no answer of their own.
 _RULE = re.compile(r"[\s|:\-=*#>_]*")
 # List markers and quote marks at the start of a line: shown without them.
@@ -93,11 +100,36 @@ def clean(sentence: str) -> str:
     return _LEAD.sub("", sentence.replace("**", ""), count=1).strip()
 
 
+def _unwrapped(lines: list[str]) -> list[tuple[str, int]]:
+    """The lines of a text with hard-wrapped prose joined back: a long line of prose or of a list item that stops
+    mid-sentence runs on into the next line when that one starts no list item, table row, heading or quote ("Was die
+    Prüfung nicht besteht, wird auf" / "höchstens 30 Prozent Sicherheit gedeckelt …"). Code fences are left as they
+    are. Each joined line keeps the number of its first line."""
+    joined: list[tuple[str, int]] = []
+    running = fenced = False
+    for number, line in enumerate(lines):
+        fence = line.lstrip().startswith(("```", "~~~"))
+        fenced ^= fence
+        if running and line.strip() and not _BLOCK_START.match(line):
+            text, first = joined[-1]
+            joined[-1] = (f"{text} {line.strip()}", first)
+        else:
+            joined.append((line, number))
+        last = joined[-1][0]
+        running = (
+            not (fenced or fence)
+            and len(line) >= WRAP_CHARS
+            and not _TABLE_OR_HEADING.match(last)
+            and not _SENTENCE_END.search(last)
+        )
+    return joined
+
+
 def split(passage: Passage) -> list[tuple[str, int]]:
-    """The passage's sentences worth scoring, each with the number of the line it is on: structure-only
+    """The passage's sentences worth scoring, each with the number of the line it starts on: structure-only
     lines (table rules, bare markers) and sentences that are nothing but markup dropped."""
     found = []
-    for number, line in enumerate(passage.text.splitlines()):
+    for line, number in _unwrapped(passage.text.splitlines()):
         for sentence in sentences(line):
             text = clean(sentence)
             if text and not _RULE.fullmatch(text):
@@ -155,7 +187,9 @@ def rank(
     for number, passage in enumerate(passages):
         parts = split(passage)
         for position, ((text, _), label) in enumerate(zip(parts, _labels(passage, parts), strict=True)):
-            if not _is_label(text):  # a label answers nothing itself; it is quoted with the bullet it heads
+            # A label answers nothing itself (it is quoted with the bullet it heads), unless it holds a value of the
+            # kind asked for: 'Premium Tier - "Pro" ($9.99/month):' states the price.
+            if not _is_label(text) or (kind is not None and holds(kind, text)):
                 found.append((number, position, text, label))
     found = found[:MAX_SENTENCES]
     if not found:
