@@ -49,6 +49,11 @@ from tests.conftest import MakeDeps, write
         # "voorbeeldfacturen" ends in "uren" (hours) but counts invoices
         ("Met hoeveel voorbeeldfacturen wordt het model getraind?", "count"),
         ("Hoeveel werkuren kost de integratie?", "duration"),
+        # from which week or year: a point in time
+        ("Vanaf welke week gaat de koppeling live voor alle gebruikers?", "date"),
+        ("Ab welchem Jahr enthält die Wissensbasis Daten?", "date"),
+        # whether it stays within a budget asks yes or no
+        ("Blijft de live transcriptie binnen het budget van 50 euro per maand?", None),
         # Not a request for a value: yes/no, a target audience, a launch bar, a condition, two questions in one.
         ("Are reply drafts allowed to commit to a fix date?", None),
         ("Who is the target audience of the chatbot?", None),
@@ -138,6 +143,9 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("owner", "Owner: Dana Whitfield", "Owner: [Your Name]"),
         ("target", "Accuracy above 92%.", "Accuracy above XX%."),
         ("owner", "Owner: Priya Raman, Senior PM", "Ownership is shared across the team."),
+        # Dutch and German singular units
+        ("duration", "AI genereert in <1 minuut een compleet pakket.", "AI genereert snel een compleet pakket."),
+        ("duration", "Aufbewahrung: 1 Jahr", "Aufbewahrung: nach Bedarf"),
         # the "I" of a user story is no owner's name
         ("owner", "Product owner: Jane Doe", 'User Story: "As a business owner, I want to see the ROI."'),
         ("name", "Transcripts come from OpenAI Whisper.", "Transcription, with diarization if supported."),
@@ -202,6 +210,13 @@ def test_another_version_or_a_monthly_price_does_not_answer_and_a_list_of_langua
     languages = "In welchen Sprachen soll das Modul Texte erzeugen?"
     assert missing(languages, ["Support: EN, ES, FR, DE, IT, PT, JA, ZH, KO, AR"]) is None
     assert missing(languages, ["Data is stored in the EU (DE region)."]) == "language"
+
+
+def test_calls_to_an_llm_do_not_make_an_api_question_a_model_question() -> None:
+    question = "Via welke API doet de autonome browseragent zijn LLM-calls?"
+    assert missing(question, ["FR-17: System must use OpenRouter API (OpenAI-compatible) for LLM calls"]) is None
+    # Asked which model, a class name still names none.
+    assert missing("Welk taalmodel gebruikt de agent?", ["The PageSnapshot class holds the page."]) == "name"
 
 
 def test_a_label_that_holds_the_value_asked_for_can_answer(local_model: EmbeddingModel) -> None:

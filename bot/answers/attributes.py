@@ -75,6 +75,12 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
     # "At what time of day", "um wie viel Uhr", "hoe laat": a time, read like a date.
     ("date", r"\b(?:what time of day|at what time|um wie viel uhr|wann genau|hoe laat|om hoe laat)\b"),
+    # "Vanaf welke week gaat het live?", "Ab welchem Jahr …?", "From which month …": a point in time
+    (
+        "date",
+        r"\b(?:vanaf|ab|from|starting)\s(?:which|what|welche[rsmn]?|welk|welke)\s(?:weeks?|woche|maand|monat|months?|"
+        r"jaar|jahr|years?|quarter|quartal|kwartaal|sprint|release|versie|version|phase|fase)\b",
+    ),
     # "Seit wann läuft die Arbeit?", "Since when …?": a start date
     ("date", r"\b(?:since when|seit wann|sinds wanneer|vanaf wanneer)\b"),
     # "Bis wann soll es produktiv gehen?", "by when", "tot wanneer": a deadline
@@ -146,7 +152,9 @@ _TIME_QUESTION = re.compile(_TIME_ASKED, re.I)
 
 _NUMBER = r"\d{1,9}(?:[.,]\d{1,6})?"
 # German and Dutch units of an hour and longer: a number before one is a duration, not a count.
-_LONG_UNITS = r"stunden?|tagen?|tage|wochen?|monaten?|monate|jahren?|jahre|uur|uren|dagen?|weken?|maanden?|jaren?"
+_LONG_UNITS = (
+    r"stunden?|tag(?:e|en)?|wochen?|monat(?:e|en)?|jahr(?:e|en)?|uur|uren|dag(?:en)?|weken?|maand(?:en)?|jaar|jaren"
+)
 # A date on the calendar, or a time of day ("09:00", "9 am", "18 Uhr").
 _CALENDAR = (
     r"\b(?:jan(?:uary|uar)?|feb(?:ruary|ruar)?|mar(?:ch)?|märz|maart|apr(?:il)?|may|mai|mei|june?|juni|juli|july?|"
@@ -177,7 +185,7 @@ _AMOUNT = (
 # A span of time: "300ms", "5-10 minutes", "7+ days", "90 Tage".
 _SPAN = (
     rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\+?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
-    rf"weeks?|months?|years?|sekunden?|minuten?|seconden?|{_LONG_UNITS}|sprints?)\b"
+    rf"weeks?|months?|years?|sekunden?|minuten?|minuut|seconden?|{_LONG_UNITS}|sprints?)\b"
 )
 _A_SPAN = re.compile(_SPAN, re.I)
 # CamelCase: "OpenAI", "ElevenLabs" (not a class name in code: "`RequirementClassifier`")
@@ -285,7 +293,7 @@ _WORD = re.compile(r"\w+")
 _YES_NO = re.compile(
     r"(?:are|is|can|could|does|do|did|will|would|should|must|may|has|have|ist|sind|kann|können|darf|dürfen|"
     r"soll|sollen|muss|müssen|wird|werden|gibt|hat|haben|kan|kunnen|mag|mogen|moet|moeten|zal|zullen|heeft|hebben|"
-    r"wordt|worden|bewaart|bewaren|speichert|bevat|enthält)\b",
+    r"wordt|worden|bewaart|bewaren|speichert|bevat|enthält|blijft|blijven|bleibt|bleiben|stays?|remains?)\b",
     re.I,
 )
 
@@ -409,7 +417,7 @@ _YEARLY = re.compile(
 _TERM = re.compile(r"[\w.-]+")
 # "Which LLM / model / Sprachmodell / taalmodel …?"
 _MODEL_ASKED = re.compile(
-    r"\b(?:llms?|models?|modell\w*|model(?:versie|version)?|\w*sprachmodell\w*|\w*taalmodel\w*)\b", re.I
+    r"\b(?:llms?|models?|modell\w*|model(?:versie|version)?|\w*sprachmodell\w*|\w*taalmodel\w*)\b(?!-)", re.I
 )
 _CAMEL_CASE = re.compile(_CAMEL)
 
