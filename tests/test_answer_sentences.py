@@ -52,6 +52,8 @@ from tests.conftest import MakeDeps, write
         # from which week or year: a point in time
         ("Vanaf welke week gaat de koppeling live voor alle gebruikers?", "date"),
         ("Ab welchem Jahr enthält die Wissensbasis Daten?", "date"),
+        # how much delay is a span of time
+        ("Met hoeveel vertraging krijgt de assistent de koersen binnen?", "duration"),
         # whether it stays within a budget asks yes or no
         ("Blijft de live transcriptie binnen het budget van 50 euro per maand?", None),
         # Not a request for a value: yes/no, a target audience, a launch bar, a condition, two questions in one.
@@ -210,6 +212,19 @@ def test_another_version_or_a_monthly_price_does_not_answer_and_a_list_of_langua
     languages = "In welchen Sprachen soll das Modul Texte erzeugen?"
     assert missing(languages, ["Support: EN, ES, FR, DE, IT, PT, JA, ZH, KO, AR"]) is None
     assert missing(languages, ["Data is stored in the EU (DE region)."]) == "language"
+
+
+def test_a_retention_an_address_and_an_amount_are_not_the_values_they_look_like() -> None:
+    kept = "How long does the system keep uploaded scans before deleting them?"
+    assert missing(kept, ["| Low-quality scan | 1,200ms | 1,400ms |"]) == "duration"
+    assert missing(kept, ["Scans are deleted after 30 days."]) is None
+    live = "When does the assistant go live?"
+    assert missing(live, ['"ollamaUrl": "http://192.168.1.20:11434",']) == "date"
+    assert missing(live, ["Status: Approved 2026-04-16"]) == "date"
+    assert missing(live, ["Go-live: 1 March 2026"]) is None
+    markets = "Hoeveel markten per maand gaat de module analyseren?"
+    assert missing(markets, ["Dat bepaalt of het budget van 10 euro per rapport past."]) == "count"
+    assert missing(markets, ["We analyseren 12 markten per maand."]) is None
 
 
 def test_calls_to_an_llm_do_not_make_an_api_question_a_model_question() -> None:
@@ -582,3 +597,34 @@ def test_a_question_in_another_language_than_its_best_passage_needs_less_evidenc
     assert evidence_threshold(deps, english, deps.retriever.search(english, k=3)) == base
     assert evidence_threshold(deps, german, deps.retriever.search(german, k=3)) == base * CROSS_LANGUAGE_EVIDENCE
     assert evidence_threshold(deps, german, []) == base
+
+
+def test_before_declining_a_fact_the_document_is_read_further(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.answers.answer as answering
+
+    filler = "".join(
+        f"\n## Workflow step {step}\n\n" + "Reviewers read the draft notes and correct them. " * 12 for step in "ABC"
+    )
+    overview = "# Quillnote PRD\n\n## Overview\n\nQuillnote turns uploaded meeting recordings into summaries.\n"
+    write(
+        tmp_path / "kb",
+        "prds/quillnote.md",
+        overview + filler + "\n## Limits\n\nFiles larger than 200 MB are refused.\n",
+    )
+    write(tmp_path / "kb", "prds/tapewise.md", RECORDER_PRD)
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False, answer_cache=False)
+    deps.index.reindex()
+    question = "What is the maximum file size Quillnote accepts for meeting recordings?"
+    # Only the named document's best passage is read at first, and its limit is not in it.
+    monkeypatch.setattr(answering, "NAMED_PASSAGES", 1)
+    gathered = gather(deps, question, k=1)
+    assert gathered.named == "prds/quillnote.md"
+    assert not any("200 MB" in p.text for p in gathered.passages)
+
+    monkeypatch.setattr(answering, "DEEPER_PASSAGES", 0)
+    assert not answer_question(deps, question, k=1).answered
+    monkeypatch.setattr(answering, "DEEPER_PASSAGES", 25)
+    answer = answer_question(deps, question, k=1)
+    assert answer.answered and "200 MB" in answer.markdown

@@ -78,6 +78,8 @@ NAMED_POOL = 4
 # …and this many of its passages are searched for the answering sentence (a PRD's answer is often in a
 # section the question shares few words with).
 NAMED_PASSAGES = 10
+# Before declining a fact as unstated, this many of the document's passages are read (see `_compose`).
+DEEPER_PASSAGES = 25
 
 
 # A question asked in another language than the passages that answer it has a lower cosine to them (the local model
@@ -244,6 +246,22 @@ def _compose(
         checked = NAME_SENTENCES if kind in ("name", "language") else CHECKED_SENTENCES
         closest = sorted(own, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
         unstated = missing(question, [sentence.text for sentence in closest])
+        if unstated is not None and about is not None:
+            # Before saying the document doesn't state it, read further into that document: its answer is often in a
+            # section the question shares few words with. The decision stays with the sentences closest to the
+            # question, now over more of its passages.
+            held = {p.id for p in passages}
+            deeper = deps.retriever.search(
+                question, k=DEEPER_PASSAGES, doctypes=doctypes, folders=folders, document=about
+            )
+            more = [p for p in deeper if p.id not in held]
+            if more:
+                wider = [*passages, *more]
+                ranked_wider = ranked_sentences(deps, question, wider, kind)
+                own_wider = [s for s in ranked_wider if wider[s.passage].path == about]
+                closest_wider = sorted(own_wider, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
+                if missing(question, [sentence.text for sentence in closest_wider]) is None:
+                    passages, ranked, unstated = wider, ranked_wider, None
         if unstated is not None:
             return Outcome(_decline_unstated(question, passages, closest, unstated, lang))
         note, off = say("answers.extractive_note", lang), say("llm.off", lang)

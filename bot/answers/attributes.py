@@ -30,7 +30,9 @@ _HOURS_NL = r"(?:werk|man|kantoor|les|studie|uitvoerings)?(?:uren|uur)"
 
 _TIME_ASKED = (
     rf"\b(?:(?:how many|wie viele|hoeveel)\s(?:\w+\s)?(?:\w*(?:{_TIME_UNITS})|{_HOURS_NL})|hoeveel tijd|wie viel zeit|"
-    r"how much time|time budget|zeitbudget|tijdsbudget|latency budget|latenzbudget|latentiebudget)\b"
+    r"how much time|time budget|zeitbudget|tijdsbudget|latency budget|latenzbudget|latentiebudget|"
+    # how much delay: "Met hoeveel vertraging …?", "Mit wie viel Verzögerung …?"
+    r"(?:how much|wie viel|hoeveel)\s(?:delay|lag|latency|verzögerung|latenz|vertraging|latentie))\b"
 )
 
 # Question cues, tried in this order: "How many beta users will it launch with?" wants a count, not a date.
@@ -169,7 +171,8 @@ _DATE_ASKED = re.compile(r"\b(?:dates?|datum|calendar|kalender)\b", re.I)
 # The document's own date ("Date: November 2025", "Last Updated: …", "Erstellt: …") dates the document, not the
 # feature; it answers only a question about the document itself.
 _DOCUMENT_DATE = re.compile(
-    r"^\W{0,4}(?:date|datum|created|last updated|updated|erstellt|zuletzt aktualisiert|aktualisiert|stand|"
+    # (or its status: "Status: Approved 2026-04-16")
+    r"^\W{0,4}(?:date|datum|created|last updated|updated|erstellt|zuletzt aktualisiert|aktualisiert|stand|status|"
     r"aangemaakt|laatst bijgewerkt|bijgewerkt)\W{0,4}:",
     re.I,
 )
@@ -199,8 +202,9 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
     ),
     "count": re.compile(
         r"\btop[- ]\d{1,3}\b|"
-        rf"(?<![\w.,-])\d{{1,9}}(?![\d.,]*[\s-]?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?|years?|"
-        rf"{_LONG_UNITS}))|"
+        # (not a share, a span of time or an amount of money: "10 euro per rapport" counts no reports)
+        rf"(?<![\w.,$€£-])\d{{1,9}}(?![\d.,]*[\s-]?(?:%|ms\b|s\b|sec|min|h\b|hours?|days?|weeks?|months?|years?|"
+        rf"{_LONG_UNITS}|[$€£]|euros?\b|eur\b|dollars?\b|usd\b|cents?\b|ct\b|chf\b))|"
         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|dozen|"
         r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwanzig|hundert|"
         r"twee|drie|vijf|zes|zeven|negen|tien|twintig|honderd)\b",
@@ -354,7 +358,11 @@ def asked_kind(question: str) -> Kind | None:
 
 
 # A value still to be filled in is no value: "Owner: [Your Name]", "TBD", "XX %".
-_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{0,40}\]|\b(?:tbd|tbc|n/a)\b|\b[xX]{1,3}\s?%", re.I)
+# Nor is an address: a URL or an IP address and port ("http://192.168.1.20:11434" is no time of day).
+_PLACEHOLDER = re.compile(
+    r"\[[^\[\]\n]{0,40}\]|\b(?:tbd|tbc|n/a)\b|\b[xX]{1,3}\s?%|https?://\S{1,200}|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b",
+    re.I,
+)
 
 
 def holds(kind: Kind, sentence: str) -> bool:
@@ -414,6 +422,17 @@ _YEARLY = re.compile(
     r"jaarlijks\w*|per jaar|/\s?jaar|jaar(?:prijs|abonnement|bedrag|licentie|budget)\w*)\b",
     re.I,
 )
+# How long something is kept: answered by days to years, not by how fast it is processed ("500ms per scan").
+_KEPT = re.compile(
+    r"\b(?:keep|keeps|kept|retain\w*|retention|delet\w*|bewaar\w*|bewaren|aufbewahr\w*|aufbewahrung\w*|lösch\w*|"
+    r"verwijder\w*)\b",
+    re.I,
+)
+_LONG_SPAN = re.compile(
+    rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\+?[\s-]?(?:days?|weeks?|months?|years?|{_LONG_UNITS})\b|"
+    r"\b(?:indefinitely|unlimited|unbefristet|unbegrenzt|onbeperkt|forever|permanent\w*)\b",
+    re.I,
+)
 _TERM = re.compile(r"[\w.-]+")
 # "Which LLM / model / Sprachmodell / taalmodel …?"
 _MODEL_ASKED = re.compile(
@@ -435,6 +454,8 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
     stated_versions = {version.lower() for version in _VERSION.findall(sentence)}
     if asked_versions and stated_versions and not asked_versions & stated_versions:
         return False  # "When did v1.0 launch?" is not answered by "v2.0 (28 december 2025)"
+    if kind == "duration" and _KEPT.search(question) and not _LONG_SPAN.search(_PLACEHOLDER.sub(" ", sentence)):
+        return False  # "How long are scans kept?" is not answered by "Low-quality scan | 1,200ms"
     if kind == "money" and _YEARLY.search(question) and not _YEARLY.search(sentence):
         return False  # "What's the yearly price?" is not answered by "$9.99/month"
     if kind == "target" and not _measure_named(question, sentence):
