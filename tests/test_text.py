@@ -51,6 +51,31 @@ def test_sentences_keep_every_word_in_order(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It works. Another one! Is it? Yes.", ["It works.", "Another one!", "Is it?", "Yes."]),
+        # an abbreviation's period ends no sentence
+        (
+            "Ein Griff inkl. Einbau kostet ca. 80-120€. Danach nichts.",
+            ["Ein Griff inkl. Einbau kostet ca. 80-120€.", "Danach nichts."],
+        ),
+        (
+            "Ein LLM liest Werte (z. B. Nettoeinkommen). Mehr nicht.",
+            ["Ein LLM liest Werte (z. B. Nettoeinkommen).", "Mehr nicht."],
+        ),
+        (
+            "Daten max. 30 Tage. Blank chat vs. Wizard. See e.g. Foo.",
+            ["Daten max. 30 Tage.", "Blank chat vs. Wizard.", "See e.g. Foo."],
+        ),
+        # a capital still starts one after an ordinary word
+        ("We chose option B. Next we ship.", ["We chose option B.", "Next we ship."]),
+    ],
+)
+def test_sentences_end_at_a_sentence_not_at_an_abbreviation(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "limit", "expected"),
     [
         ("a long message", 10, "a long…"),

@@ -16,7 +16,41 @@ ELLIPSIS = "…"
 
 # A break after . ! or ? before something that starts a sentence, or a line break. Linear time: the
 # lookbehind lets a match start only right after a mark, so each run of whitespace is scanned once.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"'(*_\[-])|\n+")
+# An abbreviation's period ends no sentence: "ca. 80-120€", "z. B. Nettoeinkommen", "max. 30 Tage", "inkl. Hex-Codes",
+# "vs. Wizard", "bijv. Word" (each a fixed-width look-behind, so the split stays linear).
+_ABBREVIATIONS = (
+    "ca",
+    "z",
+    "bzw",
+    "ggf",
+    "inkl",
+    "exkl",
+    "max",
+    "min",
+    "evtl",
+    "etc",
+    "vs",
+    "approx",
+    "incl",
+    "excl",
+    "resp",
+    "usw",
+    "vgl",
+    "nr",
+    "bijv",
+    "mio",
+    "mrd",
+    "zgl",
+    "sog",
+    "bspw",
+    "ggü",
+    "dh",
+    "eg",
+    "ie",
+)
+_NOT_AFTER = "".join(rf"(?<!\b(?i:{word})\.)" for word in _ABBREVIATIONS)
+_NOT_AFTER += r"(?<!\b(?i:z\. b|d\. h|u\. a)\.)(?<!\b(?i:e\.g|i\.e|z\.b|d\.h|u\.a|o\.a)\.)"
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])" + _NOT_AFTER + r"\s+(?=[A-ZÄÖÜ0-9\"'(*_\[-])|\n+")
 _TRAILING = ",;:"
 
 
