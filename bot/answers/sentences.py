@@ -46,8 +46,8 @@ LABEL_CHARS = 100
 # A line at least this long that stops mid-sentence is hard-wrapped prose: the next line runs on.
 WRAP_CHARS = 60
 # What starts a block of its own rather than running on: a list item, a table row, a heading, a quote, a code fence.
-_BLOCK_START = re.compile(r"\s*+(?:[-*+•>|#]|\d{1,3}[.)]\s|```)")
-_TABLE_OR_HEADING = re.compile(r"\s*+[|#]")
+_BLOCK_START = re.compile(r"^\s*+(?:[-*+•>|#]|\d{1,3}[.)]\s|```)")
+_TABLE_OR_HEADING = re.compile(r"^\s*+[|#]")
 # A line that ends a sentence or labels what follows.
 _SENTENCE_END = re.compile(r"[.!?:;)\]`*|]\s*+$")
 # Lines that are only structure carry no answer of their own.
