@@ -187,10 +187,34 @@ def gather(
         passages = [*own, *(p for p in passages if p.path != named)][: max(k, len(own))]
         # The named document's own best passages, however far down the whole collection's ranking they are, come
         # last: they may hold the answering sentence, and they don't push other documents out of the top.
-        held = {p.id for p in passages}
-        mine = deps.retriever.search(question, k=NAMED_PASSAGES, doctypes=doctypes, folders=folders, document=named)
-        passages += [p for p in mine if p.id not in held][: NAMED_PASSAGES - len(own)]
+        passages += _unread(deps, question, passages, named, NAMED_PASSAGES, doctypes, folders)[
+            : NAMED_PASSAGES - len(own)
+        ]
     return Gathered(passages, named, about)
+
+
+def _unread(
+    deps: Deps,
+    question: str,
+    passages: list[Passage],
+    document: str,
+    k: int,
+    doctypes: Iterable[str] | None,
+    folders: Iterable[str] | None,
+) -> list[Passage]:
+    """The document's k best passages for `question`, searched on its own, that are not among `passages` yet."""
+    held = {p.id for p in passages}
+    found = deps.retriever.search(question, k=k, doctypes=doctypes, folders=folders, document=document)
+    return [p for p in found if p.id not in held]
+
+
+def _closest(ranked: list[Sentence], passages: list[Passage], about: str | None, checked: int) -> list[Sentence]:
+    """The `checked` sentences closest to the question, whatever values they hold, from the document the question
+    is about when there is one: a fact about the feature must come from its document, and whether it is stated is
+    read from the closest sentences, not from those that merely hold a value of the asked kind (a near-miss's
+    document has numbers too)."""
+    own = [sentence for sentence in ranked if about is None or passages[sentence.passage].path == about]
+    return sorted(own, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
 
 
 def ranked_sentences(deps: Deps, question: str, passages: list[Passage], kind: Kind | None) -> list[Sentence]:
@@ -239,28 +263,18 @@ def _compose(
             return Outcome(_decline(question, passages, lang))
         kind = asked_kind(question)
         ranked = ranked_sentences(deps, question, passages, kind)
-        # A fact about the feature must come from its document.
-        own = [sentence for sentence in ranked if about is None or passages[sentence.passage].path == about]
-        # Whether the fact is stated is read from the sentences closest to the question, not from those that
-        # merely hold a value of the asked kind: a near-miss's document has numbers too.
         checked = NAME_SENTENCES if kind in ("name", "language") else CHECKED_SENTENCES
-        closest = sorted(own, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
+        closest = _closest(ranked, passages, about, checked)
         unstated = missing(question, [sentence.text for sentence in closest])
         if unstated is not None and about is not None:
             # Before saying the document doesn't state it, read further into that document: its answer is often in a
             # section the question shares few words with. The decision stays with the sentences closest to the
             # question, now over more of its passages.
-            held = {p.id for p in passages}
-            deeper = deps.retriever.search(
-                question, k=DEEPER_PASSAGES, doctypes=doctypes, folders=folders, document=about
-            )
-            more = [p for p in deeper if p.id not in held]
+            more = _unread(deps, question, passages, about, DEEPER_PASSAGES, doctypes, folders)
             if more:
                 wider = [*passages, *more]
                 ranked_wider = ranked_sentences(deps, question, wider, kind)
-                own_wider = [s for s in ranked_wider if wider[s.passage].path == about]
-                closest_wider = sorted(own_wider, key=lambda sentence: sentence.relevance, reverse=True)[:checked]
-                if missing(question, [sentence.text for sentence in closest_wider]) is None:
+                if missing(question, [s.text for s in _closest(ranked_wider, wider, about, checked)]) is None:
                     passages, ranked, unstated = wider, ranked_wider, None
         if unstated is not None:
             return Outcome(_decline_unstated(question, passages, closest, unstated, lang))

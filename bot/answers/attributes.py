@@ -186,8 +186,12 @@ _AMOUNT = (
     r"(?:cents?|dollars?|euros?|pence|pounds?|cent|euro|dollar)\b"
 )
 # A span of time: "300ms", "5-10 minutes", "7+ days", "90 Tage".
+# A number or a range of them before a unit: "30", "5-8", "7+".
+_QUANTITY = rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\+?[\s-]?"
+# Forever, as a span: "indefinitely", "unbefristet", "onbeperkt".
+_INDEFINITE = "indefinitely|unlimited|unbefristet|unbegrenzt|onbeperkt"
 _SPAN = (
-    rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\+?[\s-]?(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
+    rf"{_QUANTITY}(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|"
     rf"weeks?|months?|years?|sekunden?|minuten?|minuut|seconden?|{_LONG_UNITS}|sprints?)\b"
 )
 _A_SPAN = re.compile(_SPAN, re.I)
@@ -227,7 +231,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         # "how long" asked of a text: its length ("100-200 words", "max. 1000 Zeichen")
         rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?(?:words?|characters?|chars|tokens?|pages?|woorden|wörter|wörtern|zeichen|"
         r"tekens|seiten|pagina'?s)\b|"
-        r"\b(?:indefinitely|unlimited|unbefristet|unbegrenzt|onbeperkt)\b",
+        rf"\b(?:{_INDEFINITE})\b",
         re.I,
     ),
     "date": re.compile(_CALENDAR + r"|\b(?:week|kw|sprint|month|monat|maand)\s?\d{1,2}\b", re.I),
@@ -429,8 +433,7 @@ _KEPT = re.compile(
     re.I,
 )
 _LONG_SPAN = re.compile(
-    rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\+?[\s-]?(?:days?|weeks?|months?|years?|{_LONG_UNITS})\b|"
-    r"\b(?:indefinitely|unlimited|unbefristet|unbegrenzt|onbeperkt|forever|permanent\w*)\b",
+    rf"{_QUANTITY}(?:days?|weeks?|months?|years?|{_LONG_UNITS})\b|\b(?:{_INDEFINITE}|forever|permanent\w*)\b",
     re.I,
 )
 _TERM = re.compile(r"[\w.-]+")
