@@ -796,6 +796,8 @@ def test_numbers_the_llm_gives_as_the_prds_must_be_in_the_prd(
 GAP_CASES = {
     # The language of the inputs, and an "only" in a scope table, state the launch languages.
     "languages": (
+        # what a conversational agent says, named in its language
+        "# Interview agent\n\n- **Indicators**: 15+ Nederlandse doorvraag-patronen\n",
         "# Assistant\n\nIt answers Italian professional services queries from the knowledge base.\n",
         "# RAG\n\n## Out of Scope\n\n| Feature | Why |\n|---|---|\n| Weitere Sprachen | MVP nur Englisch/Deutsch |\n",
         "# Toetsing\n\nDe regels toetsen Nederlandse juridische definities.\n",
@@ -852,13 +854,23 @@ GAP_CASES = {
     ),
     "confidence_threshold": ("# Moderation\n\n- Real-time spam detection with configurable sensitivity levels\n",),
     "monitoring": (
+        # the measures are kept and watched
+        "# Interview agent\n\n## Volgende stappen\n\n- Metrics bijhouden - Meet impact van elke verbetering\n",
+        "# Interview agent\n\n## Phase 3\n\n- Metrics Dashboard\n",
         "# Router\n\n- Track accuracy metrics in production\n",
         "# Growth\n\n- Review Week 1 experiment data; flag any assignment skew\n",
         "# Search\n\nWe add analytics events to the API to understand how the filter is used.\n",
         "# Filter\n\nWe can add the following events to the API to better understand the usage of the features.\n",
     ),
-    "adversarial": ("# Pipeline\n\nThe system must block malicious or corrupted PDFs before ingestion.\n",),
+    "adversarial": (
+        "# Pipeline\n\nThe system must block malicious or corrupted PDFs before ingestion.\n",
+        # the attacks are tested or reviewed
+        "# Bildzuordnung\n\n**Status:** Reliability-/Security-Review umgesetzt, noch nicht deployed\n",
+        "# Uploads\n\n- A penetration test of the upload API runs before launch.\n",
+    ),
     "retraining": (
+        # outputs are recomputed on a new configuration
+        "# Matching\n\n- Ein Re-Match mit neuer Config braucht keinen neuen KI-Aufruf.\n",
         "# Assistant\n\n- Benchmarks run in CI after QA deployment\n",
         "# Router\n\nEach new sub-model: train it, switch its flag on, compare the scores, adopt or roll back.\n",
         "# Search\n\nAn annual refresh cycle re-embeds and re-validates every document.\n",
@@ -946,6 +958,9 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ("fallback", "# Demo\n\n```\nColor: #0044FF → #6600FF, retry the fade\n```\n"),
         ("cost", "# Shop\n\n- Customers pay $20/month for the plan.\n"),
         ("override", "# Moderation\n\nIt recommends an action: allow, warn, block or human review.\n"),
+        ("adversarial", "# Service\n\n## Security\n\n- Data is encrypted at rest.\n"),
+        ("monitoring", "# Service\n\n- An admin dashboard lists the bookings.\n"),
+        ("retraining", "# Dating\n\n- Users see a new match every day.\n"),
     ],
 )
 def test_the_gap_stays_when_the_prd_only_seems_to_state_it(plain_deps: Deps, key: str, text: str) -> None:

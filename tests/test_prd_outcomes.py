@@ -1222,3 +1222,31 @@ Wöchentlicher Bericht der Cortex-Aktivität:
         "What do we move out of the request path and where",
         "How do we want to change our health check strategy",
     ]
+
+
+def test_a_goal_word_right_before_a_measure_and_its_threshold_is_an_outcome_inside_any_bullet() -> None:
+    text = """\
+# Bildzuordnung
+
+## Verifikation
+
+- **KI-Qualität:** 300 gelabelte Bilder als Goldset. Precision je Schwelle aus dem Report, Ziel Precision ≥ 98 % bei \
+AUTO_MATCHED.
+- **Backend:** Unit-Tests für das Scoring, Ziel ist der Stil der bestehenden Tests.
+"""
+    outcomes = parse_prd(text).outcomes
+    assert [o.text for o in outcomes] == ["Ziel Precision ≥ 98 % bei AUTO_MATCHED"]
+    assert outcomes[0].target == "≥ 98 %"
+
+
+def test_a_quoted_utterance_that_asks_and_runs_on_is_someone_elses_words() -> None:
+    text = """\
+# Interview agent
+
+## Verduidelijking
+
+- **Clarificatie-voorbeelden**:
+  - Prioriteiten: "Wat is belangrijker: [X] of [Y]? Ik hoorde beide."
+  - Should the agent ask for clarification more than once?
+"""
+    assert parse_prd(text).open_questions == ["Should the agent ask for clarification more than once?"]

@@ -259,11 +259,11 @@ def test_eval_drafts_drafts_every_marked_doc_and_reports_each_half(tmp_path: Pat
 
 # The figures of README's "Eval-plan drafts" table as floors: a change to the drafter may raise them, not lower them.
 FLOORS = {
-    "tune": {"outcomes_carried": 1412, "targets_kept": 850, "metrics_matched": 233, "open_questions_kept": 172},
+    "tune": {"outcomes_carried": 1413, "targets_kept": 851, "metrics_matched": 234, "open_questions_kept": 172},
     "check": {"outcomes_carried": 54, "targets_kept": 37, "metrics_matched": 11, "open_questions_kept": 18},
 }
 CEILINGS = {
-    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 10, "false_gaps": 15},
+    "tune": {"template_prompts_listed": 0, "not_open_questions_listed": 9, "false_gaps": 10},
     "check": {"template_prompts_listed": 0, "not_open_questions_listed": 1, "false_gaps": 4},
 }
 

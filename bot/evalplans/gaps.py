@@ -33,7 +33,10 @@ _OVERRIDE = re.compile(
 )
 ADVERSARIAL_WORDS = re.compile(
     r"injection|adversarial|red.?team|fraud|betrug|fraude|misuse|missbrauch|misbruik|leak\w*|\blek\b|datalek|"
-    r"jailbreak|manipul\w*|malicious|bösartig\w*|schädlich\w*|kwaadaardig\w*|tamper\w*|spoof\w*|\babuse\w*",
+    r"jailbreak|manipul\w*|malicious|bösartig\w*|schädlich\w*|kwaadaardig\w*|tamper\w*|spoof\w*|\babuse\w*|"
+    # the attacks are tested or reviewed ("Reliability-/Security-Review umgesetzt", "security tests", "Pentest")
+    r"\bsecurity[- ](?:reviews?|tests?|testing|audits?)\b|sicherheits(?:test|prüfung|review|audit)\w*|"
+    r"beveiligings(?:test|review|audit)\w*|\bpenetration[- ]test\w*|\bpen-?test\w*",
     re.I,
 )
 _UNANSWERABLE = re.compile(
@@ -49,7 +52,11 @@ _MONITORING = re.compile(
     r"sampl\w*|weekly review|wöchentlich|wekelijks|spot.?check\w*|auswert\w*|observ\w*|review (?:logs|cycle)|"
     r"weekly report|analytics|telemetr\w*|understand (?:the )?usage|usage (?:events|data|metrics)|"
     r"\breview\w* (?:\w++ ){0,3}?(?:data|results|metrics|outcomes)\b|"
-    r"\btrack\w* [^.\n]{0,50}?\b(?:in production|in productie|im (?:produktiv)?betrieb)",
+    r"\btrack\w* [^.\n]{0,50}?\b(?:in production|in productie|im (?:produktiv)?betrieb)|"
+    # the measures are kept and watched ("Metrics Dashboard", "Metrics bijhouden - Meet impact van elke verbetering")
+    r"\b(?:metrics?|kpis?|kennzahlen)[- ]dashboards?\b|"
+    r"\b(?:metrics?|kpis?|statistieken|kennzahlen)\s++(?:bijhouden|bijgehouden|verfolgen|verfolgt)\b|"
+    r"\btrack(?:ing)?\s++(?:the\s++)?(?:metrics|kpis)\b",
     re.I,
 )
 _PER_LANGUAGE = re.compile(r"per.language|per-language|pro sprache|je sprache|per taal|tussen talen", re.I)
@@ -57,6 +64,8 @@ _RETRAINING = re.compile(
     r"drift|retrain\w*|hertrain\w*|nachtrain\w*|re-?evaluat\w*|neu trainier\w*|opnieuw train\w*|re-?tun\w*|"
     r"re-?test\w*|\bre-?validat\w*|\bre-?embed\w*|\bre-?index\w*|refresh (?:cycle|schedule)|neu (?:validier|bewert)\w*|"
     r"opnieuw (?:valideer|valideren|evalueer|evalueren|indexe\w*)|"
+    # the outputs are recomputed on a new configuration or model ("Ein Re-Match mit neuer Config", "Reanalyse")
+    r"\bre-?match(?:es|ing)?\b|\bre-?analy[sz]\w*|"
     # a drop in quality that raises an alert or a regression check ("Alert bei Accuracy-Drop > 5%")
     r"\bregression (?:detection|tests? on (?:the )?(?:eval|golden))|\baccuracy[- ]drop|qualitätsabfall|"
     r"genauigkeitsabfall|kwaliteitsdaling|"

@@ -98,6 +98,12 @@ _GOAL_CLAUSE = re.compile(
     r"(?:is|was|will be|ist|war|besteht darin|is om|was om)\b",
     re.I,
 )
+# "Ziel Precision ≥ 98 % bei AUTO_MATCHED", "target recall >= 0.9": a goal word right before a measure and its
+# threshold, inside a sentence about something else (a verification plan's quality bullet).
+_GOAL_THRESHOLD = re.compile(
+    r"\b(?:goal|target|ziel(?:wert)?|doel|streefwaarde)(?::\s*+|\s++)[^\W\d][^,;.≥≤<>=]{0,60}?(?:≥|>=|≤|<=|>|<)\s*+\d",
+    re.I,
+)
 # "Our primary goal is …", "Hauptziel ist …", "Het hoofddoel is …": the document's own first goal.
 _PRIMARY_GOAL = re.compile(
     r"\b(?:primary|main|overall|ultimate|north[- ]star|core)\s++(?:goal|aim|objective)\b|\b(?:haupt|ober)ziel\b|"
@@ -162,7 +168,7 @@ _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
 # A question inside quotation marks ('ask the chatbot "What is my rating?"') is someone's words, not the authors';
 # a quoted name before the question mark ('Wer ist „Person A"?') is not.
-_QUOTE_MARKS = re.compile(r"[\"“„«](?:[^\"“”„«»\n?]{0,300}+\?)++[*_]*+[\"“”»]")
+_QUOTE_MARKS = re.compile(r"[\"“„«](?:[^\"“”„«»\n?]{0,300}+\?)++[^\"“”„«»\n?]{0,200}+[\"“”»]")
 # A line that is all code ("`What CRM should I use for my startup?`"): an example input, not the authors' question.
 _CODE_ONLY = re.compile(r"^\s*+`[^`\n]++`\s*+$")
 # "**Impact (1-10):** How much will this move the needle?": the question a score on a scale answers, a rubric.
@@ -551,6 +557,9 @@ def _goal_clause(sentence: str) -> str | None:
     """The clause of a sentence that states the goal as a change ("the ultimate goal is to reduce call volumes")."""
     goal = _GOAL_CLAUSE.search(sentence)
     if not goal:
+        if threshold := _GOAL_THRESHOLD.search(sentence):
+            stop = _CLAUSE_BREAK.search(sentence, threshold.end())
+            return sentence[threshold.start() : stop.start() if stop else len(sentence)].strip(" .")
         return None
     start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, goal.start())), default=0)
     stop = _CLAUSE_BREAK.search(sentence, goal.end())
@@ -659,7 +668,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 if changes or _SUCCESS_MEANS.match(sentence.strip()):
                     found.append(Outcome(sentence.strip(), *_target(sentence), section=section))
                 elif clause := _goal_clause(sentence):
-                    found.append(Outcome(clause, section=section))
+                    found.append(Outcome(clause, *_target(clause), section=section))
     unique: dict[str, Outcome] = {}
     for outcome in found:
         unique.setdefault(outcome.text.lower(), outcome)

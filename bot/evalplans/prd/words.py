@@ -42,7 +42,9 @@ _CONTENT_NOUNS = (
     r"invoices?|receipts?|contracts?|forms|[a-zäöüß]{0,20}?(?:rechnungen|belege|verträge|formulare)|facturen|"
     r"bonnen|contracten|formulieren|"
     # what it writes: "Nederlandse beschrijvingen", "English labels"
-    r"descriptions?|labels?|beschreibungen|beschrijvingen"
+    r"descriptions?|labels?|beschreibungen|beschrijvingen|"
+    # what a conversational agent says, also as a compound's end ("15+ Nederlandse doorvraag-patronen")
+    r"[\w-]{0,20}?(?:patterns?|patronen|muster|phrases?|sentences?|zinnen|sätze|prompts?)"
 )
 LANGUAGE_CONTENT = re.compile(
     r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?(?:" + _CONTENT_NOUNS + r")\b|"
