@@ -121,6 +121,12 @@ from tests.conftest import MakeDeps, write
         ("Welche OCR-Lösung wurde ausgewählt?", "name"),
         ("Welk OpenAI-model gebruikt het platform?", "name"),
         ("Which solution did the team propose for slow loading?", None),
+        # how big a file or a piece may be, or a resolution, is a size
+        ("How big can a photo be when a customer uploads it?", "size"),
+        ("Wie groß darf eine Datei sein, die Mitarbeitende hochladen?", "size"),
+        ("Hoe groot worden de stukken waarin de zoekagent de protocollen opknipt?", "size"),
+        ("At what resolution are Pro users' photos processed?", "size"),
+        ("How big is the team that reviews flagged posts?", None),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:
@@ -179,6 +185,9 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("name", "Runs on Qwen3 locally.", "Runs on a small local model."),
         ("language", "Support in v1: English and German only.", "Multi-language support comes later."),
         ("language", "Antworten erfolgen auf Niederländisch.", "Die Sprache ist einstellbar."),
+        ("size", "Max file size: 20MB", "Uploads are checked for their file type."),
+        ("size", "Images are processed at 1250x1250 pixel resolution.", "Images are processed at high resolution."),
+        ("size", "Chunks of 300–800 tokens with headings.", "Chunks follow the headings."),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:
@@ -191,6 +200,14 @@ def test_missing_names_the_kind_only_when_no_answering_sentence_holds_it() -> No
     assert missing(question, ["The extractor supports PDF and CSV.", "Max 10 files per upload."]) == "date"
     assert missing(question, ["The extractor launches on 12 May 2026."]) is None
     assert missing("Which file types does it accept?", ["Nothing relevant."]) is None
+
+
+def test_a_size_is_looked_for_when_quoting_but_never_declined_as_unstated(local_model: EmbeddingModel) -> None:
+    question = "How big can a photo be when a customer uploads it to the jewelry assistant?"
+    assert missing(question, ["Customers upload a photo of their jewelry."]) is None
+    text = "Customers upload a photo of their jewelry to the assistant.\nMax file size: 20MB\n"
+    ranked = rank(question, [_passage(text)], local_model.embed_batch, _no_overlap, asked_kind(question))
+    assert ranked[0].text == "Max file size: 20MB" and ranked[0].fits
 
 
 def test_a_sentence_that_still_lists_the_options_does_not_answer_which_was_chosen() -> None:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from bot.core.language import LANGUAGE_NAMES
 
-Kind = Literal["money", "count", "target", "duration", "date", "owner", "name", "language"]
+Kind = Literal["money", "count", "target", "duration", "date", "owner", "name", "language", "size"]
 
 # What a PM would call each kind of missing fact is in bot/data/i18n/messages.yaml (`answers.missing.<kind>`).
 
@@ -73,6 +73,16 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         "count",
         r"\b(?:(?:max(?:imum|imale[rn]?)?|min(?:imum)?|largest|biggest) (?:\w+ )?(?:file )?size|"
         r"dateigröße|bestandsgrootte|file size limit)\b",
+    ),
+    # How big a file or a piece may be ("How big can a photo be", "Wie groß darf eine Datei sein", "Hoe groot worden
+    # de stukken"), or the resolution images are processed at: a size.
+    (
+        "size",
+        r"\b(?:how (?:big|large)|wie gro(?:ß|ss)|hoe groot|biggest|largest)\b[^?]{0,60}?\b(?:files?|uploads?|photos?|"
+        r"images?|pictures?|screenshots?|videos?|attachments?|documents?|chunks?|dateie?n?|bild(?:er)?|fotos?|"
+        r"dokumente?|anh[äa]nge?|bestand(?:en)?|afbeeldingen?|stukken)\b|"
+        r"\b(?:what|which|welche[rsmn]?|welke|at what|in what|in welcher|in welke)\s(?:\w+\s)?"
+        r"(?:resolution|auflösung|resolutie)\b",
     ),
     ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
     # "At what time of day", "um wie viel Uhr", "hoe laat": a time, read like a date.
@@ -232,6 +242,12 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?(?:words?|characters?|chars|tokens?|pages?|woorden|wörter|wörtern|zeichen|"
         r"tekens|seiten|pagina'?s)\b|"
         rf"\b(?:{_INDEFINITE})\b",
+        re.I,
+    ),
+    # megabytes, pixels, tokens, pages: "20MB", "1250x1250 pixel", "300–800 tokens"
+    "size": re.compile(
+        rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?(?:[kmgt]i?b|bytes?|px|pixels?|megapixels?|mp|tokens?|words?|woorden|"
+        r"wörter|characters?|chars|zeichen|tekens|pages?|seiten|pagina'?s)\b|\b\d{2,5}\s?[x×]\s?\d{2,5}\b",
         re.I,
     ),
     "date": re.compile(_CALENDAR + r"|\b(?:week|kw|sprint|month|monat|maand)\s?\d{1,2}\b", re.I),
@@ -498,6 +514,6 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
 def missing(question: str, answering: list[str]) -> Kind | None:
     """The kind of value `question` asks for when none of the `answering` sentences (the best few) holds one."""
     kind = asked_kind(question)
-    if kind is None or not answering:
-        return None
+    if kind is None or kind == "size" or not answering:
+        return None  # a size is looked for when quoting, but PRDs state it too far from the question to decline on
     return None if any(_answers(kind, question, sentence) for sentence in answering) else kind
