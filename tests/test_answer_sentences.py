@@ -223,6 +223,14 @@ def test_a_sentence_that_still_lists_the_options_does_not_answer_which_was_chose
 def test_another_version_or_a_monthly_price_does_not_answer_and_a_list_of_language_codes_names_languages() -> None:
     assert missing("When did v1.0 of the coach's tier system launch?", ["v2.0 (28 december 2025):"]) == "date"
     assert missing("When did v1.0 of the coach's tier system launch?", ["v1.0 (3 maart 2025): eerste release"]) is None
+    # another cohort day doesn't answer a retention question either
+    assert (
+        missing("What's the D30 retention target for 10xCards?", ["| Retention D7 | returning users | 30% |"])
+        == "target"
+    )
+    assert (
+        missing("What's the D30 retention target for 10xCards?", ["| Retention D30 | returning users | 20% |"]) is None
+    )
     yearly = "What's the yearly price of the journal's Pro plan?"
     assert missing(yearly, ['Premium Tier - "Pro" ($9.99/month):']) == "money"
     assert missing(yearly, ["Pro: $9.99/month or $99/year"]) is None

@@ -18,6 +18,9 @@ DOCS = {
     "prds/thorn.md": "# Thorn — Content Moderation\n\nThorn moderates posts.\n",
     "prds/moderation-thresholds.md": "# Content Moderation System - Confidence Score Thresholds & Rules\n\nScores.\n",
     "prds/schueler-tutor.md": "# Tutor für Schüler\n\nLatein-Übungen.\n",
+    "prds/flashcard-generator-10xcards.md": "# Product Requirements Document: 10xCards\n\nFlashcards from notes.\n",
+    "prds/allianzgpt-chat-workspace.md": "# Product Requirements Document\n\nAn internal AI chat workspace.\n",
+    "prds/asr-transcription-api.md": "# Malaysian ASR transcription\n\nSpeech to text.\n",
 }
 
 
@@ -47,3 +50,10 @@ def test_the_document_a_question_names(tmp_path: Path, make_deps: MakeDeps, loca
     )
     # Only candidates (the retrieved documents, within the channel's scope) can be named.
     assert named_document("How long is the DoBie trial?", snapshot, ["prds/semantic-scout.md"]) is None
+    # A name may start with a digit, and one written in mixed case outweighs an acronym another title holds.
+    assert named_document("What's the D30 retention target for 10xCards?", snapshot, every) == (
+        "prds/flashcard-generator-10xcards.md"
+    )
+    assert named_document("What's the monthly API budget for AllianzGPT Custom?", snapshot, every) == (
+        "prds/allianzgpt-chat-workspace.md"
+    )

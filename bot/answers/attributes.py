@@ -435,6 +435,8 @@ _LIMIT = re.compile(
 
 
 # A version of a product or a plan: "v1.0", "V2".
+# A retention or cohort day: "D30", "Day 7", "30-day", "Tag 30", "dag 7".
+_COHORT_DAY = re.compile(r"\b(?:d|day|tag|dag)[- ]?(\d{1,3})\b|\b(\d{1,3})[- ](?:day|tage?|dagen)\b", re.I)
 _VERSION = re.compile(r"\bv\d{1,3}(?:\.\d{1,3}){0,2}\b", re.I)
 # A price per year.
 _YEARLY = re.compile(
@@ -473,6 +475,10 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
     stated_versions = {version.lower() for version in _VERSION.findall(sentence)}
     if asked_versions and stated_versions and not asked_versions & stated_versions:
         return False  # "When did v1.0 launch?" is not answered by "v2.0 (28 december 2025)"
+    asked_days = {a or b for a, b in _COHORT_DAY.findall(question)}
+    stated_days = {a or b for a, b in _COHORT_DAY.findall(sentence)}
+    if asked_days and stated_days and not asked_days & stated_days:
+        return False  # "What's the D30 retention target?" is not answered by "Retention D7 | … | 30%"
     if kind == "duration" and _KEPT.search(question) and not _LONG_SPAN.search(_PLACEHOLDER.sub(" ", sentence)):
         return False  # "How long are scans kept?" is not answered by "Low-quality scan | 1,200ms"
     if kind == "money" and _YEARLY.search(question) and not _YEARLY.search(sentence):

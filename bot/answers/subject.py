@@ -33,13 +33,20 @@ PREFIX_CHARS = 5
 # A name word the question writes with a capital inside the sentence ("ProDAI", "Help Center") counts this
 # much more: the feature's name, not a verb that happens to be in another document's title.
 CAPITAL_WEIGHT = 1.5
+# …and one written in mixed case ("AllianzGPT", "WildID", "10xCards") this much: a product's own name, more than an
+# acronym ("API") or a capitalised compound ("Conversion-Rate") that happens to be in one other title.
+MIXED_WEIGHT = 2.0
 
 _SEPARATORS = re.compile(r"[-_.]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
-_CAPITALISED = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][\w-]*")
+# A name may start with a digit: "10xCards".
+_CAPITALISED = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][\w-]*|(?<=\s)\d[^\W_]*[A-Z][\w-]*")
 # German capitalises every noun, so there only a capital after a word's first letter marks a name: "ProduktRAG",
 # "KI-Assistent", "IRCTC", not "Projekt" or "Monat".
-_INNER_CAPITAL = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][^\W_]*[A-Z][\w-]*|(?<=\s)[^\W\d_]+-[A-Z][\w-]*")
+_MIXED_CASE = re.compile(r"(?<=\s)[^\W_]*[a-z\d][^\W_]*[A-Z][\w-]*")
+_INNER_CAPITAL = re.compile(
+    r"(?<=\s)[^\W\d_]*[A-Z][^\W_]*[A-Z][\w-]*|(?<=\s)[^\W\d_]+-[A-Z][\w-]*|(?<=\s)\d[^\W_]*[A-Z][\w-]*"
+)
 # Words for what is asked name no document, even when a title holds them ("Confidence Score Thresholds & Rules",
 # "KI-Budget-Routing"): "Below what confidence score does Thorn flag a post?" names Thorn only.
 _ASKED_WORDS = frozenset(
@@ -92,9 +99,12 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     known = names(snapshot)
     text = _POSSESSIVE.sub("", question)
     names_in = _INNER_CAPITAL if detect(question) == "de" else _CAPITALISED
-    asked, capitals = (set(row) - _ASKED_WORDS for row in tokenize([text, " ".join(names_in.findall(text))]))
+    asked, capitals, mixed = (
+        set(row) - _ASKED_WORDS
+        for row in tokenize([text, " ".join(names_in.findall(text)), " ".join(_MIXED_CASE.findall(text))])
+    )
     weights = {
-        path: _weight(asked, capitals, known.words.get(path, frozenset()), known.idf)
+        path: _weight(asked, capitals, mixed, known.words.get(path, frozenset()), known.idf)
         for path in dict.fromkeys(candidates)
     }
     ranked = sorted(weights.items(), key=lambda item: item[1], reverse=True)
@@ -105,7 +115,7 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     return ranked[0][0]
 
 
-def _weight(asked: set[str], capitals: set[str], name: frozenset[str], idf: dict[str, float]) -> float:
+def _weight(asked: set[str], capitals: set[str], mixed: set[str], name: frozenset[str], idf: dict[str, float]) -> float:
     """The IDF of the name words the question holds, whole or as the start of a longer (inflected) word; 0
     unless it holds two of them or writes one as a name (a capital inside the sentence): one common word
     shared with a title ("help", "confidence") doesn't name a document."""
@@ -113,7 +123,9 @@ def _weight(asked: set[str], capitals: set[str], name: frozenset[str], idf: dict
     named = [word for word in held if _holds(capitals, word)]
     if len(held) < 2 and not named:
         return 0.0
-    return sum(idf[word] * (CAPITAL_WEIGHT if word in named else 1.0) for word in held)
+    return sum(
+        idf[word] * (MIXED_WEIGHT if _holds(mixed, word) else CAPITAL_WEIGHT if word in named else 1.0) for word in held
+    )
 
 
 def _holds(tokens: set[str], word: str) -> bool:
