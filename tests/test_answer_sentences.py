@@ -127,6 +127,10 @@ from tests.conftest import MakeDeps, write
         ("Hoe groot worden de stukken waarin de zoekagent de protocollen opknipt?", "size"),
         ("At what resolution are Pro users' photos processed?", "size"),
         ("How big is the team that reviews flagged posts?", None),
+        # a share asked for in percent, a role asked with "who's", a price asked as what one customer pays
+        ("Welche Uptime in Prozent sagt der Dienst zu?", "target"),
+        ("Who's the PM on the reply copilot, so I know who signs off?", "owner"),
+        ("Was zahlt ein Kunde pro Nutzer und Monat?", "money"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:

@@ -56,7 +56,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     # "How much do families pay for a subscription?": money, whatever the number words say.
     (
         "money",
-        r"\b(?:(?:was|wie viel) (?:zahlen|bezahlen|kostet)|wat (?:betalen|kost)|hoeveel (?:betalen|kost)|"
+        r"\b(?:(?:was|wie viel) (?:zahl(?:en|t)|bezahl(?:en|t)|kostet)|wat (?:betal(?:en|t)|kost)|hoeveel (?:betal(?:en|t)|kost)|"
         r"what do(?:es)? \w+(?: \w+)? pay|subscription (?:price|fee|cost)|abo(?:nnement)?preis|abonnementsprijs|"
         # "Welches Mindest-Nettoeinkommen in Euro …?": an amount, whatever it is called
         r"in (?:euros?|eur|dollars?|usd))\b",
@@ -133,10 +133,12 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"\b(?:who owns|owners?|owned by|who is responsible|who leads|dri|accountable|wer ist verantwortlich|"
         r"verantwortlich|zuständig|eigenaar|verantwoordelijke?|"
         # who holds a role: "Who is the engineering lead signing off …?", "Wer ist der Projektleiter?"
-        r"who is (?:the |our )?(?:[\w-]+ ){0,2}?(?:lead|manager|pm|sponsor|contact person)|"
+        r"who(?: is|'s|’s) (?:the |our )?(?:[\w-]+ ){0,2}?(?:lead|manager|pm|sponsor|contact person)|"
         r"wer ist (?:der|die|unser\w*) (?:[\w-]+ ){0,2}?(?:lead|\w*leiter\w*|\w*manager\w*|ansprechpartner\w*)|"
         r"wie is (?:de|onze) (?:[\w-]+ ){0,2}?(?:lead|\w*leider|\w*manager|contactpersoon))\b",
     ),
+    # a value asked for as a share: "Welche Uptime in Prozent …?"
+    ("target", r"\b(?:in (?:prozent|percent|procent(?:en)?)|as a percentage|als prozentsatz)\b"),
     # "Welche Sprachen unterstützt …?", "In welke talen …?", "Which languages …?": languages by name
     (
         "language",
