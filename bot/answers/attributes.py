@@ -56,7 +56,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     # "How much do families pay for a subscription?": money, whatever the number words say.
     (
         "money",
-        r"\b(?:(?:was|wie viel) (?:zahl(?:en|t)|bezahl(?:en|t)|kostet)|wat (?:betal(?:en|t)|kost)|hoeveel (?:betal(?:en|t)|kost)|"
+        r"\b(?:(?:was|wie viel) (?:zahl(?:en|t)|bezahl(?:en|t)|kostet)|wat (?:betal(?:en|t)|kost)|"
+        r"hoeveel (?:betal(?:en|t)|kost)|"
         r"what do(?:es)? \w+(?: \w+)? pay|subscription (?:price|fee|cost)|abo(?:nnement)?preis|abonnementsprijs|"
         # "Welches Mindest-Nettoeinkommen in Euro …?": an amount, whatever it is called
         r"in (?:euros?|eur|dollars?|usd))\b",
