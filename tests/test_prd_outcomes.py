@@ -1250,3 +1250,25 @@ def test_a_quoted_utterance_that_asks_and_runs_on_is_someone_elses_words() -> No
   - Should the agent ask for clarification more than once?
 """
     assert parse_prd(text).open_questions == ["Should the agent ask for clarification more than once?"]
+
+
+def test_a_numbered_question_heading_asks_its_topic_when_nothing_under_it_asks() -> None:
+    text = """\
+# Release notes drafter
+
+## Open Questions (Workshop Topics)
+
+### Q4: Model selection
+
+**Question:** Should major version bumps trigger more thorough analysis?
+
+### Q5: Changesets package integration depth
+
+**Options:** read the files directly, or use the release plan.
+
+**Recommendation:** use the release plan.
+"""
+    questions = parse_prd(text).open_questions
+    assert "Changesets package integration depth" in questions
+    assert "Should major version bumps trigger more thorough analysis?" in questions
+    assert "Model selection" not in questions  # its question is asked under it

@@ -259,7 +259,7 @@ def test_eval_drafts_drafts_every_marked_doc_and_reports_each_half(tmp_path: Pat
 
 # The figures of README's "Eval-plan drafts" table as floors: a change to the drafter may raise them, not lower them.
 FLOORS = {
-    "tune": {"outcomes_carried": 1413, "targets_kept": 851, "metrics_matched": 234, "open_questions_kept": 172},
+    "tune": {"outcomes_carried": 1413, "targets_kept": 851, "metrics_matched": 234, "open_questions_kept": 173},
     "check": {"outcomes_carried": 54, "targets_kept": 37, "metrics_matched": 11, "open_questions_kept": 18},
 }
 CEILINGS = {

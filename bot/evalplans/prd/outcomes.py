@@ -166,6 +166,8 @@ _DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|a
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
+# "### Q5: Changesets package integration depth": a numbered question heading that names its topic.
+_NUMBERED_QUESTION = re.compile(r"^\s*+(?:q|f|v)\d{1,2}[.:)]\s*+\S", re.I)
 # A question inside quotation marks ('ask the chatbot "What is my rating?"') is someone's words, not the authors';
 # a quoted name before the question mark ('Wer ist „Person A"?') is not.
 _QUOTE_MARKS = re.compile(r"[\"“„«](?:[^\"“”„«»\n?]{0,300}+\?)++[^\"“”„«»\n?]{0,200}+[\"“”»]")
@@ -682,6 +684,17 @@ def _asks(line: str) -> bool:
     return plain(stripped).rstrip(" *_").endswith("?") and not _UNFILLED.search(plain(stripped))
 
 
+def _asked_under(blocks: list[Block], index: int) -> bool:
+    """Whether any line in the section under the heading at `index` asks (the heading's own question is below it)."""
+    path = blocks[index].heading_path
+    for block in blocks[index + 1 :]:
+        if block.heading_path[: len(path)] != path:
+            return False
+        if block.kind != "heading" and any(_asks(line) for line in block.text.splitlines()):
+            return True
+    return False
+
+
 def _answers_questionnaire(path: tuple[str, ...]) -> bool:
     """Under a heading that is itself a question, the text answers a questionnaire: its sub-prompts are template."""
     return bool(path) and plain(path[-1]).rstrip(" *_").endswith("?")
@@ -766,6 +779,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if block.kind == "heading" and in_questions is not None and in_questions < len(block.heading_path) - 1:
             if _asks(block.plain):
                 questions.append(_QUESTION_NUMBER.sub("", block.plain))  # "### Q1: Should PM learn …?"
+            elif _NUMBERED_QUESTION.match(block.plain) and not _asked_under(blocks, index):
+                questions.append(_QUESTION_NUMBER.sub("", block.plain))  # its options follow, but nothing asks
             continue
         if block.kind == "table_row" and in_questions is not None and not block.header:
             names = header.cells if header is not None and header.heading_path == block.heading_path else ()
