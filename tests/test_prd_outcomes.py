@@ -1272,3 +1272,35 @@ def test_a_numbered_question_heading_asks_its_topic_when_nothing_under_it_asks()
     assert "Changesets package integration depth" in questions
     assert "Should major version bumps trigger more thorough analysis?" in questions
     assert "Model selection" not in questions  # its question is asked under it
+
+
+def test_the_options_and_recommendation_under_an_asked_question_are_its_context_not_questions() -> None:
+    text = """\
+# Release notes drafter
+
+## Open Questions
+
+### Q5: Changesets package integration depth
+
+| Option | Integration |
+|--------|-------------|
+| A | Read the changeset files directly |
+| B | Use the release plan |
+
+**Recommendation:** Option B - the release plan gives structured data
+
+### Q7: Error handling
+
+What if the API fails during the version step?
+- A) Fail the version command (blocks release)
+- B) Fall back to the raw changelog (release proceeds)
+
+### Pricing
+
+- The price per seat is not decided yet.
+"""
+    assert parse_prd(text).open_questions == [
+        "Changesets package integration depth",
+        "What if the API fails during the version step?",
+        "The price per seat is not decided yet.",
+    ]

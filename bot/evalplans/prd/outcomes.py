@@ -763,6 +763,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
     # report shows.
     discussing: tuple[str, ...] | None = None
     reporting: tuple[str, ...] | None = None
+    # The sub-sections of the open questions whose question has been asked: what follows in them is its context.
+    asked_in: set[tuple[str, ...]] = set()
     for index, block in enumerate(blocks):
         if block.kind in ("paragraph", "heading"):
             label = block.kind == "paragraph" and block.plain.endswith(":")
@@ -779,9 +781,15 @@ def prd_questions(blocks: list[Block]) -> list[str]:
         if block.kind == "heading" and in_questions is not None and in_questions < len(block.heading_path) - 1:
             if _asks(block.plain):
                 questions.append(_QUESTION_NUMBER.sub("", block.plain))  # "### Q1: Should PM learn …?"
+                asked_in.add(block.heading_path)
             elif _NUMBERED_QUESTION.match(block.plain) and not _asked_under(blocks, index):
                 questions.append(_QUESTION_NUMBER.sub("", block.plain))  # its options follow, but nothing asks
+                asked_in.add(block.heading_path)
             continue
+        if block.heading_path in asked_in and not any(_asks(line) for line in block.text.splitlines()):
+            continue  # "A) Fail the version command", "Recommendation: Option B": the asked question's options
+        if in_questions is not None and in_questions < len(block.heading_path) - 1 and _asks(block.text):
+            asked_in.add(block.heading_path)
         if block.kind == "table_row" and in_questions is not None and not block.header:
             names = header.cells if header is not None and header.heading_path == block.heading_path else ()
             # The question is in its column ("| # | Vraag | Status |"), else in the first cell that isn't a number.
