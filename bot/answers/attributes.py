@@ -438,9 +438,9 @@ _LIMIT = re.compile(
 
 
 # A version of a product or a plan: "v1.0", "V2".
+_VERSION = re.compile(r"\bv\d{1,3}(?:\.\d{1,3}){0,2}\b", re.I)
 # A retention or cohort day: "D30", "Day 7", "30-day", "Tag 30", "dag 7".
 _COHORT_DAY = re.compile(r"\b(?:d|day|tag|dag)[- ]?(\d{1,3})\b|\b(\d{1,3})[- ](?:day|tage?|dagen)\b", re.I)
-_VERSION = re.compile(r"\bv\d{1,3}(?:\.\d{1,3}){0,2}\b", re.I)
 # A price per year.
 _YEARLY = re.compile(
     r"\b(?:yearly|annual\w*|per year|a year|/\s?(?:year|yr)|jährlich\w*|pro jahr|im jahr|jahres\w*|/\s?jahr|"
@@ -471,16 +471,23 @@ def _measure_named(question: str, sentence: str) -> bool:
     return not asked or any(pattern.search(sentence) for pattern in asked)
 
 
+def _names_another(pattern: re.Pattern[str], question: str, sentence: str) -> bool:
+    """Whether the question and the sentence both name a `pattern` value (a version, a cohort day) and none is the
+    same; the value is the pattern's matched group, or the whole match when it has none."""
+
+    def values(text: str) -> set[str]:
+        return {match.group(match.lastindex or 0).lower() for match in pattern.finditer(text)}
+
+    asked, stated = values(question), values(sentence)
+    return bool(asked and stated and not asked & stated)
+
+
 def _answers(kind: Kind, question: str, sentence: str) -> bool:
     """Whether `sentence` holds a value of `kind` that can answer `question`."""
     sentence = _ASKING_CLAUSE.sub(" ", sentence)
-    asked_versions = {version.lower() for version in _VERSION.findall(question)}
-    stated_versions = {version.lower() for version in _VERSION.findall(sentence)}
-    if asked_versions and stated_versions and not asked_versions & stated_versions:
+    if _names_another(_VERSION, question, sentence):
         return False  # "When did v1.0 launch?" is not answered by "v2.0 (28 december 2025)"
-    asked_days = {a or b for a, b in _COHORT_DAY.findall(question)}
-    stated_days = {a or b for a, b in _COHORT_DAY.findall(sentence)}
-    if asked_days and stated_days and not asked_days & stated_days:
+    if _names_another(_COHORT_DAY, question, sentence):
         return False  # "What's the D30 retention target?" is not answered by "Retention D7 | … | 30%"
     if kind == "duration" and _KEPT.search(question) and not _LONG_SPAN.search(_PLACEHOLDER.sub(" ", sentence)):
         return False  # "How long are scans kept?" is not answered by "Low-quality scan | 1,200ms"

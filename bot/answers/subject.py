@@ -40,13 +40,12 @@ MIXED_WEIGHT = 2.0
 _SEPARATORS = re.compile(r"[-_.]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 # A name may start with a digit: "10xCards".
-_CAPITALISED = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][\w-]*|(?<=\s)\d[^\W_]*[A-Z][\w-]*")
+_DIGIT_NAME = r"(?<=\s)\d[^\W_]*[A-Z][\w-]*"
+_CAPITALISED = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][\w-]*|" + _DIGIT_NAME)
 # German capitalises every noun, so there only a capital after a word's first letter marks a name: "ProduktRAG",
 # "KI-Assistent", "IRCTC", not "Projekt" or "Monat".
 _MIXED_CASE = re.compile(r"(?<=\s)[^\W_]*[a-z\d][^\W_]*[A-Z][\w-]*")
-_INNER_CAPITAL = re.compile(
-    r"(?<=\s)[^\W\d_]*[A-Z][^\W_]*[A-Z][\w-]*|(?<=\s)[^\W\d_]+-[A-Z][\w-]*|(?<=\s)\d[^\W_]*[A-Z][\w-]*"
-)
+_INNER_CAPITAL = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][^\W_]*[A-Z][\w-]*|(?<=\s)[^\W\d_]+-[A-Z][\w-]*|" + _DIGIT_NAME)
 # Words for what is asked name no document, even when a title holds them ("Confidence Score Thresholds & Rules",
 # "KI-Budget-Routing"): "Below what confidence score does Thorn flag a post?" names Thorn only.
 _ASKED_WORDS = frozenset(

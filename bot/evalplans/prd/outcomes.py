@@ -684,13 +684,17 @@ def _asks(line: str) -> bool:
     return plain(stripped).rstrip(" *_").endswith("?") and not _UNFILLED.search(plain(stripped))
 
 
+def _a_line_asks(block: Block) -> bool:
+    return any(_asks(line) for line in block.text.splitlines())
+
+
 def _asked_under(blocks: list[Block], index: int) -> bool:
     """Whether any line in the section under the heading at `index` asks (the heading's own question is below it)."""
     path = blocks[index].heading_path
     for block in blocks[index + 1 :]:
         if block.heading_path[: len(path)] != path:
             return False
-        if block.kind != "heading" and any(_asks(line) for line in block.text.splitlines()):
+        if block.kind != "heading" and _a_line_asks(block):
             return True
     return False
 
@@ -786,7 +790,7 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                 questions.append(_QUESTION_NUMBER.sub("", block.plain))  # its options follow, but nothing asks
                 asked_in.add(block.heading_path)
             continue
-        if block.heading_path in asked_in and not any(_asks(line) for line in block.text.splitlines()):
+        if block.heading_path in asked_in and not _a_line_asks(block):
             continue  # "A) Fail the version command", "Recommendation: Option B": the asked question's options
         if in_questions is not None and in_questions < len(block.heading_path) - 1 and _asks(block.text):
             asked_in.add(block.heading_path)
