@@ -801,6 +801,8 @@ GAP_CASES = {
         "# Assistant\n\nIt answers Italian professional services queries from the knowledge base.\n",
         "# RAG\n\n## Out of Scope\n\n| Feature | Why |\n|---|---|\n| Weitere Sprachen | MVP nur Englisch/Deutsch |\n",
         "# Toetsing\n\nDe regels toetsen Nederlandse juridische definities.\n",
+        # the language as an adjective of the product
+        "# Zoeken\n\nDit document beschrijft een Nederlandstalige zoekmachine voor de catalogus.\n",
         "# OCR\n\n- 85-95% OCR-Genauigkeit für Standard-deutsche Geschäftsrechnungen\n",
         # the language named after what is written in it
         "# Chatbox\n\n- AI-gesprekken in het Nederlands.\n",
@@ -821,6 +823,10 @@ GAP_CASES = {
         # a deployment that waits for a sign-off, a role whose duties include the acceptance
         "# Platform\n\n- Approval Workflow: Modell-Deployment requires Committee Sign-Off\n",
         "# Roadmap\n\n| Rolle | Aufgaben |\n|---|---|\n| Product Lead | Produktpriorisierung, fachliche Abnahme |\n",
+        # a role that answers for the acceptance in a list of duties, a step that needs a team's approval
+        "# Notizen\n\n## Verantwortlichkeiten\n\n- **Projektleitung**: Priorisiert Anforderungen und verantwortet die "
+        "Abnahme.\n",
+        "# Win-back\n\n### Week 1\n\n- [ ] Build email templates\n- [ ] Get legal approval for communications\n",
     ),
     "eval_set": (
         "# Toetsing\n\n- 98% regelnauwkeurigheid gevalideerd via testcorpus (10,000 definities)\n",
@@ -951,6 +957,7 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ("eval_set", "# Scoring\n\n- Dataset: patient records from the ward.\n"),
         ("eval_set", "# Service\n\n- The test suite passes before each deploy.\n"),
         ("gate_owner", "# Service\n\n- The release notes need a sign-off line.\n"),
+        ("gate_owner", "# Webshop\n\n- Wer ist verantwortlich für die finale Freigabe der Muster?\n"),
         ("retraining", "# Service\n\n- Failed jobs are rerun by the scheduler.\n"),
         ("retraining", "# MVP\n\nLearn from real usage, then add complexity based on customer feedback.\n"),
         # code in a fence is no prose, and arrows alone draw no diagram

@@ -1304,3 +1304,93 @@ What if the API fails during the version step?
         "What if the API fails during the version step?",
         "The price per seat is not decided yet.",
     ]
+
+
+def test_a_specs_clarification_markers_are_its_open_questions_and_the_templates_placeholder_is_not() -> None:
+    text = """\
+# Feature Specification: Marketing copilot
+
+## Execution Flow (main)
+
+3. For each unclear aspect:
+   → Mark with [NEEDS CLARIFICATION: specific question]
+
+### Edge Cases
+- Ambiguous queries: the copilot asks a clarifying question. [NEEDS CLARIFICATION: which contexts trigger a fallback?]
+
+### Functional Requirements
+- **FR-006**: The copilot SHOULD respond quickly.
+  - Acceptance: latency target to be defined. [NEEDS CLARIFICATION: target latency SLA]
+
+### Requirement Completeness
+- [x] No [NEEDS CLARIFICATION] markers remain
+"""
+    assert parse_prd(text).open_questions == [
+        "NEEDS CLARIFICATION: which contexts trigger a fallback?",
+        "NEEDS CLARIFICATION: target latency SLA",
+    ]
+
+
+def test_a_deferred_item_and_the_lead_in_of_the_open_questions_are_not_questions() -> None:
+    text = """\
+# Search quality
+
+## Offene Fragen / Zukünftige Erweiterungen
+
+Die Fragen zu Lizenz und Hosting sind entschieden. Offen bleibt:
+
+1. **Ablage:** Bleibt das Repository auch bei 20 MB die richtige Ablage?
+2. **Zurückgestellt:** Ein Feedback-Kanal in der Demo („war das hilfreich?") wäre eine billige Quelle.
+"""
+    assert parse_prd(text).open_questions == ["Ablage: Bleibt das Repository auch bei 20 MB die richtige Ablage?"]
+
+
+def test_a_sentence_that_opens_with_the_goal_is_the_goal_whole_and_the_introductions_goal_whatever_its_verb() -> None:
+    text = """\
+# Zoekmachine
+
+Dit document beschrijft de zoekmachine. Het doel is om relevante zoekresultaten aan te bieden, met filtering.
+
+## Context
+
+The goal is to improve engagement, trust, and understanding by replacing the generic assistant.
+
+## Scope
+
+The goal is to build the page in two sprints.
+"""
+    outcomes = [outcome.text for outcome in parse_prd(text).outcomes]
+    assert outcomes == [
+        "Het doel is om relevante zoekresultaten aan te bieden, met filtering",
+        "The goal is to improve engagement, trust, and understanding by replacing the generic assistant",
+    ]
+
+
+def test_a_bold_goal_line_with_figures_is_an_outcome_not_a_hint() -> None:
+    text = "# Reactivation playbook\n\n**Goal: Increase Active Rate from 17% to 25%+ (Target: +53,000 Active Users)**\n"
+    (outcome,) = parse_prd(text).outcomes
+    assert (outcome.baseline, outcome.target) == ("17%", "25%+")
+
+
+def test_a_goal_statement_before_its_lists_own_lead_in_is_the_outcome() -> None:
+    text = """\
+# Car classifier
+
+## 2. Business Goal
+Complete a working MVP that demonstrates car detection and manufacturer classification through a web interface.
+
+The project should help the team prove capability in:
+- Computer vision pipelines.
+- Model training and evaluation.
+
+## 3. Success Criteria
+Accuracy is reported per class.
+
+The dashboard shows:
+- Accuracy per class
+"""
+    outcomes = [outcome.text for outcome in parse_prd(text).outcomes]
+    assert outcomes[0] == (
+        "Complete a working MVP that demonstrates car detection and manufacturer classification through a web "
+        "interface."
+    )

@@ -68,6 +68,16 @@ _LAUNCH_SIGN_OFF = re.compile(
 )
 # A role whose duties include the acceptance ("Product Lead | Produktpriorisierung, fachliche Abnahme").
 _ACCEPTS = re.compile(r"\b(?:fachliche |final )?(?:abnahme|sign-?off|acceptance|go.?/?.?no.?go|eindacceptatie)\b", re.I)
+# Someone whose duty is the acceptance ("Projektleitung: … verantwortet die Abnahme") or whose approval a step needs
+# ("Get legal approval for communications"): who can say no.
+_APPROVER = re.compile(
+    r"\b(?:verantwortet|owns?|gives?|grants?|erteilt|responsible for|accountable for|verantwortlich für|"
+    r"verantwortelijk voor|geeft)\s++(?:die |the |de |het )?(?:fachliche |final |finale )?"
+    r"(?:abnahme|sign-?off|go.?/?.?no.?go|eindacceptatie|freigabe|approval|goedkeuring)\b|"
+    r"\b(?:get|obtain|secure|einholen|holen)\s++(?:\w++\s++){0,2}?(?:legal|compliance|security|privacy|datenschutz|"
+    r"juridische|management|leadership|executive|board|ceo|cfo)[\w-]*+\s++(?:approval|sign-?off|freigabe|goedkeuring)\b",
+    re.I,
+)
 _OPEN_CHECKBOX = re.compile(r"^\s*+\[ \]")
 _PERSONA_END = re.compile(r"[:;(]| - | — ")
 
@@ -339,7 +349,10 @@ def parse_prd(text: str) -> PrdFacts:
     )
     # "Gate owner: X; sign-off: Y" → "X; sign-off: Y" (the label is the field's name).
     facts.gate_owner = (
-        _GATE_LABEL.sub("", plain(owner_line)) if owner_line else _launch_deciders(all_tables, facts.sections)
+        _GATE_LABEL.sub("", plain(owner_line))
+        if owner_line
+        else _launch_deciders(all_tables, facts.sections)
+        or next((plain(line).lstrip("-*•[] ") for line in prose if _APPROVER.search(line) and "?" not in line), None)
     )
     facts.risks = [_risk(item) for item in bullets(facts.section_text("risks"))]
     questions = prd_questions(blocks)

@@ -125,6 +125,7 @@ _MEASURES_LABEL = re.compile(
 _JOINER = re.compile(r"^(?:and|or|und|oder|en|of)\s++", re.I)
 _MIN_ENUMERATED = 2
 _MAX_ENUMERATED_WORDS = 8
+_GOAL_TO_DO = re.compile(r"\s*+(?:to|om|es)\b|\s*+,", re.I)  # "The goal is to …", "Het doel is om …", "Ziel ist es, …"
 _CLAUSE_BREAK = re.compile(r"[,;:(—–]|\s-\s")
 # The sub-bullets of an outcome that give its numbers: "Target: 95%", "Baseline: 90%", "Measurement: …".
 _FIELD = re.compile(
@@ -164,6 +165,16 @@ _NONE_OPEN = re.compile(
 )
 _DECIDED_COLUMN = re.compile(r"decision|decided|answer|resolution|entscheidung|antwort|besluit|antwoord", re.I)
 _MAX_POINT_SENTENCES = 3  # an open point longer than this is a discussion: its questions are listed, not all of it
+# "[NEEDS CLARIFICATION: target latency SLA]": a spec's marker for what its authors could not decide yet. The
+# template's own placeholder ("[NEEDS CLARIFICATION: specific question]") is not one.
+_CLARIFICATION = re.compile(r"\[NEEDS CLARIFICATION:\s*+([^\[\]\n]{3,300}+)\]", re.I)
+_CLARIFICATION_PLACEHOLDER = re.compile(r"^specific question\b", re.I)
+# "**Zurückgestellt:** Generationsmetriken …" under the open questions: deferred, decided for now.
+_DEFERRED = re.compile(
+    r"^(?:zurückgestellt|verschoben|deferred|postponed|parked|uitgesteld|geparkeerd|out of scope|buiten scope)\b"
+    r"[^:\n]{0,30}:",
+    re.I,
+)
 _QUESTION_LABEL = re.compile(r"^(?:question|frage|vraag)\s*+:\s*+", re.I)
 _QUESTION_NUMBER = re.compile(r"^\s*+(?:q|f|v)?\d{1,2}[.:)]\s*+", re.I)
 # "### Q5: Changesets package integration depth": a numbered question heading that names its topic.
@@ -177,6 +188,7 @@ _CODE_ONLY = re.compile(r"^\s*+`[^`\n]++`\s*+$")
 _SCALE_LABEL = re.compile(r"^\s*+\*\*[^*\n]{0,40}?\(\s*+\d{1,3}\s*+[-–]\s*+\d{1,3}\s*+\)[^*\n]{0,10}?\*\*")
 _TRAILING_NOTE = re.compile(r"(?<![*_])[*_]*+\([^()\n]{0,80}+\)[*_]*+$")
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
+_LEADING_COLON = re.compile(r"^[^:.]{1,40}:")  # "Metric: …", "Problem: …": a labelled line
 # An item not (yet) done: "☐ …", "[ ] …", "❌ …" (a non-goal in a goals list).
 _UNCHECKED = re.compile(r"^\s*+(?:☐|⬜|❌|✗|\[ \])")
 # A label over points still to talk through ("Things to talk about in impl details:", "Zu besprechen:",
@@ -290,9 +302,10 @@ def _filled_goal(block: Block) -> str | None:
 
 
 def _callout(block: Block) -> bool:
-    """A block-quoted bold statement with a number ("> **Deflection Rate: 60% of tickets …**"): content, not a hint."""
+    """A block-quoted bold statement with a number ("> **Deflection Rate: 60% of tickets …**"), or a bold goal line
+    with one ("**Goal: Increase Active Rate from 17% to 25%+**"): content, not a hint."""
     return (
-        block.quoted
+        (block.quoted or (block.emphasis_only and bool(_GOAL_LINE.match(block.plain))))
         and block.text.lstrip().startswith("**")
         and bool(re.search(r"\d", block.text))
         and not block.plain.rstrip(" *_").endswith("?")
@@ -555,14 +568,21 @@ def _key_results(block: Block) -> list[str]:
     return [plain(line) for line in block.text.splitlines() if _KEY_RESULT.match(plain(line))]
 
 
-def _goal_clause(sentence: str) -> str | None:
-    """The clause of a sentence that states the goal as a change ("the ultimate goal is to reduce call volumes")."""
+def _goal_clause(sentence: str, intro: bool = False) -> str | None:
+    """The clause of a sentence that states the goal as a change ("the ultimate goal is to reduce call volumes").
+
+    A sentence that opens with the goal is the goal whole ("The goal is to improve engagement, trust, and …"); in a
+    document's introduction, whatever its verb ("Het doel is om relevante zoekresultaten aan te bieden …").
+    """
     goal = _GOAL_CLAUSE.search(sentence)
     if not goal:
         if threshold := _GOAL_THRESHOLD.search(sentence):
             stop = _CLAUSE_BREAK.search(sentence, threshold.end())
             return sentence[threshold.start() : stop.start() if stop else len(sentence)].strip(" .")
         return None
+    to_do = _GOAL_TO_DO.match(sentence, goal.end())
+    if len(sentence[: goal.start()].split()) <= 1 and (_CHANGE_VERB.search(sentence, goal.end()) or (intro and to_do)):
+        return sentence.strip(" .")
     start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, goal.start())), default=0)
     stop = _CLAUSE_BREAK.search(sentence, goal.end())
     if stop and not sentence[goal.end() : stop.start()].strip():
@@ -572,6 +592,23 @@ def _goal_clause(sentence: str) -> str | None:
         return clause
     # "our primary goal is to have our brand … included": the goal the document ranks first, whatever its verb
     return sentence.strip() if _PRIMARY_GOAL.search(sentence, 0, goal.end()) else None
+
+
+def _before_list_label(content: list[Block], position: int) -> bool:
+    """A statement followed by another paragraph that introduces the section's list ("Complete a working MVP …" /
+    "The project should help prove capability in:"): the list has its own lead-in, so the statement is the goal."""
+    block, after = content[position], content[position + 1] if position + 1 < len(content) else None
+    first = position == 0 or content[position - 1].heading_path != block.heading_path
+    return (
+        first
+        and block.kind == "paragraph"
+        and not _LEADING_COLON.match(block.plain)
+        and not block.plain.endswith(":")
+        and after is not None
+        and after.kind == "paragraph"
+        and after.heading_path == block.heading_path
+        and after.plain.endswith(":")
+    )
 
 
 def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
@@ -592,7 +629,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     by_line: dict[int, int] = {}  # a list item's first line -> its outcome's index in found
     headers: dict[tuple[str, ...], Block] = {}
     listed = _list_labels(blocks)  # "**Erfolgskriterien Phase 1:**" over the list that follows it
-    for block in content:
+    for position, block in enumerate(content):
         label_above = listed.get(block.lines[0])
         path = block.heading_path
         section = plain(path[-1]) if path else ""
@@ -646,7 +683,12 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 if block.nested:
                     by_line[block.lines[0]] = len(found)
                 found.append(_item_outcome(block, section))
-            elif path not in itemised or _CHANGE_VERB.search(block.plain) or _PURPOSE.search(block.plain):
+            elif (
+                path not in itemised
+                or _CHANGE_VERB.search(block.plain)
+                or _PURPOSE.search(block.plain)
+                or _before_list_label(content, position)
+            ):
                 found.append(_item_outcome(block, section))
             else:  # "Problem: …" / "Ziel: …" introducing the bullets: the goal line is one
                 found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
@@ -669,7 +711,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 changes = _CHANGE_VERB.search(sentence) and _CHANGE_NUMBER.search(sentence)
                 if changes or _SUCCESS_MEANS.match(sentence.strip()):
                     found.append(Outcome(sentence.strip(), *_target(sentence), section=section))
-                elif clause := _goal_clause(sentence):
+                elif clause := _goal_clause(sentence, intro=len(path) <= 1):
                     found.append(Outcome(clause, *_target(clause), section=section))
     unique: dict[str, Outcome] = {}
     for outcome in found:
@@ -682,6 +724,12 @@ def _asks(line: str) -> bool:
     if _TEMPLATE_MARK.match(stripped) or (stripped[:1] in "*_" and stripped[-1:] in "*_"):
         return False  # a hint line, or an italic instruction inside a paragraph
     return plain(stripped).rstrip(" *_").endswith("?") and not _UNFILLED.search(plain(stripped))
+
+
+def _clarifications(text: str) -> list[str]:
+    """The "[NEEDS CLARIFICATION: …]" markers of a block, each as the question its authors left open."""
+    asked = (marker.group(1).strip() for marker in _CLARIFICATION.finditer(text))
+    return [f"NEEDS CLARIFICATION: {what}" for what in asked if not _CLARIFICATION_PLACEHOLDER.match(what)]
 
 
 def _a_line_asks(block: Block) -> bool:
@@ -812,9 +860,18 @@ def prd_questions(blocks: list[Block]) -> list[str]:
             continue
         if block.kind not in ("paragraph", "list_item") or is_template(block):
             continue
+        if markers := _clarifications(block.text):
+            questions += markers
+            continue
         if in_questions is not None:
             if _NONE_OPEN.match(block.plain):
                 continue  # "No open MVP-blocking product questions remain."
+            if _DEFERRED.match(block.plain) and not any(
+                _asks(line) for line in _QUOTE_MARKS.sub("", block.text).splitlines()
+            ):
+                continue  # "**Zurückgestellt:** … („war das hilfreich?") …": put off, not asked
+            if block.plain.endswith(":") and _next_in_section(blocks, index, "list_item") and not _a_line_asks(block):
+                continue  # "… sind entschieden. Offen bleibt:" over the list of what is open
             if any(_DECISION_LINE.match(plain(line)) for line in block.text.splitlines()[1:]):
                 continue  # its decision is written under it: answered already
             # Under a question that has a heading of its own, the text is its context and options.

@@ -48,7 +48,9 @@ _CONTENT_NOUNS = (
 )
 LANGUAGE_CONTENT = re.compile(
     r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:e|en|er|es)?\s++(?:[\w/-]++\s++){0,3}?(?:" + _CONTENT_NOUNS + r")\b|"
-    r"\b(?:" + _CONTENT_NOUNS + r")\s++(?:in(?: het)?|auf|op)\s++(?:" + _LANGUAGE_ALTERNATIVES + r")\b",
+    r"\b(?:" + _CONTENT_NOUNS + r")\s++(?:in(?: het)?|auf|op)\s++(?:" + _LANGUAGE_ALTERNATIVES + r")\b|"
+    # "een Nederlandstalige zoekmachine", "deutschsprachige Nutzer", "English-speaking users"
+    r"\b(?:" + _LANGUAGE_ALTERNATIVES + r")(?:talig|sprachig|-speaking|-language)",
     re.I,
 )
 
