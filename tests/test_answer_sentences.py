@@ -657,3 +657,53 @@ def test_before_declining_a_fact_the_document_is_read_further(
     monkeypatch.setattr(answering, "DEEPER_PASSAGES", 25)
     answer = answer_question(deps, question, k=1)
     assert answer.answered and "200 MB" in answer.markdown
+
+
+def test_a_time_asked_is_read_with_its_unit_its_percentile_and_how_long_something_is_kept() -> None:
+    cached = "How long do we keep generated reply suggestions cached before they expire?"
+    assert missing(cached, ["Cache generated replies (expire after 1 hour)"]) is None
+    p95 = "Binnen hoeveel seconden moet Amari een verhaaltje genereren (p95)?"
+    assert missing(p95, ["Story generation time: < 30 seconds (95th percentile)"]) is None
+    assert missing(p95, ["Average story generation time: 30 seconds"]) == "duration"
+    hours = "How many hours does the escalation group have to resolve an escalated e-mail?"
+    assert missing(hours, ["Email processing: < 30 seconds per email"]) == "duration"
+    assert missing(hours, ["Escalations are resolved within 4 hours."]) is None
+    assert missing("How many days do we have for the review?", ["The review takes two weeks."]) is None
+    # A response time is a time, not a text's length; a text's length still answers how long a text is.
+    response = "Welke maximale responstijd moet de assistent halen?"
+    assert missing(response, ["Laag 1: vaste kennis (~2000 tokens)"]) == "duration"
+    assert missing(response, ["Responstijd < 3 s"]) is None
+    assert missing("How long should the summary be?", ["Summaries run 100-200 words."]) is None
+
+
+def test_a_cohort_day_is_no_date_and_targeting_asks_for_a_target() -> None:
+    assert asked_kind("For the bedtime stories, what Day 30 retention are we aiming for?") == "target"
+    assert asked_kind("What Day-30 retention are we targeting for the expense tracker?") == "target"
+    assert asked_kind("On what day do we launch the beta?") == "date"
+    assert asked_kind("Which ad targeting options are in scope?") is None
+
+
+def test_a_time_limit_is_looked_for_beyond_the_three_closest_sentences(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.answers.answer as answering
+
+    write(
+        tmp_path / "kb",
+        "prds/storyloom.md",
+        "# Storyloom PRD\n\n## Overview\n\n"
+        "Storyloom generates a bedtime story from three toys a child picks. "
+        "Parents generate a story in the app each evening. "
+        "The generated story is read aloud by a narrator voice. "
+        "Each generated story gets an illustration. "
+        "A story can be generated again with other toys.\n\n"
+        "## Non-functional requirements\n\n- Availability: 99.5%\n- Generation: < 30 seconds (95th percentile)\n",
+    )
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False, answer_cache=False)
+    deps.index.reindex()
+    question = "How quickly must Storyloom generate a story?"
+    monkeypatch.setattr(answering, "_READ_FURTHER", ())
+    assert not answer_question(deps, question, k=3).answered
+    monkeypatch.setattr(answering, "_READ_FURTHER", ("duration",))
+    answer = answer_question(deps, question, k=3)
+    assert answer.answered and "30 seconds" in answer.markdown

@@ -99,7 +99,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     # "Bis wann soll es produktiv gehen?", "by when", "tot wanneer": a deadline
     ("date", r"\b(?:by when|until when|bis wann|tot wanneer|uiterlijk wanneer)\b"),
     # "On which date …", "Op welke datum …", "Bis zu welchem Datum …"
-    ("date", r"\b(?:which|what|welche[smr]?|welk|welke)\s(?:\w+\s)?(?:dates?|datum|day|tag|dag)\b"),
+    # ("What Day 30 retention …" names a cohort day, not a date)
+    ("date", r"\b(?:which|what|welche[smr]?|welk|welke)\s(?:\w+\s)?(?:dates?|datum|day|tag|dag)\b(?![\s-]?\d)"),
     # A threshold asked as "above what rate", "what score must it reach", "ab welchem Wert", "vanaf welke score".
     (
         "target",
@@ -107,6 +108,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"onder welke|boven welke|(?:what|which|welche[rsmn]?|welk|welke) (?:\w+ ){0,3}?(?:rate|score|percentage|share|"
         r"value|quote|wert|anteil|waarde|drempel|trefferquote|fehlerquote|fehlerrate|erkennungsrate|genauigkeit|"
         r"nauwkeurigheid|precisie|foutpercentage|word error rate|wer)|(?:have|has|needs?) to (?:hit|reach)|aiming for|"
+        r"(?:are|is) (?:we|they) targeting|we're targeting|"
         r"must reach|"
         r"set to|(?:minimum|maximum|min|max) (?:\w+ )?(?:score|rate|confidence|accuracy))\b",
     ),
@@ -208,6 +210,11 @@ _SPAN = (
     rf"weeks?|months?|years?|sekunden?|minuten?|minuut|seconden?|{_LONG_UNITS}|sprints?)\b"
 )
 _A_SPAN = re.compile(_SPAN, re.I)
+_TEXT_LENGTH = (
+    rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?(?:words?|characters?|chars|tokens?|pages?|woorden|wörter|wörtern|zeichen|"
+    r"tekens|seiten|pagina'?s)\b"
+)
+_A_TEXT_LENGTH = re.compile(_TEXT_LENGTH, re.I)
 # CamelCase: "OpenAI", "ElevenLabs" (not a class name in code: "`RequirementClassifier`")
 _CAMEL = r"(?<![`\w])[A-Z][a-z]{1,20}[A-Z][A-Za-z]{0,20}\b"
 # Language codes as a team lists its launch languages.
@@ -242,9 +249,7 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         r"vier|vijf|tien)\s(?:seconds?|minutes?|hours?|days?|weeks?|months?|sekunden|minuten|stunden|tage[n]?|"
         r"wochen|monate[n]?|seconden|uur|dagen|weken|maanden)\b|"
         # "how long" asked of a text: its length ("100-200 words", "max. 1000 Zeichen")
-        rf"{_NUMBER}(?:\s?[-–]\s?{_NUMBER})?\s?(?:words?|characters?|chars|tokens?|pages?|woorden|wörter|wörtern|zeichen|"
-        r"tekens|seiten|pagina'?s)\b|"
-        rf"\b(?:{_INDEFINITE})\b",
+         + _TEXT_LENGTH + rf"|\b(?:{_INDEFINITE})\b",
         re.I,
     ),
     # megabytes, pixels, tokens, pages: "20MB", "1250x1250 pixel", "300–800 tokens"
@@ -408,7 +413,11 @@ _MEASURES = tuple(
     )
 )
 # A latency percentile: "What's the p99 target?" is not answered by "P95 < 20s".
-_PERCENTILES = tuple(re.compile(rf"\bp{number}\b", re.I) for number in ("50", "90", "95", "99"))
+# A percentile, as "p95" or written out ("95th percentile", "95. Perzentil", "95e percentiel").
+_PERCENTILES = tuple(
+    re.compile(rf"\bp{number}\b|\b{number}(?:th|e|ste|\.)?[\s-]?(?:percentile|perzentil|percentiel)", re.I)
+    for number in ("50", "90", "95", "99")
+)
 # A clause that asks ("Hoeveel markten per maand?", "Should we limit regenerations (e.g., 3 per lead)?") states nothing.
 _ASKING_CLAUSE = re.compile(r"[^.!?\n]{0,400}\?")
 
@@ -454,7 +463,7 @@ _KEPT = re.compile(
     re.I,
 )
 _LONG_SPAN = re.compile(
-    rf"{_QUANTITY}(?:days?|weeks?|months?|years?|{_LONG_UNITS})\b|\b(?:{_INDEFINITE}|forever|permanent\w*)\b",
+    rf"{_QUANTITY}(?:hours?|days?|weeks?|months?|years?|{_LONG_UNITS})\b|\b(?:{_INDEFINITE}|forever|permanent\w*)\b",
     re.I,
 )
 _TERM = re.compile(r"[\w.-]+")
@@ -482,6 +491,40 @@ def _names_another(pattern: re.Pattern[str], question: str, sentence: str) -> bo
     return bool(asked and stated and not asked & stated)
 
 
+# A time asked for as a speed, not a text's length: "What response time …?", "Hoe snel …?" (or as a number of time
+# units: _TIME_QUESTION).
+_SPEED_ASKED = re.compile(
+    r"\b(?:latency|latenz|latentie|response ?times?|responstijd\w*|antwortzeit\w*|reaktionszeit\w*|how fast|"
+    r"how quickly|wie schnell|hoe snel)\b",
+    re.I,
+)
+# Time units from the shortest up, in English, German and Dutch (as the question names them, as a span states them): a
+# question that names one ("how many hours") is answered by a span in that unit or the next, not by "< 30 seconds".
+_UNIT_WORDS = (
+    ("milliseconds?|millisekunden|milliseconden", "ms"),
+    ("seconds?|sekunden?|seconden?", "s|secs?"),
+    ("minutes?|minuten?|minuut", "mins?"),
+    ("hours?|stunden?|uur|uren", "h|hrs?"),
+    ("days?|tage?n?|dag(?:en)?", ""),
+    ("weeks?|wochen?|weken?", ""),
+    ("months?|monate?n?|maand(?:en)?", ""),
+    ("years?|jahre?n?|jaar|jaren", ""),
+)
+_UNIT_NAMED = tuple(re.compile(rf"\b(?:{words})\b", re.I) for words, _ in _UNIT_WORDS)
+_UNIT_SPAN = tuple(
+    re.compile(rf"{_NUMBER}\s?[-–]?\s?(?:{'|'.join(filter(None, (words, short)))})\b", re.I)
+    for words, short in _UNIT_WORDS
+)
+
+
+def _unit_mismatch(question: str, sentence: str) -> bool:
+    """Whether the question names a time unit ("how many hours") and every span the sentence states is in a unit more
+    than one step away ("< 30 seconds")."""
+    named = [i for i, unit in enumerate(_UNIT_NAMED) if unit.search(question)]
+    stated = [i for i, unit in enumerate(_UNIT_SPAN) if unit.search(sentence)]
+    return bool(named and stated) and all(abs(i - j) > 1 for i in named for j in stated)
+
+
 def _answers(kind: Kind, question: str, sentence: str) -> bool:
     """Whether `sentence` holds a value of `kind` that can answer `question`."""
     sentence = _ASKING_CLAUSE.sub(" ", sentence)
@@ -491,6 +534,12 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
         return False  # "What's the D30 retention target?" is not answered by "Retention D7 | … | 30%"
     if kind == "duration" and _KEPT.search(question) and not _LONG_SPAN.search(_PLACEHOLDER.sub(" ", sentence)):
         return False  # "How long are scans kept?" is not answered by "Low-quality scan | 1,200ms"
+    if (
+        kind == "duration"
+        and (_SPEED_ASKED.search(question) or _TIME_QUESTION.search(question))
+        and (not holds("duration", _A_TEXT_LENGTH.sub(" ", sentence)) or _unit_mismatch(question, sentence))
+    ):
+        return False  # "Welke responstijd …?" is not answered by "~2000 tokens"; "how many hours" not by "30 s"
     if kind == "money" and _YEARLY.search(question) and not _YEARLY.search(sentence):
         return False  # "What's the yearly price?" is not answered by "$9.99/month"
     if kind == "target" and not _measure_named(question, sentence):

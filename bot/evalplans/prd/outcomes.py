@@ -125,7 +125,8 @@ _MEASURES_LABEL = re.compile(
 _JOINER = re.compile(r"^(?:and|or|und|oder|en|of)\s++", re.I)
 _MIN_ENUMERATED = 2
 _MAX_ENUMERATED_WORDS = 8
-_GOAL_TO_DO = re.compile(r"\s*+(?:to|om|es)\b|\s*+,", re.I)  # "The goal is to …", "Het doel is om …", "Ziel ist es, …"
+# "The goal is to …", "Het doel is om …", "Ziel ist es, …": a goal that does something.
+_GOAL_TO_DO = re.compile(r"\s{0,3}+(?:to|om|es)\b|\s{0,3}+,", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:(—–]|\s-\s")
 # The sub-bullets of an outcome that give its numbers: "Target: 95%", "Baseline: 90%", "Measurement: …".
 _FIELD = re.compile(
