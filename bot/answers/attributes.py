@@ -51,6 +51,9 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         "money",
         r"\b(?:costs?|budgets?|price[sd]?|pricing|charges?|fees?|spend(?:ing)?|licen[cs]e (?:fee|cost|price)|"
         r"how much (?:does|will|do|is)|kost(?:et|en)?|preis(?:e|n)?|gebühr(?:en)?|"
+        # "How much money is set aside …", "How much lost revenue do we win back?"
+        r"how much (?:[\w-]+ ){0,3}?(?:money|revenue|mrr|arr)|set aside|wie viel (?:[\w-]+ ){0,2}?(?:geld|umsatz)|"
+        r"hoeveel (?:[\w-]+ ){0,2}?(?:geld|omzet)|"
         r"prijs|prijzen|tarief|tarieven)\b",
     ),
     # "How much do families pay for a subscription?": money, whatever the number words say.
@@ -86,6 +89,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"(?:resolution|auflösung|resolutie)\b",
     ),
     ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
+    # "What's the actual cap on embedded chunks per user?": a number
+    ("count", r"\b(?:what(?:'s| is) the (?:\w+ )?(?:cap|limit) (?:on|of|for))\b"),
     # "At what time of day", "um wie viel Uhr", "hoe laat": a time, read like a date.
     ("date", r"\b(?:what time of day|at what time|um wie viel uhr|wann genau|hoe laat|om hoe laat)\b"),
     # "Vanaf welke week gaat het live?", "Ab welchem Jahr …?", "From which month …": a point in time
@@ -108,7 +113,8 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"onder welke|boven welke|(?:what|which|welche[rsmn]?|welk|welke) (?:\w+ ){0,3}?(?:rate|score|percentage|share|"
         r"value|quote|wert|anteil|waarde|drempel|trefferquote|fehlerquote|fehlerrate|erkennungsrate|genauigkeit|"
         r"nauwkeurigheid|precisie|foutpercentage|word error rate|wer)|(?:have|has|needs?) to (?:hit|reach)|aiming for|"
-        r"(?:are|is) (?:we|they) targeting|we're targeting|"
+        r"(?:are|is) (?:[\w-]+ ){1,2}?targeting|we're targeting|going for|peilt [^?]{0,60}? an|anpeilen|angepeilt|"
+        r"mikken op|mikt op|streven naar|streeft naar|"
         r"must reach|"
         r"set to|(?:minimum|maximum|min|max) (?:\w+ )?(?:score|rate|confidence|accuracy))\b",
     ),
@@ -138,7 +144,10 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         # who holds a role: "Who is the engineering lead signing off …?", "Wer ist der Projektleiter?"
         r"who(?: is|'s|’s) (?:the |our )?(?:[\w-]+ ){0,2}?(?:lead|manager|pm|sponsor|contact person)|"
         r"wer ist (?:der|die|unser\w*) (?:[\w-]+ ){0,2}?(?:lead|\w*leiter\w*|\w*manager\w*|ansprechpartner\w*)|"
-        r"wie is (?:de|onze) (?:[\w-]+ ){0,2}?(?:lead|\w*leider|\w*manager|contactpersoon))\b",
+        r"wie is (?:de|onze) (?:[\w-]+ ){0,2}?(?:lead|\w*leider|\w*manager|contactpersoon)|"
+        # who approves: "Who signs off on publishing …?", "Wie heeft het voorstel goedgekeurd?", "Wer gibt … frei?"
+        r"who\b[^?]{0,80}?\b(?:signs? off|sign-off|approves?|approved)|wie\b[^?]{0,80}?\b(?:goedgekeurd|keurt|tekent)|"
+        r"wer\b[^?]{0,80}?\b(?:genehmigt|freigibt|gibt [^?]{0,40}? frei))\b",
     ),
     # a value asked for as a share: "Welche Uptime in Prozent …?"
     ("target", r"\b(?:in (?:prozent|percent|procent(?:en)?)|as a percentage|als prozentsatz)\b"),
@@ -153,7 +162,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         # what it is a model or tool of: "LLM model", "OpenAI-model", "Dashboard-Tool"
         r"(?:[a-z]{2,13}[\s-])?(?:models?|providers?|"
         r"vendors?|engines?|modell|modelle|anbieter|dienstleister|aanbieder|leverancier|taalmodel(?:len)?|"
-        r"sprachmodell(?:e)?|llms?|tools?|apis?|library|bibliothek)\b|"
+        r"sprachmodell(?:e)?|llms?|tools?|apis?|library|bibliothek|model ?versions?|modelversie|modellversion)\b|"
         # a named kind of solution ("Welche OCR-Lösung …?"), not any solution
         r"\b(?:which|welche[rsmn]?|welk|welke)\s[a-z]{2,12}[\s-](?:lösung|solution|oplossing)\b",
     ),
@@ -162,7 +171,7 @@ _ASKS = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _CUES)
 # "How many <things>": a count, even when a budget or a price is named further on (not "how many euros").
 _COUNT_OF = re.compile(
     r"\b(?:how many|wie viele|hoeveel)\s(?!(?:euros?|eur|dollars?|usd|cents?|geld|money|procent|prozent|percent|"
-    r"budget|kost\w*|betaal\w*|bezahl\w*|zahl\w*|pay\w*|does|do|is|will|wird|kann|zijn|mag|moet)\b)[^\W\d_]{3,}",
+    r"budget|omzet|kost\w*|betaal\w*|bezahl\w*|zahl\w*|pay\w*|does|do|is|will|wird|kann|zijn|mag|moet)\b)[^\W\d_]{3,}",
     re.I,
 )
 _TIME_QUESTION = re.compile(_TIME_ASKED, re.I)

@@ -44,7 +44,8 @@ _DIGIT_NAME = r"(?<=\s)\d[^\W_]*[A-Z][\w-]*"
 _CAPITALISED = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][\w-]*|" + _DIGIT_NAME)
 # German capitalises every noun, so there only a capital after a word's first letter marks a name: "ProduktRAG",
 # "KI-Assistent", "IRCTC", not "Projekt" or "Monat".
-_MIXED_CASE = re.compile(r"(?<=\s)[^\W_]*[a-z\d][^\W_]*[A-Z][\w-]*")
+# (A lowercase letter or digit right before a capital: found in one pass, however long the word.)
+_MIXED_CASE = re.compile(r"(?<=\s)[^\W_]*?[a-z\d][A-Z][\w-]*")
 _INNER_CAPITAL = re.compile(r"(?<=\s)[^\W\d_]*[A-Z][^\W_]*[A-Z][\w-]*|(?<=\s)[^\W\d_]+-[A-Z][\w-]*|" + _DIGIT_NAME)
 # Words for what is asked name no document, even when a title holds them ("Confidence Score Thresholds & Rules",
 # "KI-Budget-Routing"): "Below what confidence score does Thorn flag a post?" names Thorn only.
