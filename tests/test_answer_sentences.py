@@ -718,3 +718,14 @@ def test_a_time_limit_is_looked_for_beyond_the_three_closest_sentences(
     monkeypatch.setattr(answering, "_READ_FURTHER", ("duration",))
     answer = answer_question(deps, question, k=3)
     assert answer.answered and "30 seconds" in answer.markdown
+
+
+def test_a_price_is_not_answered_by_revenue_savings_or_the_cost_of_ownership() -> None:
+    monthly = "Welcher Monatspreis ist für das Premium-Tier geplant?"
+    assert missing(monthly, ["Revenue: €50K ARR durch neue Premium-Feature-Tier in Q1 2026"]) == "money"
+    assert missing(monthly, ["Premium-Tier: 19 € pro Monat"]) is None
+    seat = "Welke prijs per gebruiker per maand vragen we klanten?"
+    assert missing(seat, ["NFR-030: Total cost of ownership < $50/user/month"]) == "money"
+    # A price named next to a revenue figure still answers, and revenue asked is answered by revenue.
+    assert missing("What is the price of the Pro plan?", ["Pro plan price: $20/month (ARR target $1M)"]) is None
+    assert missing("What revenue do we expect from the Pro plan?", ["Revenue: €50K ARR in Q1"]) is None

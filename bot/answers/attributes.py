@@ -443,6 +443,17 @@ _TIME_MEASURE = re.compile(r"\b(?:time|latency|duration|\w+zeit|zeit|dauer|laten
 
 
 # A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
+# A price asked for: what a customer pays. Revenue, savings or what a customer is worth is not one.
+_PRICE_ASKED = re.compile(
+    r"\b(?:price[sd]?|pricing|charge[sd]?|(?:we )?bill|subscription|pay|pays|\w*preis\w*|zahlen|zahlt|abo\w*|"
+    r"\w*prijs\w*|tarie\w*|betalen|betaalt|abonnement\w*)\b",
+    re.I,
+)
+_NOT_A_PRICE = re.compile(
+    r"\b(?:revenue|arr|mrr|arpu|ltv|cac|turnover|savings?|cost of ownership|tco|umsatz\w*|einsparung\w*|ersparnis\w*|"
+    r"erlös\w*|omzet|besparing\w*|opbrengst\w*)\b",
+    re.I,
+)
 _BUDGET = re.compile(r"budget|spend(?:ing)? (?:cap|limit)|ausgabenlimit|kostenobergrenze|uitgavenplafond", re.I)
 _AN_AMOUNT = re.compile(_AMOUNT, re.I)
 # …and the amount is stated as a budget or a cap, not as a price customers pay or an estimate of what it will cost
@@ -549,6 +560,14 @@ def _answers(kind: Kind, question: str, sentence: str) -> bool:
         and (not holds("duration", _A_TEXT_LENGTH.sub(" ", sentence)) or _unit_mismatch(question, sentence))
     ):
         return False  # "Welke responstijd …?" is not answered by "~2000 tokens"; "how many hours" not by "30 s"
+    if (
+        kind == "money"
+        and _PRICE_ASKED.search(question)
+        and not _MONEY_MEASURE.search(question)
+        and _NOT_A_PRICE.search(sentence)
+        and not _PRICE_ASKED.search(sentence)
+    ):
+        return False  # "Welcher Monatspreis …?" is not answered by "Revenue: €50K ARR"
     if kind == "money" and _YEARLY.search(question) and not _YEARLY.search(sentence):
         return False  # "What's the yearly price?" is not answered by "$9.99/month"
     if kind == "target" and not _measure_named(question, sentence):
