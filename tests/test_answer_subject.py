@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.answers.subject import named_document
 from bot.knowledge.embeddings import EmbeddingModel
 from tests.conftest import MakeDeps, write
@@ -57,3 +59,28 @@ def test_the_document_a_question_names(tmp_path: Path, make_deps: MakeDeps, loca
     assert named_document("What's the monthly API budget for AllianzGPT Custom?", snapshot, every) == (
         "prds/allianzgpt-chat-workspace.md"
     )
+
+
+def test_a_mixed_case_name_finds_its_document_beyond_the_retrieved_passages_within_the_scope(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.answers.answer as answering
+    from bot.answers.answer import gather
+    from bot.answers.subject import spelled_documents
+
+    write(tmp_path / "kb", "prds/prodai-notes.md", "# ProDAI MVP – PRD\n\nTurns messy notes into summaries.\n")
+    for name in ("seats", "plans", "tiers"):
+        write(
+            tmp_path / "kb",
+            f"pricing/{name}.md",
+            f"# Pricing {name}\n\nThe monthly price per seat customers are charged for the {name}: $12 per seat.\n",
+        )
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+    question = "What monthly price per seat will ProDAI charge customers?"
+    assert spelled_documents(question, deps.index.snapshot()) == ["prds/prodai-notes.md"]
+    monkeypatch.setattr(answering, "NAMED_POOL", 1)  # the pool holds the single best passage: a pricing page
+    assert all(p.path.startswith("pricing/") for p in deps.retriever.search(question, k=1))
+    assert gather(deps, question, k=1).named == "prds/prodai-notes.md"
+    # Outside the channel's folders the name finds nothing.
+    assert gather(deps, question, k=1, folders=["pricing"]).named is None

@@ -30,7 +30,7 @@ from bot.answers.generated import (
 )
 from bot.answers.links import link_sources
 from bot.answers.sentences import Sentence, rank
-from bot.answers.subject import named_document
+from bot.answers.subject import named_document, spelled_documents
 from bot.answers.types import Conversation
 from bot.core.i18n import notice, say
 from bot.core.language import Lang, detect, language
@@ -183,7 +183,18 @@ def gather(
     closest passages often do), and reading further into that document quotes worse (tuning half)."""
     pool = distinct(deps.retriever.search(question, k=k * NAMED_POOL, doctypes=doctypes, folders=folders))
     passages = pool[:k]
-    named = named_document(question, deps.index.snapshot(), [p.path for p in pool])
+    snapshot = deps.index.snapshot()
+    named = named_document(question, snapshot, [p.path for p in pool])
+    if named is None:
+        # A product name in mixed case ("ProDAI") names its document even when retrieval missed it, when the asker may
+        # read it (a search held to the document finds it within the channel's scope).
+        reachable = [
+            path
+            for path in spelled_documents(question, snapshot)
+            if deps.retriever.search(question, k=1, doctypes=doctypes, folders=folders, document=path)
+        ]
+        if reachable:
+            named = named_document(question, snapshot, [*(p.path for p in pool), *reachable])
     about = named
     if about is None and passages and [p.path for p in passages].count(passages[0].path) > len(passages) // 2:
         about = passages[0].path

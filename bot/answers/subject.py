@@ -115,6 +115,14 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     return ranked[0][0]
 
 
+def spelled_documents(question: str, snapshot: Snapshot) -> list[str]:
+    """The documents whose name holds a rare word the question writes in mixed case ("ProDAI"): such a name finds
+    its document even when retrieval didn't."""
+    known = names(snapshot)
+    (mixed,) = tokenize([" ".join(_MIXED_CASE.findall(_POSSESSIVE.sub("", question)))])
+    return [path for path, words in known.words.items() if any(word in known.idf for word in set(mixed) & words)]
+
+
 def _weight(asked: set[str], capitals: set[str], mixed: set[str], name: frozenset[str], idf: dict[str, float]) -> float:
     """The IDF of the name words the question holds, whole or as the start of a longer (inflected) word; 0
     unless it holds two of them or writes one as a name (a capital inside the sentence): one common word
