@@ -113,7 +113,7 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"onder welke|boven welke|(?:what|which|welche[rsmn]?|welk|welke) (?:\w+ ){0,3}?(?:rate|score|percentage|share|"
         r"value|quote|wert|anteil|waarde|drempel|trefferquote|fehlerquote|fehlerrate|erkennungsrate|genauigkeit|"
         r"nauwkeurigheid|precisie|foutpercentage|word error rate|wer)|(?:have|has|needs?) to (?:hit|reach)|aiming for|"
-        r"(?:are|is) (?:[\w-]+ ){1,2}?targeting|we're targeting|going for|peilt [^?]{0,60}? an|anpeilen|angepeilt|"
+        r"(?:are|is) (?:[\w-]+ ){1,3}?targeting|we're targeting|going for|peilt [^?]{0,60}? an|anpeilen|angepeilt|"
         r"mikken op|mikt op|streven naar|streeft naar|"
         r"must reach|"
         r"set to|(?:minimum|maximum|min|max) (?:\w+ )?(?:score|rate|confidence|accuracy))\b",
