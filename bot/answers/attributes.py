@@ -442,7 +442,6 @@ _MONEY_MEASURE = re.compile(
 _TIME_MEASURE = re.compile(r"\b(?:time|latency|duration|\w+zeit|zeit|dauer|latenz|\w*tijd|duur)\b", re.I)
 
 
-# A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
 # A price asked for: what a customer pays. Revenue, savings or what a customer is worth is not one.
 _PRICE_ASKED = re.compile(
     r"\b(?:price[sd]?|pricing|charge[sd]?|(?:we )?bill|subscription|pay|pays|\w*preis\w*|zahlen|zahlt|abo\w*|"
@@ -454,6 +453,7 @@ _NOT_A_PRICE = re.compile(
     r"erlös\w*|omzet|besparing\w*|opbrengst\w*)\b",
     re.I,
 )
+# A budget or a spending cap is an amount of money: a free plan ("gratis plan, 50 gesprekken") doesn't state one.
 _BUDGET = re.compile(r"budget|spend(?:ing)? (?:cap|limit)|ausgabenlimit|kostenobergrenze|uitgavenplafond", re.I)
 _AN_AMOUNT = re.compile(_AMOUNT, re.I)
 # …and the amount is stated as a budget or a cap, not as a price customers pay or an estimate of what it will cost

@@ -581,8 +581,8 @@ def _goal_clause(sentence: str, intro: bool = False) -> str | None:
             stop = _CLAUSE_BREAK.search(sentence, threshold.end())
             return sentence[threshold.start() : stop.start() if stop else len(sentence)].strip(" .")
         return None
-    to_do = _GOAL_TO_DO.match(sentence, goal.end())
-    if len(sentence[: goal.start()].split()) <= 1 and (_CHANGE_VERB.search(sentence, goal.end()) or (intro and to_do)):
+    opens = len(sentence[: goal.start()].split()) <= 1
+    if opens and (_CHANGE_VERB.search(sentence, goal.end()) or (intro and _GOAL_TO_DO.match(sentence, goal.end()))):
         return sentence.strip(" .")
     start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, goal.start())), default=0)
     stop = _CLAUSE_BREAK.search(sentence, goal.end())
