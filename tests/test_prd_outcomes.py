@@ -1394,3 +1394,41 @@ The dashboard shows:
         "Complete a working MVP that demonstrates car detection and manufacturer classification through a web "
         "interface."
     )
+
+
+def test_proof_of_concept_criteria_in_bold_bullets_and_a_goal_that_opens_its_paragraph_are_outcomes() -> None:
+    text = """\
+# Kontierung
+
+## 1. Zielsetzung
+
+Der Workflow kombiniert mehrere Mechanismen:
+
+* regelbasierte Kontierung
+* LLM-Vorschläge als Fallback
+
+Ziel ist ein **reproduzierbarer, auditierbarer Prozess**, bei dem keine Buchung unbegründet getroffen wird.
+
+## 2. Regeln
+
+* Semantik erfolgt über:
+
+  * Embedding-Vergleich
+  * festes Similarity-Threshold
+
+## 5. Proof-of-Concept Kriterien
+
+* **Automatisierungsquote**
+* **Genauigkeit ≥ 97 %**
+"""
+    outcomes = {outcome.text: outcome.target for outcome in parse_prd(text).outcomes}
+    assert outcomes["Genauigkeit ≥ 97 %"] == "≥ 97 %"
+    assert "Automatisierungsquote" in outcomes
+    goal = "Ziel ist ein reproduzierbarer, auditierbarer Prozess, bei dem keine Buchung unbegründet getroffen wird."
+    assert goal in outcomes
+    assert "Embedding-Vergleich" not in outcomes  # "erfolgt" is no success
+
+
+def test_an_italic_or_bold_hint_paragraph_stays_template_guidance() -> None:
+    text = "# PRD\n\n## Success metrics\n\n*Describe how you will measure success.*\n\n**List the KPIs here.**\n"
+    assert parse_prd(text).outcomes == []

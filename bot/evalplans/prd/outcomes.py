@@ -26,8 +26,10 @@ from bot.evalplans.prd.markdown import BOLD, BULLET, LEADING_LABEL, QUESTION_HEA
 # but hold something else: abort criteria, undesired outcomes, non-goals, launch checklists.
 _SUCCESS_HEADING = re.compile(
     r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
-    r"erfolg|zielwert|kennzahl|\bziele?\b|zielsetzung|doelstelling|messung|succes|doelen|resultaten|meetlat|metriek|"
-    r"metrik|"
+    r"erfolg(?!t|en\b|te)|zielwert|kennzahl|\bziele?\b|zielsetzung|doelstelling|messung|succes|doelen|resultaten|"
+    r"meetlat|metriek|metrik|"
+    # what a proof of concept or a pilot must show ("Proof-of-Concept Kriterien", "Pilot success criteria")
+    r"(?:proof[- ]of[- ]concept|\bpoc|pilot)\W{0,3}(?:kriterien|criteria)\b|"
     r"expected (?:impact|results?|benefits?|effects?|improvements?)|"
     r"erwartete[nr]? (?:wirkung|ergebniss?e?|nutzen|effekte?|verbesserung\w*)|"
     r"verwachte? (?:impact|resultaten|effecten|opbrengst|verbetering\w*)",
@@ -36,9 +38,9 @@ _SUCCESS_HEADING = re.compile(
 # A bullet that heads sub-bullets of outcomes says results or success, not just "metrics" ("Automated Metrics"
 # over the tools that collect them).
 _SUCCESS_LABEL = re.compile(
-    r"success|erfolg|succes|results?\b|resultat\w*|ergebniss\w*|outcomes?|\bgoals?\b|objectives?|\bziele?\b|"
-    r"doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*|expected improvements?|erwartete verbesserung\w*|"
-    r"verwachte verbetering\w*",
+    r"success|erfolg(?!t|en\b|te)|succes|results?\b|resultat\w*|ergebniss\w*|outcomes?|\bgoals?\b|objectives?|"
+    r"\bziele?\b|doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*|expected improvements?|"
+    r"erwartete verbesserung\w*|verwachte verbetering\w*",
     re.I,
 )
 _NOT_SUCCESS_HEADING = re.compile(
@@ -188,6 +190,7 @@ _CODE_ONLY = re.compile(r"^\s*+`[^`\n]++`\s*+$")
 # "**Impact (1-10):** How much will this move the needle?": the question a score on a scale answers, a rubric.
 _SCALE_LABEL = re.compile(r"^\s*+\*\*[^*\n]{0,40}?\(\s*+\d{1,3}\s*+[-–]\s*+\d{1,3}\s*+\)[^*\n]{0,10}?\*\*")
 _TRAILING_NOTE = re.compile(r"(?<![*_])[*_]*+\([^()\n]{0,80}+\)[*_]*+$")
+_BOLD = re.compile(r"^\s*+(?:\*\*[^*\n]{1,200}\*\*|__[^_\n]{1,200}__)\s*+$")  # "**Genauigkeit ≥ 97 %**"
 _LABEL_ONLY = re.compile(r"^[^:]{1,60}:$")
 _LEADING_COLON = re.compile(r"^[^:.]{1,40}:")  # "Metric: …", "Problem: …": a labelled line
 # An item not (yet) done: "☐ …", "[ ] …", "❌ …" (a non-goal in a goals list).
@@ -221,6 +224,13 @@ _CHANGE_VERB = re.compile(
 # "Implement a landing page so that no query ends in a dead end": prose in a success section that states what
 # changes for the user, not an introduction to the bullets below it.
 _PURPOSE = re.compile(r"\b(?:so that|in order to|damit|sodass|zodat|opdat)\b", re.I)
+# "Ziel ist ein reproduzierbarer Prozess …", "The goal is a …": a paragraph of a goals section that opens with the
+# goal states it, even where the section's bullets list other things.
+_OPENS_WITH_GOAL = re.compile(
+    r"^(?:(?:the|our|unser|das|het|ons)\s++)?(?:goal|aim|objective|ziel|doel)\s++(?:is|ist|was|war)\s++"
+    r"(?:to|om|es|a|an|ein\w{0,2}|een|die|der|das|het|de)\b",
+    re.I,
+)
 _CHANGE_NUMBER = re.compile(r"\d(?:[.,]\d++)?\s*+(?:%|×|x\b)|\bby\s++~?\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-ZÄÖÜ\"'(])")
 
@@ -332,7 +342,8 @@ def is_template(block: Block) -> bool:
     return (
         block.quoted
         or block.guidance
-        or (block.emphasis_only and not block.nested)  # a bold label over sub-bullets is a heading, not a hint
+        # a bold label over sub-bullets is a heading, and a bullet all in bold a point made, not a hint
+        or (block.emphasis_only and not block.nested and not (block.kind == "list_item" and _BOLD.match(block.text)))
         or bool(_TEMPLATE_MARK.match(block.text))
         or bool(_UNFILLED.search(text))
         or not text
@@ -689,6 +700,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 or _CHANGE_VERB.search(block.plain)
                 or _PURPOSE.search(block.plain)
                 or _before_list_label(content, position)
+                or _OPENS_WITH_GOAL.match(block.plain)
             ):
                 found.append(_item_outcome(block, section))
             else:  # "Problem: …" / "Ziel: …" introducing the bullets: the goal line is one
