@@ -280,3 +280,32 @@ def test_a_classifier_and_an_extractor_get_metrics_of_their_own_type() -> None:
 def test_outcomes_in_other_words_map_to_the_metric_that_stands_for_them(outcome: str, metric: str) -> None:
     plan = draft(f"# Feature\n\nAn AI assistant answers questions.\n\n## Success metrics\n- {outcome}\n")
     assert [c.metric for c in plan.success_criteria if c.source == "prd"] == [metric]
+
+
+SERVING = """\
+# Prefix-aware request scheduling
+
+The gateway routes each request to the model server whose KV cache holds the longest matching prefix, so the
+inference pool recomputes fewer tokens. vLLM servers report their prefix cache hits; the router picks the replica
+and the queue with the best score.
+
+## Goals
+- Raise the prefix cache hit rate and cut time to first token (TTFT) on the same GPUs
+"""
+MODERATION_TOOLS = """\
+# Moderation tools
+
+Moderators review flagged content in a queue, remove harmful posts and ban repeat offenders. Every moderation action
+is stored in the database with its moderator; reports of harmful content reach a moderator within two hours.
+Moderation history is kept for audits on the same infrastructure, and the database scales with the community.
+"""
+
+
+def test_serving_models_is_infrastructure_and_moderation_tools_without_a_model_are_moderation() -> None:
+    serving = draft(SERVING, "Prefix-aware scheduling")
+    assert serving.feature_kind == "infrastructure"
+    assert "Routing accuracy per class" not in names(serving)
+    assert "Resource headroom" in names(serving)
+    tools = draft(MODERATION_TOOLS, "Moderation tools")
+    assert tools.feature_kind == "moderation"
+    assert {"Over-blocking rate", "Time to action"} <= names(tools)

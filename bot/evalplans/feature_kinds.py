@@ -73,6 +73,12 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
         re.I,
     ),
 }
+# Serving models rather than using one: model servers, inference pools, KV and prefix caches, accelerators.
+_SERVING = re.compile(
+    r"\b(?:model[- ]?serv\w*|model servers?|inference (?:pools?|servers?|gateways?|engines?)|inferencepool|vllm|"
+    r"sglang|kv[- ]?cach\w*|prefix[- _]?cach\w*|ttft|time to first token|hbm|accelerators?|gpus?)\b",
+    re.I,
+)
 _ANSWERS = re.compile(r"\b(?:chatbot|virtual agent|assistant|generated answers?|answers? questions?)\b", re.I)
 
 
@@ -85,13 +91,20 @@ def infer_kind(text: str, guess: FeatureTypeGuess) -> FeatureKind | None:
     """The kind of feature the text describes, or None for a plain AI feature of its type."""
     text = text[:MAX_CUE_CHARS]
     counts = {kind: len(pattern.findall(text)) for kind, pattern in _CUES.items()}
-    ai = ai_cues(text)
+    # Model serving is infrastructure: its model words name what is served, not a feature of the product.
+    serving = len(_SERVING.findall(text))
+    counts["infrastructure"] += serving
+    ai = max(0, ai_cues(text) - serving)
+    # Moderation tools without a model are still moderation, though they mention their database.
+    moderation = guess.primary == "classification" and counts["moderation"] >= MIN_CUES * 2
     for kind in ("infrastructure", "marketing"):
+        if moderation and counts["moderation"] > counts[kind] * 2:
+            continue
         if counts[kind] >= MIN_CUES and ai < counts[kind] // 4 + 1:
             return kind
     if counts["recommendation"] >= MIN_CUES * 2:
         return "recommendation"
-    if guess.primary == "classification" and counts["moderation"] >= MIN_CUES * 2:
+    if moderation:
         return "moderation"
     if guess.primary == "classification" and counts["router"] >= MIN_CUES:
         return "router"

@@ -19,6 +19,9 @@ from bot.evalplans.prd.words import LANGUAGE_CONTENT, LANGUAGE_OF_CODE, NFR_KIND
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"
     r"corrig\w*|thumbs|feedback|reject\w*|dismiss\w*|bestätig\w*|doorzetten|"
+    # a decision the affected user can contest ("Appeal process", "Einspruch einlegen", "bezwaar maken")
+    r"\bappeal (?:process|flow|workflow|button|form)|\b(?:can|may|to) appeal\b|"
+    r"\beinspruch\w*|\bbezwaar (?:maken|indienen)|\bbezwaarprocedure|"
     # a person checks each output before it counts ("Human validation: the nurse reviews the advice")
     r"human.in.the.loop|human (?:validation|approval|sign-?off)|menselijke (?:validatie|beoordeling|controle)|"
     r"menschliche (?:prüfung|validierung|kontrolle|freigabe)|"
@@ -41,7 +44,8 @@ ADVERSARIAL_WORDS = re.compile(
 )
 _UNANSWERABLE = re.compile(
     r"no article|cannot answer|can't answer|not answer|unanswer\w*|don't know|never answer|contact support|"
-    r"say that no|\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b|"
+    r"say that no|\brefus(?:e|es|al|als|ing)\b|\babstain\w*|\babstention|"
+    r"\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b|"
     r"wei(?:ß|ss) ich nicht|weet ik niet|habe ich nicht|heb ik niet|kann ich nicht beantworten|"
     # answers that name what the data doesn't hold ("Antworten nennen Datenlücken und Modellgrenzen")
     r"datenlücke\w*|wissenslücke\w*|data gaps?|knowledge gaps?|datalacune\w*|kennislacune\w*",
@@ -69,6 +73,11 @@ _RETRAINING = re.compile(
     # a drop in quality that raises an alert or a regression check ("Alert bei Accuracy-Drop > 5%")
     r"\bregression (?:detection|tests? on (?:the )?(?:eval|golden))|\baccuracy[- ]drop|qualitätsabfall|"
     r"genauigkeitsabfall|kwaliteitsdaling|"
+    # what it learns from confirmed decisions or corrections ("automatisches Regel-Lernen aus bestätigten
+    # Entscheidungen", "the router learns from reviewer corrections", "het model leert van correcties")
+    r"\bregel-?lernen\b|\blern(?:t|en)\b[^.\n]{0,30}?\baus (?:bestätigten|korrekturen|korrigierten|feedback)|"
+    r"\blearn(?:s|ing)? from (?:\w++ ){0,2}(?:corrections|overrides|feedback|confirmed)|"
+    r"\bleer(?:t|en) van (?:\w++ ){0,2}(?:correcties|bevestigde|feedback)|"
     # re-tuned on what users report ("Iterate on keyword lists based on user feedback")
     r"\biterat\w* on [^.\n]{0,40}?\bbased on (?:user |customer )?(?:feedback|corrections|test results)|"
     # a training cycle that ends in adopting or rolling back ("train, set the flag, diff, adopt or roll back")
@@ -180,7 +189,10 @@ _NO_SLOWER = re.compile(
 # A time limit in seconds or minutes: "< 5 seconds", "within 5 seconds", "in <2 minutes", "unter 3 Sekunden".
 _TIME_LIMIT = re.compile(
     r"(?:[<≤]\s*+|\b(?:within|under|innerhalb(?: von)?|unter|binnen|onder)\s++)\d{1,4}(?:[.,]\d{1,3})?\s*+"
-    r"(?:ms|s|secs?|seconds?|sekunden|seconden|min|mins|minutes?|minuten)\b",
+    r"(?:ms|s|secs?|seconds?|sekunden|seconden|min|mins|minutes?|minuten)\b|"
+    # a step done in seconds: "naar patiëntcommunicatie in 30 seconden", "**Email Generation (30 seconden):**"
+    r"\bin\s++\d{1,3}\s*+(?:ms|secs?|seconds?|sekunden|seconden)\b|"
+    r"\(\s*+\d{1,3}\s*+(?:ms|secs?|seconds?|sekunden|seconden)\s*+\)",
     re.I,
 )
 # A throughput target is a speed target too: "5 Bilder/Sekunde", "20 documents per second".
