@@ -270,6 +270,9 @@ def test_the_type_is_inferred_from_cue_words_when_the_prd_declares_none(case: Pr
         ("Automatisch tickets routeren naar de juiste wachtrij", "classification"),
         ("Misrouted and rerouted tickets", "classification"),
         ("Automatische ticketroutering voor de servicedesk", "classification"),
+        # assigning each item to an account or a class
+        ("Kontierung: Zuordnung jeder Position zu einem Sachkonto, regelbasiert mit KI-Vorschlag", "classification"),
+        ("Elke melding wordt toegewezen aan het juiste team", "classification"),
         ("Extract invoice fields (IBAN, totals, dates) from PDFs", "extraction"),
         ("Rechnungsdaten automatisch aus PDF-Rechnungen auslesen", "extraction"),
         ("Velden uit facturen uitlezen en extraheren", "extraction"),

@@ -309,3 +309,27 @@ def test_serving_models_is_infrastructure_and_moderation_tools_without_a_model_a
     tools = draft(MODERATION_TOOLS, "Moderation tools")
     assert tools.feature_kind == "moderation"
     assert {"Over-blocking rate", "Time to action"} <= names(tools)
+
+
+EXPERIMENT_CARD = """\
+# Experiment: AI-suggested focus blocks
+
+## Goal
+
+**We believe** showing AI-suggested focus blocks for users with 5+ meetings a week **will result in** higher retention.
+
+**Success metric:** WAU from 38% to 45%
+
+## Design
+
+**Type:** A/B Test
+**Variants:** Control (manual focus blocks only) vs Treatment (AI suggestions + manual)
+"""
+
+
+def test_an_ab_test_of_an_ai_feature_measures_attribution_and_a_novelty_guard() -> None:
+    plan = draft(EXPERIMENT_CARD, "AI focus blocks")
+    assert {"Attribution", "Novelty-effect guard"} <= names(plan)
+    # a feature that only mentions a variant of its model is no experiment
+    plain = draft("# Summaries\n\nAn LLM summarizes each call; a smaller model variant runs on mobile.\n")
+    assert not {"Attribution", "Novelty-effect guard"} & names(plain)

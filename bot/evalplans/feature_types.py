@@ -61,6 +61,10 @@ _CUE_WORDS: dict[FeatureType, tuple[str, ...]] = {
         r"spam",
         r"urgent\w*",
         r"confusion matri\w*",
+        # assigning each item to an account or a class ("Kontierung", "Zuordnung zu Sachkonten", "toewijzing")
+        r"\bkontier\w*",
+        r"\bzuordn\w*|\bzugeordnet",
+        r"\btoewijz\w*|\btoegewezen",
     ),
     "extraction": (
         r"extract\w*",

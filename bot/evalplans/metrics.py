@@ -119,6 +119,17 @@ def outcome_metric(text: str) -> str | None:
     return next((key for key, pattern in _ROW_METRIC if pattern.search(lowered)), None)
 
 
+# An A/B test: its design words ("Type: A/B Test", "Control … vs Treatment …", "holdout") and its hypothesis ("We
+# believe … will result in …").
+_EXPERIMENT = re.compile(
+    r"\ba/b[- ]?test|\bsplit[- ]test|\bcontrol (?:group|arm)|\bholdout|\bcontrol\b[^\n]{0,80}?\bvs\.?\s|"
+    r"\btreatment\b|\bvariants?\b|\bwe believe\b|\bwill result in\b|\bkontrollgruppe|\bcontrolegroep",
+    re.I,
+)
+MIN_EXPERIMENT_CUES = 3
+_EXPERIMENT_METRICS = ("attribution", "novelty-effect-guard")
+
+
 def catalog_metrics(
     catalog: MetricCatalog, facts: PrdFacts, guess: FeatureTypeGuess, kind: FeatureKind | None = None
 ) -> tuple[list[Metric], list[NotApplicable], list[SuccessCriterion]]:
@@ -153,8 +164,11 @@ def catalog_metrics(
     metrics: list[Metric] = []
     skipped: list[NotApplicable] = []
     text = facts.content_text or facts.text
+    experiment = len({cue.lower() for cue in _EXPERIMENT.findall(text[:200_000])}) >= MIN_EXPERIMENT_CUES
     for entry in catalog.metrics:
         reason = None if entry.key in by_metric else entry.not_applicable(guess.all, kind)
+        if reason is not None and experiment and entry.key in _EXPERIMENT_METRICS:
+            reason = None  # an A/B test of any feature measures its lift against the control group
         if reason is None and entry.key not in by_metric:
             reason = _prd_unfit(entry.key, facts, text)
         if reason is not None:
