@@ -203,6 +203,11 @@ def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) 
         ("size", "Max file size: 20MB", "Uploads are checked for their file type."),
         ("size", "Images are processed at 1250x1250 pixel resolution.", "Images are processed at high resolution."),
         ("size", "Chunks of 300–800 tokens with headings.", "Chunks follow the headings."),
+        # a time of day, not a price or a decimal
+        ("date", "**Schedule:** Every Thursday at 09:00 UTC", "| Pro ($5.99) | 30 | Unlimited | 10 per conversation |"),
+        ("date", "Der Versand startet um 9.00 Uhr.", "Die Marge liegt bei 2.50 pro Stück."),
+        # a model label that opens its line, not a feature named "… Engine:"
+        ("name", "- **Engine:** rules first, then an LLM", "ML Categorization Engine: 90%+ accuracy on merchants"),
     ],
 )
 def test_a_sentence_holds_a_value_of_the_kind_or_not(kind: str, stated: str, unstated: str) -> None:

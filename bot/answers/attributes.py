@@ -187,7 +187,9 @@ _CALENDAR = (
     r"aug(?:ust|ustus)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)\b\.?\s?\d{0,4}|"
     r"\bq[1-4]\b|\bh[12]\s?20\d\d\b|\b20\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
     r"\b(?:end of|ende|eind)\s(?:the\s)?(?:year|quarter|month|jahr|quartal|monat|jaar|kwartaal|maand)\b|"
-    r"\b\d{1,2}[:.]\d{2}\s?(?:uhr|am|pm|h|uur)?\b|\b\d{1,2}\s?(?:am|pm|uhr|uur)\b"
+    # a time of day: "09:00", "9.00 Uhr" (not a price, "$5.99", nor a decimal, "2.50")
+    r"(?<![$€£\d.,])\b\d{1,2}:\d{2}\s?(?:uhr|am|pm|h|uur)?\b|(?<![$€£\d.,])\b\d{1,2}\.\d{2}\s?(?:uhr|am|pm|h|uur)\b|"
+    r"\b\d{1,2}\s?(?:am|pm|uhr|uur)\b"
 )
 _CALENDAR_DATE = re.compile(_CALENDAR, re.I)
 # "On which date …?", "Op welke datum …?", "Bis zu welchem Datum …?": a day on the calendar, not "Week 4" of a plan.
@@ -280,7 +282,8 @@ _HOLDS: dict[Kind, re.Pattern[str]] = {
         # a model repository id ("dima806/dog_breed_image_detection", "openai/whisper-large-v3")
         r"\b[a-z0-9][a-z0-9.-]{1,38}/[a-z0-9.]{1,40}[_-][\w.-]{1,60}|"
         # a value under a model or provider label ("**Modell**: `…`", "Engine: …")
-        r"(?i:\b(?:models?|modell|engine|provider|anbieter|vendor|leverancier|aanbieder)\W{0,3}:\s{0,3}\W{0,3}\w)|"
+        # (a label that opens its line, not a feature's own: "ML Categorization Engine: 90%+ accuracy")
+        r"(?im:^\W{0,4}(?:models?|modell|engine|provider|anbieter|vendor|leverancier|aanbieder)\W{0,3}:\s{0,3}\W{0,3}\w)|"
         r"(?i:\b(?:openai|anthropic|claude|gemini|google|azure|aws|amazon|microsoft|whisper|mistral|llama|cohere|"
         r"deepgram|tesseract|textract|ollama|hugging ?face|bedrock|vertex|gpt|qwen\w*|deepseek|gemma|sonnet|haiku|"
         r"opus)\b)"
