@@ -84,3 +84,32 @@ def test_a_mixed_case_name_finds_its_document_beyond_the_retrieved_passages_with
     assert gather(deps, question, k=1).named == "prds/prodai-notes.md"
     # Outside the channel's folders the name finds nothing.
     assert gather(deps, question, k=1, folders=["pricing"]).named is None
+
+
+def test_a_german_noun_only_one_of_many_names_holds_is_that_product_s_name(
+    tmp_path: Path, make_deps: MakeDeps, local_model: EmbeddingModel
+) -> None:
+    from bot.answers.subject import MIN_NAMES_FOR_NOUNS
+
+    topics = ["billing", "search", "routing", "summaries", "alerts", "uploads", "exports", "onboarding", "reports"]
+    for number in range(MIN_NAMES_FOR_NOUNS):
+        topic = topics[number % len(topics)]
+        write(
+            tmp_path / "kb", f"prds/feature-{number}.md", f"# Feature {number}: {topic} v{number}\n\nIt does {topic}.\n"
+        )
+    write(
+        tmp_path / "kb",
+        "prds/scenergy.md",
+        "# Scenergy Visualizer Client\n\nData is deleted 30 days after a cancellation.\n",
+    )
+    write(tmp_path / "kb", "prds/schueler-tutor.md", "# Tutor für Schüler\n\nLatein-Übungen.\n")
+    write(tmp_path / "kb", "prds/schueler-feedback.md", "# Feedback der Schüler\n\nUmfragen.\n")
+    deps = make_deps(tmp_path / "kb", local_model, builtin_playbook=False)
+    deps.index.reindex()
+    snapshot = deps.index.snapshot()
+    every = sorted({str(meta["path"]) for meta in snapshot.metadatas})
+
+    question = "Was passiert bei Scenergy mit den Kundendaten, nachdem ein Kunde gekündigt hat?"
+    assert named_document(question, snapshot, every) == "prds/scenergy.md"
+    # A noun two names hold is no product's name.
+    assert named_document("Wie viele Quizze darf ein Schüler am Tag erzeugen?", snapshot, every) is None

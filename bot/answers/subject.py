@@ -37,6 +37,9 @@ CAPITAL_WEIGHT = 1.5
 # acronym ("API") or a capitalised compound ("Conversion-Rate") that happens to be in one other title.
 MIXED_WEIGHT = 2.0
 
+# A German noun held by one document's name names it only among at least this many documents.
+MIN_NAMES_FOR_NOUNS = 50
+
 _SEPARATORS = re.compile(r"[-_.]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 # A name may start with a digit: "10xCards".
@@ -98,11 +101,25 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     """The one document among `candidates` (paths, best first) that `question` names, or None."""
     known = names(snapshot)
     text = _POSSESSIVE.sub("", question)
-    names_in = _INNER_CAPITAL if detect(question) == "de" else _CAPITALISED
-    asked, capitals, mixed = (
+    german = detect(question) == "de"
+    names_in = _INNER_CAPITAL if german else _CAPITALISED
+    asked, capitals, mixed, nouns = (
         set(row) - _ASKED_WORDS
-        for row in tokenize([text, " ".join(names_in.findall(text)), " ".join(_MIXED_CASE.findall(text))])
+        for row in tokenize(
+            [
+                text,
+                " ".join(names_in.findall(text)),
+                " ".join(_MIXED_CASE.findall(text)),
+                " ".join(_CAPITALISED.findall(text)) if german else "",
+            ]
+        )
     )
+    # In German a capital marks every noun; one that only a single document's name holds, among many names, is
+    # still that product's name ("Was passiert bei Scenergy mit den Kundendaten …?"). In a small folder every name
+    # word is in one name only, so there it tells nothing.
+    if len(known.words) >= MIN_NAMES_FOR_NOUNS:
+        unique = math.log(1 + len(known.words))
+        capitals |= {word for word in nouns if known.idf.get(word, 0.0) >= unique}
     weights = {
         path: _weight(asked, capitals, mixed, known.words.get(path, frozenset()), known.idf)
         for path in dict.fromkeys(candidates)
