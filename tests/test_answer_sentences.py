@@ -128,6 +128,11 @@ from tests.conftest import MakeDeps, write
         # the longest or maximum length of something is a duration; a tool, an API or a kind of solution is a name
         ("What's the maximum length of a call before the agent hangs up?", "duration"),
         ("What's the longest voice note a user can record?", "duration"),
+        # a horizon, or the step of a cycle
+        ("Wie weit in die Zukunft soll das System den Verbrauch prognostizieren?", "duration"),
+        ("How far ahead of the due date does the reminder fire?", "duration"),
+        ("In what time blocks does the controller make its decisions?", "duration"),
+        ("Hoe ver vooruit plant de assistent de diensten?", "duration"),
         ("Which NPS survey tool did we choose?", "name"),
         ("Welche OCR-Lösung wurde ausgewählt?", "name"),
         ("Welk OpenAI-model gebruikt het platform?", "name"),

@@ -127,7 +127,11 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     (
         "duration",
         r"\b(?:how long|how quickly|how fast|within how|duration|(?:maximum|max|minimum) (?:\w+ )?length|longest|"
-        r"wie lange|wie schnell|dauer|hoe lang|hoe snel|looptijd|doorlooptijd)\b",
+        r"wie lange|wie schnell|dauer|hoe lang|hoe snel|looptijd|doorlooptijd|"
+        # a horizon ("how far ahead", "wie weit in die Zukunft") or the step of a cycle ("in what time blocks")
+        r"how far (?:ahead|out|into the future)|wie weit (?:im voraus|voraus|in die zukunft)|"
+        r"hoe ver (?:vooruit|in de toekomst)|(?:what|which|welche[rsmn]?|welk|welke) (?:time ?blocks?|time intervals?|"
+        r"intervals?|zeitbl(?:ö|oe)cke\w*|zeitintervall\w*|intervall\w*|tijdsblok\w*|tijdsinterval\w*|intervallen))\b",
     ),
     (
         "date",
