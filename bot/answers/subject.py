@@ -37,7 +37,7 @@ CAPITAL_WEIGHT = 1.5
 # acronym ("API") or a capitalised compound ("Conversion-Rate") that happens to be in one other title.
 MIXED_WEIGHT = 2.0
 
-# A German noun held by one document's name names it only among at least this many documents.
+# A German noun held by one document's name (and no other's text) names it only among at least this many documents.
 MIN_NAMES_FOR_NOUNS = 50
 
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -103,23 +103,12 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     text = _POSSESSIVE.sub("", question)
     german = detect(question) == "de"
     names_in = _INNER_CAPITAL if german else _CAPITALISED
-    asked, capitals, mixed, nouns = (
+    asked, capitals, mixed = (
         set(row) - _ASKED_WORDS
-        for row in tokenize(
-            [
-                text,
-                " ".join(names_in.findall(text)),
-                " ".join(_MIXED_CASE.findall(text)),
-                " ".join(_CAPITALISED.findall(text)) if german else "",
-            ]
-        )
+        for row in tokenize([text, " ".join(names_in.findall(text)), " ".join(_MIXED_CASE.findall(text))])
     )
-    # In German a capital marks every noun; one that only a single document's name holds, among many names, is
-    # still that product's name ("Was passiert bei Scenergy mit den Kundendaten …?"). In a small folder every name
-    # word is in one name only, so there it tells nothing.
-    if len(known.words) >= MIN_NAMES_FOR_NOUNS:
-        unique = math.log(1 + len(known.words))
-        capitals |= {word for word in nouns if known.idf.get(word, 0.0) >= unique}
+    if german:
+        capitals |= _own_nouns(text, snapshot, known)
     weights = {
         path: _weight(asked, capitals, mixed, known.words.get(path, frozenset()), known.idf)
         for path in dict.fromkeys(candidates)
@@ -130,6 +119,33 @@ def named_document(question: str, snapshot: Snapshot, candidates: Sequence[str])
     if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
         return None
     return ranked[0][0]
+
+
+def _own_nouns(text: str, snapshot: Snapshot, known: Names) -> set[str]:
+    """German capitalises every noun, so a capital marks no name there; but a noun that one document's name holds
+    and no other document's text uses is that product's name ("Was passiert bei Scenergy mit den Kundendaten …?"),
+    where "Schüler", in one name too, runs through many documents. Only among many documents: in a small folder
+    every word is in one name and one text."""
+    if len(known.words) < MIN_NAMES_FOR_NOUNS:
+        return set()
+    unique = math.log(1 + len(known.words))
+    candidates = {}
+    for noun in _CAPITALISED.findall(text):
+        (tokens,) = tokenize([noun])
+        if tokens and all(known.idf.get(token, 0.0) >= unique for token in tokens):
+            candidates[noun.lower()] = tokens
+    found: set[str] = set()
+    if candidates:
+        lowered = [chunk.lower() for chunk in snapshot.texts]
+        for needle, tokens in candidates.items():
+            holders = {
+                str(meta.get("path", ""))
+                for meta, chunk in zip(snapshot.metadatas, lowered, strict=True)
+                if needle in chunk
+            }
+            if len(holders) <= 1:
+                found.update(tokens)
+    return found
 
 
 def spelled_documents(question: str, snapshot: Snapshot) -> list[str]:
