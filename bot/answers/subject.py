@@ -129,23 +129,24 @@ def _own_nouns(text: str, snapshot: Snapshot, known: Names) -> set[str]:
     if len(known.words) < MIN_NAMES_FOR_NOUNS:
         return set()
     unique = math.log(1 + len(known.words))
-    candidates = {}
-    for noun in _CAPITALISED.findall(text):
-        (tokens,) = tokenize([noun])
-        if tokens and all(known.idf.get(token, 0.0) >= unique for token in tokens):
-            candidates[noun.lower()] = tokens
     found: set[str] = set()
-    if candidates:
-        lowered = [chunk.lower() for chunk in snapshot.texts]
-        for needle, tokens in candidates.items():
-            holders = {
-                str(meta.get("path", ""))
-                for meta, chunk in zip(snapshot.metadatas, lowered, strict=True)
-                if needle in chunk
-            }
-            if len(holders) <= 1:
-                found.update(tokens)
+    for noun in set(_CAPITALISED.findall(text)):
+        (tokens,) = tokenize([noun])
+        if tokens and all(known.idf.get(token, 0.0) >= unique for token in tokens) and _one_holder(noun, snapshot):
+            found.update(tokens)
     return found
+
+
+def _one_holder(word: str, snapshot: Snapshot) -> bool:
+    """Whether the text of at most one document uses `word` (any case); stops at the second."""
+    pattern = re.compile(re.escape(word), re.I)
+    holders: set[str] = set()
+    for meta, chunk in zip(snapshot.metadatas, snapshot.texts, strict=True):
+        if pattern.search(chunk):
+            holders.add(str(meta.get("path", "")))
+            if len(holders) > 1:
+                return False
+    return True
 
 
 def spelled_documents(question: str, snapshot: Snapshot) -> list[str]:
