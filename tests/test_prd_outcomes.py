@@ -1432,3 +1432,102 @@ Ziel ist ein **reproduzierbarer, auditierbarer Prozess**, bei dem keine Buchung 
 def test_an_italic_or_bold_hint_paragraph_stays_template_guidance() -> None:
     text = "# PRD\n\n## Success metrics\n\n*Describe how you will measure success.*\n\n**List the KPIs here.**\n"
     assert parse_prd(text).outcomes == []
+
+
+def test_a_metric_card_is_one_outcome_named_by_its_bold_title_or_heading_with_its_baseline_and_target() -> None:
+    text = """\
+# Success Metrics: Ticket triage
+
+## North Star Metric
+
+**Average Time to First Meaningful Response**
+
+**Rationale**: It reflects what the customer feels.
+
+**Current Baseline**: 2.5 hours
+**Target**: 1.0 hour (60% reduction)
+
+## Primary Metrics
+
+### 1. Triage Decision Time
+
+**Definition**: Time from notification to decision
+
+**Current Baseline**: 5-8 minutes per ticket
+**Target**: Under 2 minutes per ticket
+
+### 3. Critical Issue Detection Time (Risk Mitigation)
+
+**Current Baseline**: 45 minutes
+**Target**: 95% flagged within 5 minutes
+"""
+    outcomes = {o.text: (o.baseline, o.target) for o in parse_prd(text).outcomes}
+    assert outcomes["Average Time to First Meaningful Response"] == ("2.5 hours", "1.0 hour (60% reduction)")
+    assert outcomes["1. Triage Decision Time"] == ("5-8 minutes per ticket", "Under 2 minutes per ticket")
+    assert outcomes["3. Critical Issue Detection Time (Risk Mitigation)"] == (
+        "45 minutes",
+        "95% flagged within 5 minutes",
+    )
+    assert not any(t.startswith(("Rationale", "Current Baseline", "Target")) for t in outcomes)
+
+
+def test_a_hypothesis_statement_secondary_metrics_and_a_notes_column_are_carried_and_guardrails_are_not() -> None:
+    text = """\
+# Launch lint
+
+## Hypothesis
+
+- statement: If the linter stays narrow, then builders will finish the two-call workflow.
+
+## Measures
+
+- primary metric: full session completion rate
+- secondary metrics:
+  - install to first paid call
+  - repeat usage in the first launch cycle
+- guardrail metrics:
+  - p95 latency
+
+## Benefits Hypothesis
+
+**Wir glauben dass** OCR bisher unsichtbare PDF-Inhalte durchsuchbar macht.
+
+**Folgende messbare Outcomes liefert:**
+- 100% der PDFs sind indexierbar
+
+## Success Metrics
+
+| Metric | Target | Notes |
+|---|---|---|
+| Report rate | < 1% of comments | Industry standard: 0.5-2% |
+
+## 5. Analysis Plan
+
+**Primary Metric (Time to Order):**
+- **Test:** Two-sample t-test
+"""
+    outcomes = {o.text: o.target for o in parse_prd(text).outcomes}
+    assert "statement: If the linter stays narrow, then builders will finish the two-call workflow." in outcomes
+    assert "Wir glauben dass OCR bisher unsichtbare PDF-Inhalte durchsuchbar macht." in outcomes
+    assert "install to first paid call" in outcomes
+    assert "repeat usage in the first launch cycle" in outcomes
+    assert outcomes["Report rate | Industry standard: 0.5-2%"] == "< 1% of comments"
+    assert not any("latency" in text or "t-test" in text for text in outcomes)
+
+
+def test_settled_points_and_a_quoted_job_to_be_done_are_no_open_questions() -> None:
+    text = """\
+# Workspace
+
+## 2.2 Job-to-be-done
+
+`Welches Folgegeschäft ist bei welchem Kunden realistisch, und warum?`
+
+## Offene Entscheidungen
+
+1. ✅ **Scope-Hierarchie**: Account Growth zuerst — **bestätigt 30.05.**
+2. **Canvas-Form**: Mermaid reicht vorerst — **entschieden 30.05.**
+3. **Personenbezug**: Ist das jetzt build-blockierend?
+"""
+    questions = parse_prd(text).open_questions
+    assert questions == ["Personenbezug: Ist das jetzt build-blockierend?"]

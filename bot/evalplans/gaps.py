@@ -16,6 +16,11 @@ from bot.evalplans.plan import EvalSet, Metric
 from bot.evalplans.prd.facts import PrdFacts
 from bot.evalplans.prd.words import LANGUAGE_CONTENT, LANGUAGE_OF_CODE, NFR_KINDS, languages_named
 
+# What an AI feature produces that a person may change.
+_OUTPUTS = (
+    r"(?:insights?|summar(?:y|ies)|drafts?|transcripts?|suggestions?|zusammenfassung\w*|entw[uü]rf\w*|samenvatting\w*|"
+    r"vorschläge?n?|suggesties?)\b"
+)
 _OVERRIDE = re.compile(
     r"overrid\w*|undo|ongedaan|rückgängig|\bedit\w*|bearbeit\w*|korrigier\w*|korrektur\w*|correct(?:ion|ie)\w*|"
     r"corrig\w*|thumbs|feedback|reject\w*|dismiss\w*|bestätig\w*|doorzetten|"
@@ -25,6 +30,11 @@ _OVERRIDE = re.compile(
     # a person checks each output before it counts ("Human validation: the nurse reviews the advice")
     r"human.in.the.loop|human (?:validation|approval|sign-?off)|menselijke (?:validatie|beoordeling|controle)|"
     r"menschliche (?:prüfung|validierung|kontrolle|freigabe)|"
+    # users can change what it produced ("- **Update**: Insight content, action item status", "users can modify the
+    # summary")
+    r"(?:^|\n)[\s*+-]{0,6}update\W{0,4}:\s*+(?:\w++\s++)?" + _OUTPUTS + r"|"
+    r"\b(?:can|may|to|users?)\s++(?:\w++\s++)?(?:update|modify|change|ändern|anpassen|wijzigen|aanpassen)\s++"
+    r"(?:the\s++|die\s++|de\s++|het\s++)?(?:\w++\s++)?" + _OUTPUTS + r"|"
     # the model's answer is a suggestion the person reviews ("review the prefilled information")
     r"pre-?fill\w*|pre-?populat\w*|vorausgefüllt\w*|vorbefüllt\w*|vooraf ingevuld\w*|voorgevuld\w*|"
     # nothing happens until the person confirms it ("only after explicit user confirmation")
@@ -99,7 +109,14 @@ _RETRAINING = re.compile(
     r"\b(?:learns?|learning|lernt|leert)\b (?:\w++ ){0,2}?(?:from|aus|van)\b[^.,;\n]{0,60}?\b(?:over time|dismissals?|"
     r"rejections?|feedback|mit der zeit|im laufe der zeit|na verloop van tijd|in de loop van de tijd)\b|"
     r"\b(?:adjust\w*|tun\w*|refin\w*|updat\w*|anpass\w*|aanpass\w*|bijstel\w*)\b[^.\n]{0,40}?\b(?:based on|"
-    r"anhand|auf basis|op basis van)\b (?:\w++ ){0,2}?(?:feedback|corrections|rückmeldung\w*|terugkoppeling)\b",
+    r"anhand|auf basis|op basis van)\b (?:\w++ ){0,2}?(?:feedback|corrections|rückmeldung\w*|terugkoppeling)\b|"
+    # a measure past its limit changes the prompt or the rules ("If false critical rate exceeds 10%, adjust LLM prompt")
+    r"\b(?:if|when|wenn|falls|als)\b[^.\n]{0,60}?\b(?:exceeds?|drops? below|falls? below|übersteigt|überschreitet|"
+    r"unterschreitet|overschrijdt|boven|onder)\b[^.\n]{0,40}?\b(?:adjust\w*|tun\w*|updat\w*|revis\w*|anpass\w*|"
+    r"aanpass\w*|bijstel\w*|überarbeit\w*|herzie\w*)\b|"
+    # the rules come up for review again ("Next Review: After 100 reviews with comments OR first incident")
+    r"\b(?:next review|nächste (?:überprüfung|review)|volgende (?:review|evaluatie))\W{1,6}"
+    r"(?:after|once|when|nach|sobald|na|zodra)\b",
     re.I,
 )
 _EVAL_QUESTION = re.compile(r"eval|golden|label|gelabel|annotat", re.I)

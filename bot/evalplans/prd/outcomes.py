@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.evalplans.prd.markdown import BOLD, BULLET, LEADING_LABEL, QUESTION_HEADING, Block, is_instruction, plain
 
@@ -27,7 +28,9 @@ from bot.evalplans.prd.markdown import BOLD, BULLET, LEADING_LABEL, QUESTION_HEA
 _SUCCESS_HEADING = re.compile(
     r"success|measurable|messbar\w*|meetba\w*|\bkpis?\b|kpi's|metrics|\bgoals?\b|objectives?|outcomes?|what to watch|"
     r"erfolg(?!t|en\b|te)|zielwert|kennzahl|\bziele?\b|zielsetzung|doelstelling|messung|succes|doelen|resultaten|"
-    r"meetlat|metriek|metrik|"
+    r"meetlat|metriek|metrik|north[- ]star|"
+    # a section named only "Measures" (not "Security measures")
+    r"^\W*+(?:[\d.]++\s*+)?(?:measures|messgrößen|maatstaven)\W*+$|"
     # what a proof of concept or a pilot must show ("Proof-of-Concept Kriterien", "Pilot success criteria")
     r"(?:proof[- ]of[- ]concept|\bpoc|pilot)\W{0,3}(?:kriterien|criteria)\b|"
     r"expected (?:impact|results?|benefits?|effects?|improvements?)|"
@@ -40,7 +43,9 @@ _SUCCESS_HEADING = re.compile(
 _SUCCESS_LABEL = re.compile(
     r"success|erfolg(?!t|en\b|te)|succes|results?\b|resultat\w*|ergebniss\w*|outcomes?|\bgoals?\b|objectives?|"
     r"\bziele?\b|doelen|\bkpis?\b|kpi's|measurable|messbar\w*|meetba\w*|expected improvements?|"
-    r"erwartete verbesserung\w*|verwachte verbetering\w*",
+    r"erwartete verbesserung\w*|verwachte verbetering\w*|"
+    # "secondary metrics:" over the measures ("guardrail metrics:" stays out: it is in _NOT_SUCCESS_HEADING)
+    r"\b(?:primary|secondary|north[- ]star|key|success)\s++(?:metrics?|kpis?|measures?)\b",
     re.I,
 )
 _NOT_SUCCESS_HEADING = re.compile(
@@ -49,7 +54,9 @@ _NOT_SUCCESS_HEADING = re.compile(
     # a risks section, not a role named for risk ("Secondary User: Risk/Credit Analyst")
     r"\brisks\b|^\W*+(?:[\d.]++\s*+)?risk\b|\brisk (?:assessment|mitigation|register|analysis|management)|risiko|"
     r"risiken|risico|"
-    r"\bgates?\b|roadmap|persona",  # a persona's goals are the user's, not the product's outcomes
+    r"\bgates?\b|roadmap|persona|"  # a persona's goals are the user's, not the product's outcomes
+    # how the experiment's numbers are tested ("5.1 Statistical Tests": "**Primary Metric:**" over the tests)
+    r"statistical (?:tests?|analysis)|statistische (?:tests?|analyse)|\banalysis plan\b",
     re.I,
 )
 _SUCCESS_START = re.compile(
@@ -134,7 +141,9 @@ _CLAUSE_BREAK = re.compile(r"[,;:(—–]|\s-\s")
 _FIELD = re.compile(
     r"^(?P<label>target|goal|ziel(?:wert)?|doel|streefwaarde|baseline|current|today|ausgangswert|nulmeting|"
     r"huidig\w*|measure(?:ment|d by)?|messung|meting|source|quelle|bron|owner|eigenaar|verantwortlich|definition|"
-    r"definitie)"
+    r"definitie|"
+    # "**Current Baseline**: 2.5 hours", and why the measure was chosen ("**Rationale**: …")
+    r"(?:current|aktuelle[rs]?|huidige)\s++(?:baseline|ausgangswert|nulmeting)|rationale|begründung|onderbouwing)"
     r"\s*+:\s*+(?P<value>\S.*)$",
     re.I,
 )
@@ -154,6 +163,13 @@ _RESOLVED = re.compile(
 # "✅ **Tracking Interface funktioniert**:" over its evidence: a success criterion marked as met.
 _CHECK_MARK = r"^\s*+(?:✅|☑|✔)"
 _CHECKED = re.compile(_CHECK_MARK)
+# An open point that ends with its decision ("… reicht vorerst — **entschieden 30.05.**", "— decided 2025-03-01").
+_DECIDED_END = re.compile(
+    r"(?:[—–,;(]|\s-)\s*+(?:bestätigt|entschieden|geklärt|erledigt|decided|confirmed|resolved|besloten|bevestigd|"
+    r"beslist|opgelost)(?:\s++(?:&|und|and|en)\s++\w++)?(?:\s++(?:am|on|op))?\s*+"
+    r"(?:\d{1,4}[./-]\d{1,2}(?:[./-]\d{0,4})?)?[\s.)*]*+$",
+    re.I,
+)
 # A line under an open question that records its decision ("✅ **DECISION**: Build the full system").
 _DECISION_LINE = re.compile(
     _CHECK_MARK + r"|^\W*+(?:decision|decided|resolution|answer|entscheidung|beschluss|antwort|besluit|beslissing|"
@@ -231,6 +247,13 @@ _OPENS_WITH_GOAL = re.compile(
     r"(?:to|om|es|a|an|ein\w{0,2}|een|die|der|das|het|de)\b",
     re.I,
 )
+# The statement a hypothesis section makes: "We believe that …", "Wir glauben, dass …", "statement: If … then …".
+_HYPOTHESIS = re.compile(
+    r"^(?:(?:hypothesis|hypothese|statement)\s*+:\s*+)?(?:we believe|wir glauben|wij geloven|we geloven|"
+    r"if\b[^\n]{1,300}?\bthen\b|wenn\b[^\n]{1,300}?\bdann\b)",
+    re.I,
+)
+_HYPOTHESIS_HEADING = re.compile(r"\bhypothes[ie]s\b|\bhypothese\b", re.I)
 _CHANGE_NUMBER = re.compile(r"\d(?:[.,]\d++)?\s*+(?:%|×|x\b)|\bby\s++~?\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s++(?=[A-ZÄÖÜ\"'(])")
 
@@ -273,7 +296,9 @@ _MEASURE_COLUMN = re.compile(
     # the criterion it is measured by ("Ziel | Messkriterium | Zielwert")
     r"kriteri\w*|criteri\w*|"
     # the bounds and the change around the target ("Minimum | Ziel", "Current | Target | Improvement")
-    r"minimum|mindest\w*|maximum|improvement|verbesserung|verbetering|delta|change|änderung|verandering",
+    r"minimum|mindest\w*|maximum|improvement|verbesserung|verbetering|delta|change|änderung|verandering|"
+    # what the row's number is compared with ("Notes: Industry standard 0.5-2%")
+    r"\bnotes?\b|anmerkung\w*|bemerkung\w*|opmerking\w*|toelichting|rationale|begründung",
     re.I,
 )
 _BASELINE_COLUMN = re.compile(
@@ -350,6 +375,9 @@ def is_template(block: Block) -> bool:
     )
 
 
+_TRAILING_BRACKET = re.compile(r"\([^()\n]{1,60}\)\s*+$")
+
+
 def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | None:
     """The depth of the innermost success heading above a block, unless a heading below it says otherwise.
 
@@ -362,7 +390,9 @@ def _success_depth(path: tuple[str, ...], title: str | None = None) -> int | Non
         text = plain(heading)
         if _SUCCESS_START.match(text):
             found = depth  # "1. Ziel der Roadmap": a goals section, whatever else its title names
-        elif _NOT_SUCCESS_HEADING.search(text):
+        elif _NOT_SUCCESS_HEADING.search(_TRAILING_BRACKET.sub("", text) if found is not None else text):
+            # inside a success section, a measure's heading may say in brackets what it guards against
+            # ("3. Critical Issue Detection Time (Risk Mitigation)")
             found = None
         elif text.rstrip(" *_").endswith("?"):
             found = depth if _STATED_SUCCESS.search(text) else None
@@ -503,6 +533,22 @@ def _list_labels(blocks: list[Block]) -> dict[int, str]:
     return labels
 
 
+def _excluded_label(block: Block) -> bool:
+    """A list item that is only a label naming what is no outcome ("guardrail metrics:", "failure threshold:")."""
+    return block.nested and bool(_LABEL_ONLY.match(block.plain)) and bool(_NOT_SUCCESS_HEADING.search(block.plain))
+
+
+def _card_titles(blocks: list[Block]) -> dict[tuple[str, ...], str]:
+    """The bold title that opens a section, by the section's heading path: a metric card names its measure in bold
+    under the heading ("## North Star Metric" / "**Average Time to First Response**") before its fields."""
+    titles: dict[tuple[str, ...], str] = {}
+    for before, block in pairwise(blocks):
+        bold = BOLD.fullmatch(block.text.strip()) if block.kind == "paragraph" else None
+        if before.kind == "heading" and bold and not bold.group(1).rstrip().endswith(":"):
+            titles[block.heading_path] = plain(block.text).strip()
+    return titles
+
+
 def _item_outcome(block: Block, section: str) -> Outcome:
     return Outcome(block.plain, *_target(block.plain), section=section)
 
@@ -641,6 +687,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
     by_line: dict[int, int] = {}  # a list item's first line -> its outcome's index in found
     headers: dict[tuple[str, ...], Block] = {}
     listed = _list_labels(blocks)  # "**Erfolgskriterien Phase 1:**" over the list that follows it
+    cards = _card_titles(blocks)  # "**North Star Metric Name**" right under its heading, over its fields
+    kpis: dict[tuple[str, ...], int] = {}  # a KPI heading -> its outcome's index in found
+    skipped: set[int] = set()  # the first lines of list items that hold no outcome ("guardrail metrics:")
     for position, block in enumerate(content):
         label_above = listed.get(block.lines[0])
         path = block.heading_path
@@ -648,7 +697,9 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         under_heading = _success_depth(path, title) is not None
         labels = block.kind == "paragraph" and block.nested and block.lines[0] in fielded
         parent = by_line.get(block.parent_line)
-        if block.kind == "list_item" and parent is not None:
+        if block.kind == "list_item" and (block.parent_line in skipped or _excluded_label(block)):
+            skipped.add(block.lines[0])  # a guardrail or abort list inside a success section, and its items
+        elif block.kind == "list_item" and parent is not None:
             found[parent] = _with_field(found[parent], block.plain)
         elif (
             block.kind == "list_item"
@@ -656,7 +707,10 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             and _success_label(plain(block.parents[-1]))
             and not _path_excludes(path, plain(block.parents[-1]))
         ):
-            # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one.
+            # Under a bullet that names a success section ("Meetbare Resultaten:"), each sub-bullet is one, its own
+            # sub-bullets its fields.
+            if block.nested:
+                by_line[block.lines[0]] = len(found)
             found.append(_item_outcome(block, plain(block.parents[-1]).rstrip(":")))
         elif labels and not under_heading and _success_label(_leading_label(block)):
             # "**Success Metric:** CTA Click-Through Rate" over "- Current: ~5.5%" / "- Target: 6.3-6.9%"
@@ -670,12 +724,26 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             found += [Outcome(line, *_target(line), section=section) for line in key_results]
         elif measures := _enumerated(block):
             found += [Outcome(measure, *_target(measure), section=section) for measure in measures]
-        elif under_heading and (fields := _field_lines(block)) and len(path) - 1 > (_success_depth(path, title) or 0):
-            # A KPI under a heading of its own, its paragraph all fields ("**Target:** 95%", "**Baseline:** 90%").
-            kpi = Outcome(section, section=section)
+        elif (
+            under_heading
+            and (fields := _field_lines(block))
+            and (
+                len(path) - 1 > (_success_depth(path, title) or 0)
+                or _success_depth(path[:-1], title) is not None
+                or path in cards
+            )
+        ):
+            # A KPI under a heading of its own, its paragraphs all fields ("**Target:** 95%", "**Baseline:** 90%"),
+            # named by the heading or by the bold title right under it ("**Average Time to First Response**").
+            if path in kpis:
+                kpi = found[kpis[path]]
+            else:
+                kpis[path] = len(found)
+                kpi = Outcome(cards.get(path, section), section=section)
+                found.append(kpi)
             for line in fields:
                 kpi = _with_field(kpi, line)
-            found.append(kpi)
+            found[kpis[path]] = kpi
         elif under_heading and (items := _run_on_items(block)):
             found += [Outcome(item, *_target(item), section=section) for item in items]
         elif under_heading and (lines := _labelled_lines(block)):
@@ -691,6 +759,13 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 found.append(Outcome(block.plain.lstrip("✅☑✔ ").rstrip(": "), section=section))
             elif _LABEL_ONLY.match(block.plain) and not (block.nested and block.kind == "list_item") and not labels:
                 continue
+            elif (
+                block.kind == "list_item"
+                and block.nested
+                and _LABEL_ONLY.match(block.plain)
+                and _success_label(block.plain)
+            ):
+                continue  # "secondary metrics:" over its measures: each sub-bullet is one (above)
             elif block.kind == "list_item" or labels:
                 if block.nested:
                     by_line[block.lines[0]] = len(found)
@@ -712,6 +787,16 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 headers[path] = block
             elif _measured_table(headers.get(path)) and (outcome := _row_outcome(block, headers.get(path), section)):
                 found.append(outcome)
+        elif (
+            block.kind in ("paragraph", "list_item")
+            and block.parent_line < 0
+            and path
+            and _HYPOTHESIS_HEADING.search(plain(path[-1]))
+            and _HYPOTHESIS.match(block.plain)
+        ):
+            # the statement of a hypothesis section is the outcome the change is to prove ("Benefits Hypothesis":
+            # "Wir glauben, dass OCR … durchsuchbar macht"; "Hypothesis": "statement: If …, then …")
+            found.append(_item_outcome(block, section))
         elif goal := _filled_goal(block):
             found.append(Outcome(goal, *_target(goal), section=section))
         elif _GOAL_LINE.match(block.plain) or _KPI_LINE.match(block.plain):
@@ -887,6 +972,8 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                 continue  # "… sind entschieden. Offen bleibt:" over the list of what is open
             if any(_DECISION_LINE.match(plain(line)) for line in block.text.splitlines()[1:]):
                 continue  # its decision is written under it: answered already
+            if _CHECKED.match(block.text) or _DECIDED_END.search(block.plain):
+                continue  # "✅ Canvas-Form: Mermaid reicht vorerst — entschieden 30.05.": settled already
             # Under a question that has a heading of its own, the text is its context and options.
             asked_above = any(_asks(plain(heading)) for heading in block.heading_path[in_questions + 1 :])
             if _LABEL_ONLY.match(block.plain) or (asked_above and not _asks(block.text.splitlines()[0])):
@@ -910,7 +997,9 @@ def prd_questions(blocks: list[Block]) -> list[str]:
                     continue  # "Was ist das Hauptproblem?" over the bullets that answer it, or a decision below
                 # A paragraph keeps its line breaks: a thread or a plain-text PRD asks one question per line.
                 questions += [
-                    plain(line) for line in block.text.splitlines() if _asks(line) and not _SCALE_LABEL.match(line)
+                    plain(line)
+                    for line in block.text.splitlines()
+                    if _asks(line) and not _SCALE_LABEL.match(line) and not _CODE_ONLY.match(line)
                 ]
             elif (block.nested and block.lines[0] in answers) or _prompt_answered_below(blocks, index):
                 continue

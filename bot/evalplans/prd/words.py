@@ -83,6 +83,11 @@ NFR_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+# A sample drawn again each week or day is monitoring, not an eval set ("100 random queries per week").
+_NOT_RECURRING = (
+    r"(?![^.\n]{0,40}?(?:\bper (?:week|day|month|dag|maand)\b|/(?:week|day|woche|tag)\b|\bweekly\b|\bdaily\b|"
+    r"\bpro (?:woche|tag|monat)\b|wöchentlich|täglich|wekelijks|dagelijks))"
+)
 EVAL_SET = re.compile(
     r"golden.?set|eval(?:uation)?.?set|evaluierungs\w*|evaluatieset\w*|testset|test.?corpus\w*|testkorpus\w*|"
     r"(?<![\d.,])\d[\d.,]*+\s*+(?:test.?cases|testf[aä]lle|testgevallen|test[- ]?\w{2,15})|labell?(?:ed|ing)|"
@@ -104,7 +109,15 @@ EVAL_SET = re.compile(
     r"\btrain\w*\s*+\d++\s*+[,/]\s*+(?:dev|val\w*|test)\b|\btrain/(?:dev|val\w*|test)\b|"
     # a data set named by the span of history it covers ("Dataset: 12 months of incidents"): its outcomes label it
     r"(?:data.?set|datensatz|historic\w*|historisch\w*)\b[^.\n]{0,40}?\b\d++\s*+"
-    r"(?:months?|maanden|monate?n?|years?|jaar|jahre?n?)\b",
+    r"(?:months?|maanden|monate?n?|years?|jaar|jahre?n?)\b|"
+    # "3–6 maanden aan enquête- en klachtdata", "12 months of support tickets": the span of data it is checked on
+    r"\b\d++\s*+(?:months?|maanden|monate?n?)\s++(?:of|aan|an)\s++[^.\n]{0,30}?(?:data|daten|tickets|e-?mails)\b|"
+    # outputs checked by hand on a counted sample ("Stichprobe mit 10 PDFs", "Manual review of 50 tickets",
+    # "20 random tickets drawn from last month"); drawn again each week, it is monitoring
+    r"\b(?:stichprobe|steekproef|sample|spot-?check\w*|manual review|handmatige (?:controle|review))\s++"
+    r"(?:mit|von|van|of|on|op)\s++(?:\w++\s++)?\d++" + _NOT_RECURRING + r"|"
+    r"(?<![\d.,])\d++\s++(?:random(?:ly)?(?: selected)?|zufällige?n?|willekeurige?)\s++(?!ones?\b)[a-zäöü]{3}"
+    + _NOT_RECURRING,
     re.I,
 )
 MONTHLY = re.compile(r"per month|a month|pro monat|im monat|per maand|monthly|monatlich|maandelijks", re.I)
