@@ -333,3 +333,37 @@ def test_an_ab_test_of_an_ai_feature_measures_attribution_and_a_novelty_guard() 
     # a feature that only mentions a variant of its model is no experiment
     plain = draft("# Summaries\n\nAn LLM summarizes each call; a smaller model variant runs on mobile.\n")
     assert not {"Attribution", "Novelty-effect guard"} & names(plain)
+
+
+TRIAGE_THAT_RECOMMENDS = """\
+# Ticket triage
+
+An LLM classifies each support ticket by priority and routes it to the right queue. It recommends a handling mode
+and an internal action; the team accepts or overrides the recommendation.
+
+## Success metrics
+- Recommendation acceptance rate above 70%
+- Ticket triage time under 2 minutes; tickets routed to the wrong queue below 5%
+- Critical tickets routed within 5 minutes; ticket queue depth, ticket routing per class, recommendations logged
+- Recommended actions and recommended replies follow the recommendation rules
+"""
+
+AGENT_THAT_RECOMMENDS = """\
+# Consulting workspace
+
+An AI agent drafts proposals with an LLM, grounded in the knowledge base, and recommends the next account to pursue.
+The model cites its sources; every model output, prompt and AI suggestion is logged, and the AI never sends anything.
+The agent's recommendations, staffing recommendations and reuse recommendations stay suggestions. The LLM prompt and
+the model version are pinned; the AI workspace shows which model produced each draft, and the AI asks before acting.
+Recommended reuse assets come with the recommending model's reason. Each AI model, LLM and prompt is versioned; the
+AI workspace compares model, LLM and prompt versions, and an AI review checks every model and every LLM change.
+"""
+
+
+def test_a_router_or_an_agent_that_recommends_is_not_a_recommender() -> None:
+    triage = draft(TRIAGE_THAT_RECOMMENDS, "Ticket triage")
+    assert triage.feature_kind == "router"
+    assert not {"Attribution", "Novelty-effect guard"} & names(triage)
+    agent = draft(AGENT_THAT_RECOMMENDS, "Consulting workspace")
+    assert agent.feature_kind != "recommendation"
+    assert not {"Attribution", "Novelty-effect guard"} & names(agent)

@@ -102,7 +102,10 @@ def infer_kind(text: str, guess: FeatureTypeGuess) -> FeatureKind | None:
             continue
         if counts[kind] >= MIN_CUES and ai < counts[kind] // 4 + 1:
             return kind
-    if counts["recommendation"] >= MIN_CUES * 2:
+    # A classifier that routes tickets may "recommend" the handling; an agent with many model words may "recommend"
+    # its next steps: a recommender is one whose recommendations outweigh both.
+    routes = guess.primary == "classification" and counts["router"] > counts["recommendation"] * 2
+    if counts["recommendation"] >= MIN_CUES * 2 and not routes and counts["recommendation"] * 4 >= ai:
         return "recommendation"
     if moderation:
         return "moderation"
