@@ -147,6 +147,12 @@ from tests.conftest import MakeDeps, write
         ("Welche Uptime in Prozent sagt der Dienst zu?", "target"),
         ("Who's the PM on the reply copilot, so I know who signs off?", "owner"),
         ("Was zahlt ein Kunde pro Nutzer und Monat?", "money"),
+        # how often asks for a frequency, not a price named in the product's name; a cap counts what is paid for
+        ("How often does the dynamic pricing model get retrained?", None),
+        ("Hoe vaak wordt het prijsmodel opnieuw getraind?", None),
+        ("What does the dynamic pricing engine cost per month?", "money"),
+        ("What is the pricing of the Pro tier?", "money"),
+        ("What's the daily cap on paid credits a single user can spend?", "count"),
     ],
 )
 def test_the_kind_of_value_a_question_asks_for(question: str, kind: str | None) -> None:

@@ -124,3 +124,44 @@ def test_english_questions_find_the_german_and_the_dutch_passage(
         old = bm25_index(tokenize(snapshot.texts)).get_scores(tokenize([question])[0])
         assert old[snapshot.ids.index(next(i for i in snapshot.ids if i.startswith(path)))] == 0
         assert deps.retriever.search(question, k=1, mode="dense")[0].path != path
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "other"),
+    [
+        # the words a figure is stated in: a percentile, active users, a date, probable causes, a daily cap
+        (
+            "Welche Antwortzeit muss der Chatbot im 95. Perzentil einhalten?",
+            "Response time: <2 seconds (95th percentile)",
+            "The chatbot answers city questions around the clock.",
+        ),
+        (
+            "Wie viele aktive Nutzer will die App bis Ende 2025 haben?",
+            "Het doel is dat de app eind 2025 10.000 actieve gebruikers heeft, die elke week een recept kiezen.",
+            "De app helpt de gebruikers om hun voorraad te beheren en om recepten te vinden.",
+        ),
+        (
+            "Op welke datum staat de lancering gepland?",
+            "Target Launch Date: January 15, 2025",
+            "Backend systems scaled for launch traffic.",
+        ),
+        (
+            "Hoeveel waarschijnlijke oorzaken geeft de loganalyse terug aan de medewerker?",
+            "The analysis returns the top 3 ranked probable causes with a confidence for each of them.",
+            "The service fetches the relevant logs automatically for each of the tickets.",
+        ),
+        (
+            "What's the daily cap on paid credits per user?",
+            "Max 100 credits per dag per gebruiker (betaald).",
+            "Gratis credits worden elke nacht gereset.",
+        ),
+    ],
+)
+def test_the_sentence_that_states_the_figure_is_covered_across_languages(
+    question: str, answer: str, other: str
+) -> None:
+    index = KeywordIndex(["answer", "other"], [answer, other])
+    without = KeywordIndex(["answer", "other"], [answer, other], glossary=Glossary([]))
+    answer_covered, other_covered = index.coverages(question, [answer, other])
+    assert answer_covered > other_covered
+    assert answer_covered > without.coverages(question, [answer])[0]

@@ -40,6 +40,9 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     # A number of time units ("how many working days", "binnen hoeveel seconden", "hoeveel tijd") or a time budget
     # asks for a duration, not a count or an amount.
     ("duration", _TIME_ASKED),
+    # "What's the actual cap on embedded chunks per user?": a number, even of what is paid for ("the daily cap on paid
+    # credits")
+    ("count", r"\b(?:what(?:'s| is) the (?:\w+ )?(?:cap|limit) (?:on|of|for))\b"),
     # How much a measure improves ("hoeveel kostenbesparing", "how much reduction") asks for a change, usually a %.
     (
         "target",
@@ -49,7 +52,10 @@ _CUES: tuple[tuple[Kind, str], ...] = (
     ),
     (
         "money",
-        r"\b(?:costs?|budgets?|price[sd]?|pricing|charges?|fees?|spend(?:ing)?|licen[cs]e (?:fee|cost|price)|"
+        r"\b(?:costs?|budgets?|price[sd]?|"
+        # "pricing", but not as the name of what does it ("the dynamic pricing model", "the pricing engine")
+        r"pricing(?!\s(?:models?|engines?|products?|tools?|features?|apps?|systems?|algorithms?|agents?|services?)\b)|"
+        r"charges?|fees?|spend(?:ing)?|licen[cs]e (?:fee|cost|price)|"
         r"how much (?:does|will|do|is)|kost(?:et|en)?|preis(?:e|n)?|gebühr(?:en)?|"
         # "How much money is set aside …", "How much lost revenue do we win back?"
         r"how much (?:[\w-]+ ){0,3}?(?:money|revenue|mrr|arr)|set aside|wie viel (?:[\w-]+ ){0,2}?(?:geld|umsatz)|"
@@ -89,8 +95,6 @@ _CUES: tuple[tuple[Kind, str], ...] = (
         r"(?:resolution|auflösung|resolutie)\b",
     ),
     ("count", r"\b(?:how many|wie viele|hoeveel|number of|anzahl|aantal)\b"),
-    # "What's the actual cap on embedded chunks per user?": a number
-    ("count", r"\b(?:what(?:'s| is) the (?:\w+ )?(?:cap|limit) (?:on|of|for))\b"),
     # "At what time of day", "um wie viel Uhr", "hoe laat": a time, read like a date.
     ("date", r"\b(?:what time of day|at what time|um wie viel uhr|wann genau|hoe laat|om hoe laat)\b"),
     # "Vanaf welke week gaat het live?", "Ab welchem Jahr …?", "From which month …": a point in time
@@ -378,12 +382,17 @@ _OPTIONS = re.compile(
 )
 
 
+_HOW_OFTEN = re.compile(r"\b(?:how often|how frequently|wie oft|wie häufig|hoe vaak|hoe dikwijls)\b", re.I)
+
+
 def asked_kind(question: str) -> Kind | None:
     """The kind of value `question` asks for, or None when it asks for no particular kind (or two)."""
     if _DECISION.search(question) and _EITHER.search(question):
         return "name"
     if _YES_NO.match(question.lstrip()) or _TWO_PART.search(question):
         return None
+    if _HOW_OFTEN.search(question):
+        return None  # "How often is it retrained?": a frequency ("weekly"), no number of a kind
     words = _WORD.findall(question.lower())
     if _COUNT_OF.search(question) and not _TIME_QUESTION.search(question):
         return "count"  # "Hoeveel zoekopdrachten per maand levert het Perplexity-budget op?" counts searches

@@ -39,15 +39,16 @@ STOPWORDS = frozenset(
 _MARKERS: dict[Lang, frozenset[str]] = {
     "en": _set(
         "the and of to is are for with that this which what how who will should be by from on it as an "
-        "not or can does have has"
+        "not or can does have has many much when where do"
     ),
     "de": _set(
         "der das und ist nicht mit den dem des ein eine einen einer sich auf für werden wird sind auch "
-        "wie welche welcher welchen soll sollen oder bei nach über zu"
+        "wie welche welcher welchen soll sollen oder bei nach über zu viele viel bis haben hat im zum zur vom gibt "
+        "muss wann warum wer"
     ),
     "nl": _set(
         "het een en van niet met zijn ook voor wordt worden naar bij dat wat welke welk hoe moet kan deze "
-        "aan om te onze"
+        "aan om te onze hoeveel wanneer waarom heeft hebben zal zullen gaat op"
     ),
 }
 # Enough words to tell a passage's language; more only costs time.
