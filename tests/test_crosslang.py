@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from bot.knowledge.glossary import Glossary
+from bot.knowledge.glossary import Glossary, builtin_glossary
 from bot.knowledge.keyword import KeywordIndex, bm25_index, tokenize
 from bot.knowledge.languages import Words, guess, split_compound, split_words
 from tests.conftest import MakeDeps, write
@@ -165,3 +166,19 @@ def test_the_sentence_that_states_the_figure_is_covered_across_languages(
     answer_covered, other_covered = index.coverages(question, [answer, other])
     assert answer_covered > other_covered
     assert answer_covered > without.coverages(question, [answer])[0]
+
+
+def test_a_german_or_dutch_question_is_also_read_as_its_english_gloss(local_model: Any) -> None:
+    glossary = builtin_glossary()
+    question = "Welche Antwortzeit muss der Chatbot im 95. Perzentil einhalten?"
+    gloss = glossary.gloss(split_words([question])[0], "de")
+    assert "percentile" in gloss.split() and "muss" not in gloss.split()
+    passage = "Response time: under 2 seconds at the 95th percentile."
+    vectors = np.asarray(local_model.embed_batch([question, gloss, passage]), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1)[:, None]
+    assert vectors[1] @ vectors[2] > vectors[0] @ vectors[2]
+    # An English question has no gloss; nor has one the glossary changes nothing in.
+    index = KeywordIndex(["en"], [passage])
+    assert index.gloss("Which response time must the chatbot meet at the 95th percentile?") is None
+    assert index.gloss("Wer hat das Zeppelin gebaut?") is None
+    assert index.gloss(question) == gloss

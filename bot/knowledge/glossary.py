@@ -18,7 +18,7 @@ import yaml
 
 from bot import builtin
 from bot.exceptions import ConfigError
-from bot.knowledge.languages import LANGS, Lang, Words, split_words
+from bot.knowledge.languages import LANGS, STOPWORDS, Lang, Words, split_words
 
 # A term: letters (any script), digits, spaces, hyphens, slashes, dots, apostrophes and ampersands.
 _TERM = re.compile(r"[\w][\w .'/&-]{0,59}")
@@ -107,6 +107,24 @@ class Glossary:
             if rows:
                 return size, rows
         return 0, []
+
+    def gloss(self, words: Sequence[str], lang: Lang) -> str:
+        """`words` (lower-cased, in `lang`) with every glossary phrase replaced by the row's first English term and
+        function words dropped: "wie viele aktive nutzer" -> "viele active users". A German or Dutch question read
+        this way is closer, for an English embedding model, to the English passage that answers it."""
+        kept = [word for word in words if word not in STOPWORDS]
+        stems = [self.words.stem(word, lang) for word in kept]
+        out: list[str] = []
+        i = 0
+        while i < len(kept):
+            size, rows = self.match(stems[i:], lang)
+            if size:
+                out.append(self.rows[rows[0]].terms["en"][0])
+                i += size
+            else:
+                out.append(kept[i])
+                i += 1
+        return " ".join(out)
 
     def knows(self, stem: str, lang: Lang) -> bool:
         """Whether a one-word term of the glossary stems to `stem` in `lang`."""

@@ -169,6 +169,16 @@ class KeywordIndex:
         """The question's language, as `query_groups` stems it."""
         return guess(split_words([query[:MAX_QUERY_CHARS]])[0])
 
+    def gloss(self, query: str) -> str | None:
+        """A German or Dutch question in English glossary terms (`Glossary.gloss`); None for an English one, or
+        when the glossary changes none of its words."""
+        words = split_words([query[:MAX_QUERY_CHARS]])[0]
+        lang = guess(words)
+        if lang == "en":
+            return None
+        gloss = self.glossary.gloss(words, lang)
+        return gloss if gloss != " ".join(word for word in words if word not in STOPWORDS) else None
+
     def query_groups(self, query: str) -> list[list[Variant]]:
         """One group per query term or glossary phrase: the term as the index holds it first, then the
         glossary's equivalents the index holds (at most MAX_VARIANTS)."""
