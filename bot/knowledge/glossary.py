@@ -108,23 +108,27 @@ class Glossary:
                 return size, rows
         return 0, []
 
-    def gloss(self, words: Sequence[str], lang: Lang) -> str:
+    def gloss(self, words: Sequence[str], lang: Lang) -> str | None:
         """`words` (lower-cased, in `lang`) with every glossary phrase replaced by the row's first English term and
-        function words dropped: "wie viele aktive nutzer" -> "viele active users". A German or Dutch question read
-        this way is closer, for an English embedding model, to the English passage that answers it."""
+        function words dropped: "wie viele aktive nutzer" -> "viele active users"; None when no phrase changes. A
+        German or Dutch question read this way is closer, for an English embedding model, to the English passage
+        that answers it."""
         kept = [word for word in words if word not in STOPWORDS]
         stems = [self.words.stem(word, lang) for word in kept]
         out: list[str] = []
+        changed = False
         i = 0
         while i < len(kept):
             size, rows = self.match(stems[i:], lang)
             if size:
-                out.append(self.rows[rows[0]].terms["en"][0])
+                english = self.rows[rows[0]].terms["en"][0]
+                changed = changed or english != " ".join(kept[i : i + size])
+                out.append(english)
                 i += size
             else:
                 out.append(kept[i])
                 i += 1
-        return " ".join(out)
+        return " ".join(out) if changed else None
 
     def knows(self, stem: str, lang: Lang) -> bool:
         """Whether a one-word term of the glossary stems to `stem` in `lang`."""

@@ -174,10 +174,7 @@ class KeywordIndex:
         when the glossary changes none of its words."""
         words = split_words([query[:MAX_QUERY_CHARS]])[0]
         lang = guess(words)
-        if lang == "en":
-            return None
-        gloss = self.glossary.gloss(words, lang)
-        return gloss if gloss != " ".join(word for word in words if word not in STOPWORDS) else None
+        return None if lang == "en" else self.glossary.gloss(words, lang)
 
     def query_groups(self, query: str) -> list[list[Variant]]:
         """One group per query term or glossary phrase: the term as the index holds it first, then the

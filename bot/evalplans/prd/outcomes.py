@@ -694,7 +694,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         label_above = listed.get(block.lines[0])
         path = block.heading_path
         section = plain(path[-1]) if path else ""
-        under_heading = _success_depth(path, title) is not None
+        depth = _success_depth(path, title)
+        under_heading = depth is not None
         labels = block.kind == "paragraph" and block.nested and block.lines[0] in fielded
         parent = by_line.get(block.parent_line)
         if block.kind == "list_item" and (block.parent_line in skipped or _excluded_label(block)):
@@ -727,11 +728,7 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
         elif (
             under_heading
             and (fields := _field_lines(block))
-            and (
-                len(path) - 1 > (_success_depth(path, title) or 0)
-                or _success_depth(path[:-1], title) is not None
-                or path in cards
-            )
+            and (len(path) - 1 > (depth or 0) or _success_depth(path[:-1], title) is not None or path in cards)
         ):
             # A KPI under a heading of its own, its paragraphs all fields ("**Target:** 95%", "**Baseline:** 90%"),
             # named by the heading or by the bold title right under it ("**Average Time to First Response**").
