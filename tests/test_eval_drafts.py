@@ -820,6 +820,9 @@ GAP_CASES = {
         '# Assistent\n\n- "Weet ik niet" bij ontbrekende info\n',
         # it refuses when it is unsure
         "# RAG\n\nIn scope: retrieval, confidence gating, refusal & clarify flows, citations.\n",
+        # what it shows when nothing is found
+        '# RAG\n\n3. **If no results:** Show "Did you mean..." suggestions\n',
+        "# RAG\n\n- Fallback: If not found, provide search link\n",
     ),
     "gate_owner": (
         "# RAG\n\n## Approvals\n\n| Checkpoint | Stakeholder |\n|---|---|\n| Go/No-Go-Decision | Product, CTO |\n",
@@ -828,6 +831,8 @@ GAP_CASES = {
         # a deployment that waits for a sign-off, a role whose duties include the acceptance
         "# Platform\n\n- Approval Workflow: Modell-Deployment requires Committee Sign-Off\n",
         "# Roadmap\n\n| Rolle | Aufgaben |\n|---|---|\n| Product Lead | Produktpriorisierung, fachliche Abnahme |\n",
+        # a role that owns the launch gates
+        "# Gifts\n\n| Role | Responsibility |\n|---|---|\n| AI Product Manager | Own priorities, launch gates |\n",
         # a role that answers for the acceptance in a list of duties, a step that needs a team's approval
         "# Notizen\n\n## Verantwortlichkeiten\n\n- **Projektleitung**: Priorisiert Anforderungen und verantwortet die "
         "Abnahme.\n",
@@ -938,6 +943,8 @@ GAP_CASES = {
         "# Gedächtnis\n\n- Betrieb: Fehlschläge nahe null; Latenz der Antwort unverändert.\n",
         "# Zoeken\n\nDe responstijd van de zoekbalk blijft gelijk.\n",
         "# Referrals\n\nReferral tracking should not add latency to user flows.\n",
+        # a batch run's wall-clock limit in hours
+        "# Pipeline\n\n| Requirement | Target |\n|---|---|\n| Max Run wall-clock | ≤ 20 hours, then it fails |\n",
         "# Empfehlungen\n\nDas Tracking läuft ohne zusätzliche Latenz im Hintergrund.\n",
     ),
     "rollout": (
@@ -980,6 +987,12 @@ def test_no_gap_for_what_the_prd_states_in_its_own_words(plain_deps: Deps, key: 
         ("eval_set", "# Scoring\n\n- Dataset: patient records from the ward.\n"),
         ("eval_set", "# Service\n\n- The test suite passes before each deploy.\n"),
         ("gate_owner", "# Service\n\n- The release notes need a sign-off line.\n"),
+        ("gate_owner", "# Gifts\n\n| Role | Responsibility |\n|---|---|\n| Design Lead | Deliver the gift UX |\n"),
+        ("latency", "# Pipeline\n\nA nightly run takes about 20 hours on the full universe.\n"),
+        (
+            "unanswerable",
+            "# RAG\n\nIt answers questions from the knowledge base with citations.\n\n- No results are cached.\n",
+        ),
         ("gate_owner", "# Webshop\n\n- Wer ist verantwortlich für die finale Freigabe der Muster?\n"),
         ("retraining", "# Service\n\n- Failed jobs are rerun by the scheduler.\n"),
         ("retraining", "# MVP\n\nLearn from real usage, then add complexity based on customer feedback.\n"),

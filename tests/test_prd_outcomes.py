@@ -823,7 +823,43 @@ def test_expected_improvements_a_baseline_and_target_table_and_a_second_target_c
     assert [(o.text, o.baseline, o.target) for o in outcomes] == [
         ("Response-Zeit pro Raum: 28s → < 3s", "28s", "< 3s"),
         ("Payload pro Raum", "3-60 KB", "< 5 KB"),
-        ("Message Send | < 2s | UI interaction timing", None, "< 1s"),
+        ("Message Send | UI interaction timing", None, "< 1s (P95), < 2s (P99)"),
+    ]
+
+
+def test_a_target_for_each_milestone_is_kept_with_its_milestone() -> None:
+    text = """\
+# Search bar
+
+## Success metrics
+
+| Metric | Current | Target V1 | Target V2 |
+|---|---|---|---|
+| Search response time | 5s | <100ms | <50ms |
+| AI query response | N/A | N/A | <3s |
+
+## KPIs
+
+| KPI | Heute | Nach Phase 2 | Nach Phase 4 |
+|---|---|---|---|
+| Ø Tage bis Zahlung | ~28 | ~14 | ~5 |
+
+## Ziele
+
+| Metrik | 3 Monate | 6 Monate | 12 Monate |
+|---|---|---|---|
+| Registrierte Nutzer | 500 | 2.000 | 10.000 |
+
+| Metric | v1.6 (Ziel) | v2.0 (Ziel) |
+|---|---|---|
+| recall@10 | 95% | 98% |
+"""
+    assert [(o.text, o.baseline, o.target) for o in parse_prd(text).outcomes] == [
+        ("Search response time", "5s", "<100ms (V1), <50ms (V2)"),
+        ("AI query response", None, "<3s (V2)"),
+        ("Ø Tage bis Zahlung", "~28", "~14 (Nach Phase 2), ~5 (Nach Phase 4)"),
+        ("Registrierte Nutzer", None, "500 (3 Monate), 2.000 (6 Monate), 10.000 (12 Monate)"),
+        ("recall@10", None, "95% (v1.6), 98% (v2.0)"),
     ]
 
 

@@ -58,7 +58,10 @@ _UNANSWERABLE = re.compile(
     r"\b(?:no|keine?|geen)\s++(?:\w++\s++)?(?:answer|antwort|antwoord)\b|"
     r"wei(?:ß|ss) ich nicht|weet ik niet|habe ich nicht|heb ik niet|kann ich nicht beantworten|"
     # answers that name what the data doesn't hold ("Antworten nennen Datenlücken und Modellgrenzen")
-    r"datenlücke\w*|wissenslücke\w*|data gaps?|knowledge gaps?|datalacune\w*|kennislacune\w*",
+    r"datenlücke\w*|wissenslücke\w*|data gaps?|knowledge gaps?|datalacune\w*|kennislacune\w*|"
+    # what the feature does when nothing is found ("If no results: show suggestions", "Fallback: if not found, …")
+    r"\bif (?:no (?:results?|matches|sources?)|nothing (?:is )?found|not found)\b|\bno results? found\b|"
+    r"\b(?:keine|0) (?:treffer|ergebnisse)\b|\bgeen (?:resultaten|treffers|resultaat)\b",
     re.I,
 )
 _MONITORING = re.compile(
@@ -209,7 +212,10 @@ _TIME_LIMIT = re.compile(
     r"(?:ms|s|secs?|seconds?|sekunden|seconden|min|mins|minutes?|minuten)\b|"
     # a step done in seconds: "naar patiëntcommunicatie in 30 seconden", "**Email Generation (30 seconden):**"
     r"\bin\s++\d{1,3}\s*+(?:ms|secs?|seconds?|sekunden|seconden)\b|"
-    r"\(\s*+\d{1,3}\s*+(?:ms|secs?|seconds?|sekunden|seconden)\s*+\)",
+    r"\(\s*+\d{1,3}\s*+(?:ms|secs?|seconds?|sekunden|seconden)\s*+\)|"
+    # a batch run's limit in hours, named as its wall-clock or run time ("Max Run wall-clock | ≤ 20 hours")
+    r"\b(?:wall-?clock|run ?time|runtime|laufzeit|looptijd|doorlooptijd)\b[^\n]{0,40}?[<≤]\s*+\d{1,3}\s*+"
+    r"(?:h|hours?|hrs?|stunden|std|uur|uren)\b",
     re.I,
 )
 # A throughput target is a speed target too: "5 Bilder/Sekunde", "20 documents per second".

@@ -67,7 +67,12 @@ _LAUNCH_SIGN_OFF = re.compile(
     re.I,
 )
 # A role whose duties include the acceptance ("Product Lead | Produktpriorisierung, fachliche Abnahme").
-_ACCEPTS = re.compile(r"\b(?:fachliche |final )?(?:abnahme|sign-?off|acceptance|go.?/?.?no.?go|eindacceptatie)\b", re.I)
+_ACCEPTS = re.compile(
+    r"\b(?:fachliche |final )?(?:abnahme|sign-?off|acceptance|go.?/?.?no.?go|eindacceptatie)\b|"
+    # a role that owns the gates a launch must pass ("Own priorities, trade-offs, launch gates, and roadmap")
+    r"\b(?:launch|release|ship|go-?live|rollout) (?:gates?|decisions?)\b",
+    re.I,
+)
 # Someone whose duty is the acceptance ("Projektleitung: … verantwortet die Abnahme") or whose approval a step needs
 # ("Get legal approval for communications"): who can say no.
 _APPROVER = re.compile(

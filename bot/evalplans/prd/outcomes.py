@@ -301,6 +301,14 @@ _MEASURE_COLUMN = re.compile(
     r"\bnotes?\b|anmerkung\w*|bemerkung\w*|opmerking\w*|toelichting|rationale|begründung",
     re.I,
 )
+# A column named for a point in time its row's target is due by: "3 Monate", "Month 6", "Q2", "Year 1", "V2", "MVP".
+_HORIZON_COLUMN = re.compile(
+    r"^\W*+(?:\d{1,3} ?(?:months?|monate?n?|maanden|maand|weeks?|wochen|weken|days?|tage?n?|dagen|years?|jahre?n?|"
+    r"jaar|quarters?)\b|"
+    r"(?:month|monat|maand|week|woche|day|tag|dag|year|jahr|jaar|quarter|q|v|phase|fase|stufe) ?\d{1,2}\b|mvp\b)",
+    re.I,
+)
+_TARGET_WORD = re.compile(r"\(?\b(?:target|ziel(?:wert)?|doel|goal|streefwaarde)\b\)?", re.I)
 _BASELINE_COLUMN = re.compile(
     r"baseline|ausgang|uitgang|current|today|heute|huidig|nulmeting|\bist\b|before|vorher|aktuell|actueel", re.I
 )
@@ -445,6 +453,14 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     def cell(index: int | None) -> str | None:
         return table_value(cells[index]) if index is not None and index < len(cells) else None
 
+    # Targets for several milestones ("Target V1 | Target V2", "Nach Phase 2 | Nach Phase 4", "3 Monate | 6 Monate"):
+    # the target is each one with its milestone ("~14 (Nach Phase 2), ~5 (Nach Phase 4)").
+    milestones = _milestone_columns(names, baseline)
+    if len(milestones) > 1:
+        values = [f"{value} ({_milestone(names[i])})" for i in milestones if (value := cell(i))]
+        how = [cells[i] for i, name in enumerate(names) if 0 < i < len(cells) and _MEASURE_COLUMN.search(name)]
+        text = " | ".join([cells[0], *(value for value in how if table_value(value))])
+        return Outcome(text, cell(baseline), ", ".join(values) or None, section)
     if target is None and baseline is None:
         text = " | ".join(cell for cell in cells if cell)
         base, goal = _target(text)
@@ -461,6 +477,22 @@ def _row_outcome(row: Block, header: Block | None, section: str) -> Outcome | No
     ]
     text = " | ".join([cells[0], *(value for value in how if table_value(value))])
     return Outcome(text, cell(baseline), cell(target), section)
+
+
+def _milestone_columns(names: tuple[str, ...], baseline: int | None) -> list[int]:
+    """The columns holding a target each for a milestone: every target column when there are several, else every
+    after-column ("Nach Phase 2 | Nach Phase 4"), else every column named for a horizon ("3 Monate | 6 Monate")."""
+    for pattern in (_TARGET_COLUMN, _AFTER_COLUMN, _HORIZON_COLUMN):
+        found = [i for i, name in enumerate(names) if i and i != baseline and pattern.search(name)]
+        if found:
+            return found
+    return []
+
+
+def _milestone(name: str) -> str:
+    """A milestone column's name without the word for target: "Target V1" → "V1", "v2.0 (Ziel)" → "v2.0"."""
+    label = " ".join(_TARGET_WORD.sub(" ", name).split()).strip(" ()[]:-–")
+    return label or name.strip()
 
 
 def _measured_table(header: Block | None) -> bool:
