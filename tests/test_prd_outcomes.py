@@ -1567,3 +1567,62 @@ def test_settled_points_and_a_quoted_job_to_be_done_are_no_open_questions() -> N
 """
     questions = parse_prd(text).open_questions
     assert questions == ["Personenbezug: Ist das jetzt build-blockierend?"]
+
+
+def test_a_phase_goal_quoted_in_bold_is_an_outcome_and_a_quoted_hint_is_not() -> None:
+    text = """\
+# Zahlungsabgleich
+
+### Phase 1: Quick Wins
+> **Ziel:** Jede Rechnung hat einen Bezahl-Link. Zahlungserinnerungen laufen automatisch.
+
+### Phase 2
+> **Goal:** Describe what this phase should achieve.
+
+### Phase 3
+> **Goal:** What should change for the customer?
+"""
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "Ziel: Jede Rechnung hat einen Bezahl-Link. Zahlungserinnerungen laufen automatisch."
+    ]
+
+
+def test_a_goal_row_in_a_table_of_fields_is_an_outcome() -> None:
+    text = """\
+# Gift mode
+
+## Overview
+
+| Section | Summary |
+|---|---|
+| Context | Growth has slowed. |
+| MVP Goal | Increase revenue with AI gift recommendations for existing users. |
+
+## Model
+
+| Human Educator | Assistant |
+|---|---|
+| Defines goals | Generates drafts |
+"""
+    assert [o.text for o in parse_prd(text).outcomes] == [
+        "MVP Goal: Increase revenue with AI gift recommendations for existing users."
+    ]
+
+
+def test_the_measures_a_line_names_as_its_kpis_are_outcomes() -> None:
+    text = """\
+# Modeltraining
+
+### Aanleiding
+
+Kern-KPI's: **doorlooptijd feedback → actief model < 1 week** en **≤ 1 menselijke handeling per modelversie**.
+
+### Eisen
+
+- NFR-A8: KPI's: doorlooptijd feedback → actief model < 1 week; 0 verloren jobs na crash; geen downtime
+"""
+    assert [(o.text, o.target) for o in parse_prd(text).outcomes] == [
+        ("doorlooptijd feedback → actief model < 1 week", "< 1 week"),
+        ("≤ 1 menselijke handeling per modelversie", "≤ 1"),
+        ("0 verloren jobs na crash", None),
+    ]

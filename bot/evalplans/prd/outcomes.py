@@ -356,6 +356,60 @@ def _callout(block: Block) -> bool:
     )
 
 
+# The header of a table of fields and their values ("Section | Summary", "Aspect | Details", "Feld | Wert").
+_FIELDS_HEADER = re.compile(
+    r"^\W*+(?:sections?|aspects?|fields?|items?|keys?|attributes?|topics?|properties|bereich|feld|aspekt|eigenschaft|"
+    r"onderdeel|veld|thema|kenmerk)\b|\b(?:summary|details?|descriptions?|values?|content|notes?|beschreibung|wert|"
+    r"inhalt|angaben|zusammenfassung|omschrijving|beschrijving|waarde|inhoud|toelichting|samenvatting)\W*+$",
+    re.I,
+)
+
+
+# "Kern-KPI's: **…** en **…**", "KPIs: … ; …": the measures a sentence names as its KPIs.
+_KPI_LABEL = re.compile(r"(?:^|(?<=[\s:.(]))(?:kern-?|key |haupt-?)?(?:kpi'?s?|kennzahlen)\s*+:\s*+", re.I)
+_BOLD_SPAN = re.compile(r"\*\*([^*\n]{1,200})\*\*")
+
+
+def _named_kpis(block: Block) -> list[str]:
+    """The measures a line names after a KPI label, each with a number: its bold spans, else its parts between
+    semicolons ("Kern-KPI's: **doorlooptijd < 1 week** en **≤ 1 handeling per modelversie**")."""
+    found: list[str] = []
+    for line in block.text.splitlines():
+        label = _KPI_LABEL.search(line)
+        if label is None:
+            continue
+        rest = line[label.end() :]
+        spans = _BOLD_SPAN.findall(rest)
+        items = spans if spans else rest.split(";")
+        found += [item for part in items if re.search(r"\d", item := plain(part).strip(" .;"))]
+    return found
+
+
+def _goal_row(block: Block, header: Block | None) -> str | None:
+    """A row of a table of fields that names the goal ("| MVP Goal | Increase revenue by enabling AI gift ideas |"
+    under "| Section | Summary |"), as "MVP Goal: …"; None for any other row, or a goal left unfilled."""
+    if block.kind != "table_row" or block.header or len(block.cells) != 2:
+        return None
+    if header is not None and not any(_FIELDS_HEADER.search(plain(name)) for name in header.cells):
+        return None
+    name, value = (plain(cell).strip() for cell in block.cells)
+    line = f"{name}: {value}"
+    label = _GOAL_LINE.match(line)
+    if label is None or label.end() <= len(name) or not value or is_instruction(value) or _UNFILLED.search(value):
+        return None
+    return line
+
+
+def _quoted_goal(block: Block) -> bool:
+    """A block-quoted bold goal label over a filled statement ("> **Ziel:** Jede Rechnung hat einen Bezahl-Link"):
+    the phase's goal, not a hint ("> **Goal:** Describe the goal …", "> **Goal:** What should change?")."""
+    label = _GOAL_LINE.match(block.plain) if block.quoted and block.text.lstrip("> ").startswith("**") else None
+    if label is None:
+        return False
+    rest = block.plain[label.end() :]
+    return not is_instruction(rest) and not rest.rstrip(" *_").endswith("?") and not _UNFILLED.search(rest)
+
+
 def _metadata(block: Block) -> bool:
     """A block-quoted card of filled fields ("> **Owner:** Growth Engineering" / "> **Success metrics:** …")."""
     lines = [line for line in block.text.splitlines() if line.strip()]
@@ -370,7 +424,7 @@ def _metadata(block: Block) -> bool:
 def is_template(block: Block) -> bool:
     """Template guidance left in the PRD: block-quoted, all emphasis, a hint marker, or an unfilled field."""
     text = block.plain
-    if _filled_goal(block) or _callout(block) or _metadata(block):
+    if _filled_goal(block) or _callout(block) or _metadata(block) or _quoted_goal(block):
         return False
     return (
         block.quoted
@@ -809,6 +863,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
                 found.append(_item_outcome(block, section))
             else:  # "Problem: …" / "Ziel: …" introducing the bullets: the goal line is one
                 found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
+        elif goal := _goal_row(block, headers.get(path)):
+            found.append(Outcome(goal, *_target(goal), section=section))
         elif block.kind == "table_row" and not any(_NOT_SUCCESS_HEADING.search(plain(h)) for h in path[1:]):
             # A table with a baseline and a target column states outcomes wherever it stands ("Messpunkte nach jeder
             # Stufe": "| Metrik | Baseline | Ziel |").
@@ -832,6 +888,8 @@ def prd_outcomes(blocks: list[Block]) -> list[Outcome]:
             found.append(_item_outcome(block, section))
         elif block.kind == "block_quote":
             found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
+        elif block.kind in ("paragraph", "list_item") and (kpis_named := _named_kpis(block)):
+            found += [Outcome(kpi, *_target(kpi), section=section) for kpi in kpis_named]
         elif block.kind in ("paragraph", "list_item"):
             found += [Outcome(line, *_target(line), section=section) for line in _goal_lines(block)]
             for sentence in _SENTENCE_END.split(block.plain):
