@@ -253,6 +253,35 @@ def test_reminder_emails_that_bring_people_back_are_a_growth_change() -> None:
     assert "Routing accuracy per class" not in names(plan)
 
 
+SOCIAL_ROADMAP = """# Marketing-Roadmap der Bibel-App
+
+Die App hat einen KI-Begleiter, der Verse erklärt. Diese Roadmap plant ihre Reichweite.
+
+## Kanäle
+- Instagram und TikTok: 3 Posts pro Woche, Ziel 1.000 Follower in 3 Monaten
+- Influencer-Kooperationen mit zwei christlichen Influencern
+- SEO für die Lebenslagen-Seiten; Retargeting für Besucher ohne Registrierung
+"""
+
+
+def test_a_roadmap_for_reach_on_social_channels_is_a_growth_change() -> None:
+    plan = draft(SOCIAL_ROADMAP, "Marketing-Roadmap")
+    assert plan.feature_kind == "marketing"
+    assert {"Attribution", "Novelty-effect guard"} <= names(plan)
+
+
+def test_a_queue_of_jobs_is_no_routing_cue() -> None:
+    text = (
+        "# Logo recognition\n\nA classifier recognises quality marks in product photos. Training runs through the "
+        "job queue; the job queue status shows progress; a crash requeues jobs from the training queue.\n"
+    )
+    guess = infer_feature_type(text)
+    assert guess.primary == "classification"
+    assert infer_kind(text, guess) is None
+    routed = text.replace("job queue", "ticket queue")
+    assert infer_kind(routed, infer_feature_type(routed)) == "router"
+
+
 def test_a_classifier_and_an_extractor_get_metrics_of_their_own_type() -> None:
     classifier = draft("# Claims classifier\n\nA model classifies each claim into one of 40 categories.\n")
     extractor = draft("# Invoice reader\n\nAn LLM extracts the fields of each invoice: amount, date, IBAN.\n")

@@ -39,7 +39,9 @@ _AI = re.compile(
 )
 _CUES: dict[FeatureKind, re.Pattern[str]] = {
     "router": re.compile(
-        r"\b(?:rout(?:e|es|ed|ing|er)|dispatch\w*|queues?|weiterleit\w*|routeer\w*|routering|triage\w*|"
+        # a queue of jobs or tasks is a worker's, not a destination ("job queue status", "task queues")
+        r"\b(?:rout(?:e|es|ed|ing|er)|dispatch\w*|(?<!job[ -])(?<!jobs )(?<!task )(?<!training )(?<!worker )queues?|"
+        r"weiterleit\w*|routeer\w*|routering|triage\w*|"
         r"tag(?:s|ging|ged)?|tickets?|wachtrij\w*|warteschlange\w*)\b",
         re.I,
     ),
@@ -59,7 +61,10 @@ _CUES: dict[FeatureKind, re.Pattern[str]] = {
         r"referrals?|referrer|referees?|empfehlungsprogramm\w*|doorverwijz\w*|cac|ltv|sign-?ups?|acquisition|"
         r"coupons?|vouchers?|promo codes?|gutschein\w*|rabattcode\w*|kortingscode\w*|"
         # reminders sent to bring people back
-        r"reminder e-?mails?|e-?mail reminders?|erinnerungs-?e-?mails?|herinnerings-?e-?mails?)\b",
+        r"reminder e-?mails?|e-?mail reminders?|erinnerungs-?e-?mails?|herinnerings-?e-?mails?|"
+        # reach on social channels and paid ads
+        r"influencer\w*|followers?|reichweite|bereik|retargeting|seo|social media|advertis\w*|werbung|adverten\w*|"
+        r"paid ads|ad (?:spend|budget|campaigns?))\b",
         re.I,
     ),
     "infrastructure": re.compile(
